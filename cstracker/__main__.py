@@ -1,0 +1,3 @@
+from cstracker.cli import main
+
+main()
