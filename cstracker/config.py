@@ -99,7 +99,9 @@ def config_from_dict(data: dict[str, Any], where: str = "config") -> Config:
 
     for key, value in _table(data, "lists", where).items():
         if key not in DEFAULT_CODE_LISTS:
-            raise ConfigError(f"{where}: lists.{key} is not a code list; lists are: {', '.join(DEFAULT_CODE_LISTS)}")
+            raise ConfigError(
+                f"{where}: lists.{key} is not a code list; lists are: {', '.join(DEFAULT_CODE_LISTS)}"
+            )
         if not DEFAULT_CODE_LISTS[key].configurable:
             raise ConfigError(f"{where}: lists.{key} is fixed by the toolkit and cannot be changed")
         lists[key] = _codes(value, f"lists.{key}", where)
@@ -129,7 +131,9 @@ def config_from_dict(data: dict[str, Any], where: str = "config") -> Config:
             raise ConfigError(f"{where}: synonyms.{list_key} must be a table of spelling = code")
         for spelling, code in table.items():
             if code not in lists[list_key]:
-                raise ConfigError(f"{where}: synonyms.{list_key}.{spelling}: '{code}' is not on the {list_key} list")
+                raise ConfigError(
+                    f"{where}: synonyms.{list_key}.{spelling}: '{code}' is not on the {list_key} list"
+                )
             synonyms.setdefault(list_key, {})[normalise_token(spelling)] = code
     return Config(settings=settings, lists=CodeLists(lists=lists, extra_synonyms=synonyms))
 
@@ -167,7 +171,9 @@ def _codes(value: Any, key: str, where: str) -> tuple[str, ...]:
     codes = tuple(v.strip() for v in value)
     for c in codes:
         if len(c) > 60 or c[0] in "=+-@":
-            raise ConfigError(f"{where}: {key}: '{c[:60]}' must be at most 60 characters and not start with = + - @")
+            raise ConfigError(
+                f"{where}: {key}: '{c[:60]}' must be at most 60 characters and not start with = + - @"
+            )
     return _unique(codes, key, where)
 
 

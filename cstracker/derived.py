@@ -67,7 +67,9 @@ def status(record: dict[str, Any], follow_up_days: int, today: dt.date | None = 
     return "Awaiting consultation" if decision == "Suitable" else "Awaiting decision"
 
 
-def computed_values(record: dict[str, Any], follow_up_days: int, today: dt.date | None = None) -> dict[str, Any]:
+def computed_values(
+    record: dict[str, Any], follow_up_days: int, today: dt.date | None = None
+) -> dict[str, Any]:
     """The cached values for the formula columns of one record."""
     return {
         "follow_up_due": follow_up_due(record, follow_up_days),

@@ -109,13 +109,21 @@ def check_record(record: Record, lists: CodeLists, today: dt.date | None = None)
         if day is None:
             continue
         if day < EARLIEST_REFERRAL:
-            out.append(Finding("implausible-date", f"is before {EARLIEST_REFERRAL:%d/%m/%Y}; check the year", key, day))
+            out.append(
+                Finding(
+                    "implausible-date", f"is before {EARLIEST_REFERRAL:%d/%m/%Y}; check the year", key, day
+                )
+            )
         elif day > today and key != "consultation_date":
             out.append(Finding("future-date", f"is in the future (today is {today:%d/%m/%Y})", key, day))
     if consulted and consulted > today and (get("primary_concern") or _any_action(record)):
         out.append(
-            Finding("future-date", "is in the future but the consultation's outcome is recorded", "consultation_date",
-                    consulted)
+            Finding(
+                "future-date",
+                "is in the future but the consultation's outcome is recorded",
+                "consultation_date",
+                consulted,
+            )
         )
     known = get("known_since")
     if known is not None and known < EARLIEST_KNOWN_SINCE:
@@ -132,45 +140,94 @@ def check_record(record: Record, lists: CodeLists, today: dt.date | None = None)
     if _before(followed, consulted):
         out.append(Finding("date-order", "is before the consultation date", "follow_up_date", followed))
     if followed is not None and consulted is None:
-        out.append(Finding("follow-up-without-consultation", "is filled in but no consultation date is", "follow_up_date",
-                           followed))
+        out.append(
+            Finding(
+                "follow-up-without-consultation",
+                "is filled in but no consultation date is",
+                "follow_up_date",
+                followed,
+            )
+        )
 
     if consulted is not None:
         if suitability == "Not suitable":
-            out.append(Finding("consultation-not-suitable",
-                               "a consultation is recorded on a referral marked Not suitable; "
-                               "change the decision to Suitable or clear the consultation date",
-                               "suitability", suitability))
+            out.append(
+                Finding(
+                    "consultation-not-suitable",
+                    "a consultation is recorded on a referral marked Not suitable; "
+                    "change the decision to Suitable or clear the consultation date",
+                    "suitability",
+                    suitability,
+                )
+            )
         elif suitability in (None, "Awaiting decision"):
-            out.append(Finding("consultation-without-decision",
-                               "a consultation is recorded but the decision is not Suitable",
-                               "suitability", suitability))
+            out.append(
+                Finding(
+                    "consultation-without-decision",
+                    "a consultation is recorded but the decision is not Suitable",
+                    "suitability",
+                    suitability,
+                )
+            )
         if not get("primary_concern") and consulted <= today:
-            out.append(Finding("missing-primary-concern",
-                               "a consultation is recorded with no primary concern; pick ONE of "
-                               + ", ".join(CONTEXT_ACTION_FIELD),
-                               "primary_concern"))
+            out.append(
+                Finding(
+                    "missing-primary-concern",
+                    "a consultation is recorded with no primary concern; pick ONE of "
+                    + ", ".join(CONTEXT_ACTION_FIELD),
+                    "primary_concern",
+                )
+            )
     if suitability in ("Suitable", "Not suitable") and decided is None:
-        out.append(Finding("missing-decision-date", "a decision is recorded without its date", "decision_date",
-                           severity="warning"))
+        out.append(
+            Finding(
+                "missing-decision-date",
+                "a decision is recorded without its date",
+                "decision_date",
+                severity="warning",
+            )
+        )
     if suitability == "Not suitable" and not get("signposted_to"):
-        out.append(Finding("not-signposted", "a Not suitable referral should say where it was signposted",
-                           "signposted_to", severity="warning"))
+        out.append(
+            Finding(
+                "not-signposted",
+                "a Not suitable referral should say where it was signposted",
+                "signposted_to",
+                severity="warning",
+            )
+        )
 
     if get("theme:Other") and not get("theme_other_text") and "Other" in lists.themes:
-        out.append(Finding("other-theme-unstated", "Other is ticked but not stated", "theme_other_text",
-                           severity="warning"))
+        out.append(
+            Finding(
+                "other-theme-unstated",
+                "Other is ticked but not stated",
+                "theme_other_text",
+                severity="warning",
+            )
+        )
     if get("theme_other_text") and "Other" in lists.themes and not get("theme:Other"):
-        out.append(Finding("other-theme-unticked", "an Other theme is stated but Other is not ticked",
-                           "theme:Other", severity="warning"))
+        out.append(
+            Finding(
+                "other-theme-unticked",
+                "an Other theme is stated but Other is not ticked",
+                "theme:Other",
+                severity="warning",
+            )
+        )
 
     concern = get("primary_concern")
     if consulted is not None and concern in CONTEXT_ACTION_FIELD:
         action_key = CONTEXT_ACTION_FIELD[concern]
         if not get(action_key) and _any_action(record):
-            out.append(Finding("no-action-for-primary-concern",
-                               f"the primary concern is {concern} but no action is agreed for it", action_key,
-                               severity="warning"))
+            out.append(
+                Finding(
+                    "no-action-for-primary-concern",
+                    f"the primary concern is {concern} but no action is agreed for it",
+                    action_key,
+                    severity="warning",
+                )
+            )
     return out
 
 

@@ -24,7 +24,9 @@ def _col(key: str) -> str:
 def add_trends_sheet(wb: xlsxwriter.Workbook, config: Config) -> None:
     ws = wb.add_worksheet(SHEET_TRENDS)
     title = wb.add_format({"bold": True, "font_size": 14, "font_color": "#1F4E78"})
-    head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"})
+    head = wb.add_format(
+        {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"}
+    )
     month_fmt = wb.add_format({"num_format": "mmm yyyy", "bold": True, "border": 1})
     num = wb.add_format({"num_format": "0", "border": 1})
     ws.write(0, 0, "Live trends: referrals received per month by primary concern (last 12 months)", title)

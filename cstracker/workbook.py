@@ -36,10 +36,10 @@ TEMPLATE_TIME = dt.datetime(2026, 1, 1)
 
 HOW_TO = (
     "Add one row per referral on the Referrals sheet, suitable or not; pick coded values from the dropdowns.",
-    "Completed consultation forms go in with: cstracker ingest \"Referral Tracker.xlsx\" inbox/",
-    "Past spreadsheets go in with: cstracker import \"Referral Tracker.xlsx\" old.xlsx --dry-run (then without it).",
-    "After typing or pasting rows by hand, check them with: cstracker validate \"Referral Tracker.xlsx\"",
-    "Monthly figures: cstracker report \"Referral Tracker.xlsx\" --month 2026-10 (add --publish for partners).",
+    'Completed consultation forms go in with: cstracker ingest "Referral Tracker.xlsx" inbox/',
+    'Past spreadsheets go in with: cstracker import "Referral Tracker.xlsx" old.xlsx --dry-run (then without it).',
+    'After typing or pasting rows by hand, check them with: cstracker validate "Referral Tracker.xlsx"',
+    'Monthly figures: cstracker report "Referral Tracker.xlsx" --month 2026-10 (add --publish for partners).',
 )
 
 
@@ -80,8 +80,17 @@ def create_tracker(path: str | Path, config: Config, created: dt.datetime | None
 def _formats(wb: xlsxwriter.Workbook) -> dict[str, object]:
     base = {"valign": "top", "font_size": 10}
     return {
-        "header": wb.add_format({**base, "bold": True, "text_wrap": True, "bg_color": "#1F4E78",
-                                 "font_color": "#FFFFFF", "border": 1, "valign": "vcenter"}),
+        "header": wb.add_format(
+            {
+                **base,
+                "bold": True,
+                "text_wrap": True,
+                "bg_color": "#1F4E78",
+                "font_color": "#FFFFFF",
+                "border": 1,
+                "valign": "vcenter",
+            }
+        ),
         Kind.DATE: wb.add_format({**base, "num_format": DATE_FORMAT}),
         Kind.DATETIME: wb.add_format({**base, "num_format": DATETIME_FORMAT}),
         Kind.FORMULA: wb.add_format({**base, "num_format": DATE_FORMAT, "bg_color": "#F2F2F2"}),
@@ -126,18 +135,38 @@ def _add_validation(ws, col: int, f: Field) -> None:
     title = f.label[:32]
     common = {"input_title": title, "input_message": f.help[:255], "error_type": "stop", "error_title": title}
     if f.kind in (Kind.CODE, Kind.FLAG):
-        options = {"validate": "list", "source": "=" + list_name(f.code_list or "tick"),
-                   "error_message": f"Pick {f.label} from the dropdown (the Lists sheet shows what is allowed)."[:255]}
+        options = {
+            "validate": "list",
+            "source": "=" + list_name(f.code_list or "tick"),
+            "error_message": f"Pick {f.label} from the dropdown (the Lists sheet shows what is allowed)."[
+                :255
+            ],
+        }
     elif f.kind is Kind.DATE:
-        options = {"validate": "date", "criteria": "between", "minimum": dt.date(1990, 1, 1),
-                   "maximum": dt.date(2100, 12, 31), "error_message": "Type a date, dd/mm/yyyy."}
+        options = {
+            "validate": "date",
+            "criteria": "between",
+            "minimum": dt.date(1990, 1, 1),
+            "maximum": dt.date(2100, 12, 31),
+            "error_message": "Type a date, dd/mm/yyyy.",
+        }
     elif f.kind is Kind.INT and f.bounds:
         lo, hi = f.bounds
-        options = {"validate": "integer", "criteria": "between", "minimum": lo, "maximum": hi,
-                   "error_message": f"Type a whole number from {lo} to {hi}."}
+        options = {
+            "validate": "integer",
+            "criteria": "between",
+            "minimum": lo,
+            "maximum": hi,
+            "error_message": f"Type a whole number from {lo} to {hi}.",
+        }
     elif f.kind is Kind.MOSAIC:
-        options = {"validate": "length", "criteria": "between", "minimum": 1, "maximum": 12,
-                   "error_message": "A Mosaic ID is 1 to 12 digits."}
+        options = {
+            "validate": "length",
+            "criteria": "between",
+            "minimum": 1,
+            "maximum": 12,
+            "error_message": "A Mosaic ID is 1 to 12 digits.",
+        }
     elif f.help:
         options = {"validate": "any"}
     else:
@@ -157,9 +186,16 @@ def _add_overdue_highlight(ws, fields: tuple[Field, ...], fmt: object) -> None:
 
 def _write_lists(wb: xlsxwriter.Workbook, config: Config) -> None:
     ws = wb.add_worksheet(SHEET_LISTS)
-    head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"})
-    ws.write(0, 0, "The values each dropdown on the Referrals sheet allows. "
-                   "Change them with a config file at init, not here.", wb.add_format({"italic": True}))
+    head = wb.add_format(
+        {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"}
+    )
+    ws.write(
+        0,
+        0,
+        "The values each dropdown on the Referrals sheet allows. "
+        "Change them with a config file at init, not here.",
+        wb.add_format({"italic": True}),
+    )
     for col, (key, codes) in enumerate(config.lists.lists.items()):
         title = DEFAULT_CODE_LISTS[key].title if key in DEFAULT_CODE_LISTS else key
         ws.write_string(1, col, title, head)
@@ -191,7 +227,9 @@ def _write_meta(wb: xlsxwriter.Workbook, config: Config, created: dt.datetime) -
     # Style exemplars the tracker writer reuses for new cells: text that must never
     # be read as a formula keeps Excel's quote prefix.
     ws.write_string(len(rows) + 2, 0, "style:quote_prefix")
-    ws.write_string(len(rows) + 2, 1, "=text", wb.add_format({"quote_prefix": True, "valign": "top", "font_size": 10}))
+    ws.write_string(
+        len(rows) + 2, 1, "=text", wb.add_format({"quote_prefix": True, "valign": "top", "font_size": 10})
+    )
     ws.hide()
 
 
@@ -205,8 +243,11 @@ def _write_about(wb: xlsxwriter.Workbook, config: Config, fields: tuple[Field, .
     ws.write(0, 0, "Contextual Safeguarding Referral Tracker", title)
     facts = [
         ("Local authority", config.settings.authority_name),
-        ("What this is", "Every referral for a Contextual Safeguarding case consultation, suitable or not, "
-                         "with the data entry form's themes, agreed actions and follow-up."),
+        (
+            "What this is",
+            "Every referral for a Contextual Safeguarding case consultation, suitable or not, "
+            "with the data entry form's themes, agreed actions and follow-up.",
+        ),
         ("Schema version", SCHEMA_VERSION),
         ("Made by", f"cstracker {__version__}"),
         ("Follow-up period (days)", str(config.settings.follow_up_days)),
