@@ -1,0 +1,81 @@
+"""The ``cstracker`` command line: a thin layer over the library.
+
+Each command lives in ``cstracker/commands/<name>.py``: it parses options, makes
+one library call and prints a summary. Library errors (``CstrackerError``)
+become one clear line and an exit code here, in one place; no traceback ever
+reaches a coordinator for a bad file.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from cstracker import __version__
+
+#: command name -> module under cstracker.commands (imported lazily so --help is fast)
+COMMANDS = {
+    "init": "init",
+    "validate": "validate",
+    "form": "form",
+    "ingest": "ingest",
+    "import": "import_",
+    "report": "report",
+    "demo": "demo",
+}
+
+
+class UserError(click.ClickException):
+    """A library error, shown as one line with its own exit code."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class LazyGroup(click.Group):
+    def invoke(self, ctx: click.Context):
+        from cstracker.errors import CstrackerError
+
+        try:
+            return super().invoke(ctx)
+        except CstrackerError as e:
+            raise UserError(str(e), e.exit_code) from None
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for name in COMMANDS if self._module(name) is not None]
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        module = self._module(name)
+        return getattr(module, "command", None) if module else None
+
+    @staticmethod
+    def _module(name: str):
+        if name not in COMMANDS:
+            return None
+        try:
+            return importlib.import_module(f"cstracker.commands.{COMMANDS[name]}")
+        except ModuleNotFoundError as e:
+            if e.name == f"cstracker.commands.{COMMANDS[name]}":
+                return None
+            raise
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cstracker")
+def cli() -> None:
+    """Keep a Contextual Safeguarding Referral Tracker workbook right.
+
+    Example: cstracker init "Referral Tracker.xlsx"
+    """
+
+
+def main() -> None:
+    """Entry point of the console script: exit 0 all good, 1 rejected or invalid, 2 used wrongly."""
+    try:
+        cli.main(prog_name="cstracker")
+    except KeyboardInterrupt:
+        click.echo("Stopped.", err=True)
+        sys.exit(1)

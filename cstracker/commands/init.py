@@ -1,0 +1,32 @@
+"""cstracker init: a new, empty Referral Tracker."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from cstracker.commands.common import tracker_argument
+
+
+@click.command("init")
+@tracker_argument
+@click.option(
+    "--config", "config_path", type=click.Path(dir_okay=False), help="Your authority's TOML settings."
+)
+@click.option("--overwrite", is_flag=True, help="Replace an existing file at TRACKER (a backup is kept).")
+def command(tracker: str, config_path: str | None, overwrite: bool) -> None:
+    """Create a new Referral Tracker workbook at TRACKER.
+
+    Example: cstracker init "Referral Tracker.xlsx" --config ourborough.toml
+    """
+    from cstracker.config import load_config
+    from cstracker.tracker import init_tracker
+
+    config = load_config(config_path)
+    path = init_tracker(Path(tracker), config, overwrite=overwrite)
+    fields = config.lists.fields()
+    click.echo(
+        f"Created {path}: {len(fields)} columns, {len(config.lists.themes)} themes, "
+        f"{len(config.lists.interventions)} interventions, for {config.settings.authority_name}."
+    )
