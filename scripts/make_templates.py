@@ -1,0 +1,72 @@
+"""Regenerate the committed blank workbooks in workbook_templates/.
+
+    python scripts/make_templates.py          # write them
+    python scripts/make_templates.py --check  # exit 1 if the committed ones are stale
+
+The templates are made with the default settings and a fixed creation time,
+so the same code always gives the same parts (tests/test_templates.py
+fails when a committed template no longer matches the code).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = ROOT / "workbook_templates"
+TRACKER_TEMPLATE = "Referral Tracker (blank).xlsx"
+FORM_TEMPLATE = "Consultation form (blank).xlsx"
+
+
+def build(folder: Path) -> list[Path]:
+    """Write every template into ``folder``; return their paths."""
+    from cstracker.config import load_config
+    from cstracker.workbook import create_tracker
+
+    config = load_config(None)
+    made = [create_tracker(folder / TRACKER_TEMPLATE, config)]
+    try:
+        from cstracker.forms import write_blank_template
+    except ImportError:
+        write_blank_template = None
+    if write_blank_template is not None:
+        made.append(write_blank_template(folder / FORM_TEMPLATE, config))
+    return made
+
+
+def parts(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as z:
+        return {name: z.read(name) for name in sorted(z.namelist())}
+
+
+def stale(folder: Path = TEMPLATES) -> list[str]:
+    """Names of committed templates that differ from what the code makes now."""
+    out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for fresh in build(Path(tmp)):
+            committed = folder / fresh.name
+            if not committed.exists() or parts(committed) != parts(fresh):
+                out.append(fresh.name)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--check", action="store_true", help="only check; exit 1 when stale")
+    args = parser.parse_args()
+    if args.check:
+        names = stale()
+        for name in names:
+            print(f"stale: workbook_templates/{name} (run python scripts/make_templates.py)")
+        sys.exit(1 if names else 0)
+    TEMPLATES.mkdir(exist_ok=True)
+    for path in build(TEMPLATES):
+        print(f"wrote {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
