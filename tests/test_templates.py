@@ -22,7 +22,9 @@ def test_committed_templates_are_current():
 
 def test_a_stale_template_is_noticed(tmp_path):
     script = load_script()
-    (tmp_path / script.TRACKER_TEMPLATE).write_bytes((script.TEMPLATES / script.TRACKER_TEMPLATE).read_bytes())
+    (tmp_path / script.TRACKER_TEMPLATE).write_bytes(
+        (script.TEMPLATES / script.TRACKER_TEMPLATE).read_bytes()
+    )
     assert script.TRACKER_TEMPLATE not in script.stale(tmp_path)
     # a template from an older schema (here: a different file) is reported
     other = tmp_path / script.TRACKER_TEMPLATE
