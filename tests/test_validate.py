@@ -8,13 +8,13 @@ import json
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from conftest import TODAY
 
 from cstracker.cli import cli
 from cstracker.errors import TrackerLayoutError
 from cstracker.synthetic import synthetic_records
 from cstracker.tracker import Tracker
 from cstracker.validate import validate_tracker
-from conftest import TODAY
 
 
 @pytest.fixture
