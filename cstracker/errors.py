@@ -52,3 +52,7 @@ class UsageError(CstrackerError):
     """The command was used wrongly (bad option combination or value)."""
 
     exit_code = 2
+
+
+class ReportError(CstrackerError):
+    """A trend report cannot be made or written."""

@@ -556,9 +556,18 @@ class CodeLists:
         return tracker_fields(self.themes, self.interventions)
 
     def lookup(self, list_key: str) -> dict[str, str]:
-        """Normalised spelling -> code, for codes, built-in synonyms and extra synonyms."""
-        table: dict[str, str] = {}
+        """Normalised spelling -> code, for codes, built-in synonyms and extra synonyms.
+
+        Cached per list contents (every converted value asks; rebuilding it each time
+        dominated large imports). The table returned is shared: do not change it.
+        """
         codes = self.lists[list_key]
+        extra = self.extra_synonyms.get(list_key, {})
+        cache_key = (list_key, tuple(codes), tuple(extra.items()))
+        cache = self.__dict__.setdefault("_lookup_cache", {})
+        if cache_key in cache:
+            return cache[cache_key]
+        table: dict[str, str] = {}
         for spelling, code in CODE_SYNONYMS.get(list_key, {}).items():
             if code in codes:
                 table[normalise_token(spelling)] = code
@@ -566,6 +575,7 @@ class CodeLists:
             table[normalise_token(spelling)] = code
         for code in codes:
             table[normalise_token(code)] = code
+        cache[cache_key] = table
         return table
 
 

@@ -1,50 +1,136 @@
 """The tracker's own live ``Trends`` sheet: COUNTIFS formulas over the Referrals table.
 
 The figures update while a coordinator types rows in Excel, without running
-cstracker. The twelve months end with the current month (worked out from
-TODAY()), so the sheet never needs refreshing.
+cstracker. The months end with the current month (worked out from TODAY()),
+so the sheet never needs refreshing by a command. The formulas use structured
+references (``Referrals[Date received]``), which keep pointing at the right
+column when columns are moved or the table grows.
+
+Three blocks, each one row per month plus a total row:
+
+* referrals received by primary concern (date received);
+* referrals received by suitability decision (date received);
+* consultations held by theme (consultation date, up to today).
+
+The same definitions as the report (``report_tables.py``), so for the same
+month the two agree.
 """
 
 from __future__ import annotations
 
 import xlsxwriter
+from xlsxwriter.utility import xl_rowcol_to_cell
 
 from cstracker.config import Config
 from cstracker.derived import TABLE_NAME
-from cstracker.schema import FIELDS_BY_KEY, PRIMARY_CONCERNS
+from cstracker.schema import FIELDS_BY_KEY, flag_field
 
 SHEET_TRENDS = "Trends"
 MONTHS = 12
+#: Row (zero-based) of the first block's heading row.
+FIRST_BLOCK_ROW = 3
+
+
+def _escape(label: str) -> str:
+    # In a structured reference the characters [ ] # ' are escaped with a leading '.
+    return "".join("'" + ch if ch in "[]#'" else ch for ch in label)
+
+
+def column_ref(label: str) -> str:
+    return f"{TABLE_NAME}[{_escape(label)}]"
 
 
 def _col(key: str) -> str:
-    return f"{TABLE_NAME}[{FIELDS_BY_KEY[key].label}]"
+    return column_ref(FIELDS_BY_KEY[key].label)
+
+
+def _text(value: str) -> str:
+    return '"' + value.replace('"', '""') + '"'
 
 
 def add_trends_sheet(wb: xlsxwriter.Workbook, config: Config) -> None:
     ws = wb.add_worksheet(SHEET_TRENDS)
-    title = wb.add_format({"bold": True, "font_size": 14, "font_color": "#1F4E78"})
-    head = wb.add_format(
-        {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"}
+    fmt = {
+        "title": wb.add_format({"bold": True, "font_size": 14, "font_color": "#1F4E78"}),
+        "block": wb.add_format({"bold": True, "font_size": 11, "font_color": "#1F4E78"}),
+        "head": wb.add_format(
+            {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"}
+        ),
+        "month": wb.add_format({"num_format": "mmm yyyy", "bold": True, "border": 1}),
+        "num": wb.add_format({"num_format": "0", "border": 1}),
+        "total_label": wb.add_format({"bold": True, "border": 1, "top": 2}),
+        "total": wb.add_format({"num_format": "0", "bold": True, "border": 1, "top": 2}),
+    }
+    ws.write(0, 0, f"Live trends: the last {MONTHS} months", fmt["title"])
+    ws.write(
+        1,
+        0,
+        "Formulas over the Referrals table: they update as rows are added, and the months move on by "
+        "themselves. Run cstracker report for the full report.",
     )
-    month_fmt = wb.add_format({"num_format": "mmm yyyy", "bold": True, "border": 1})
-    num = wb.add_format({"num_format": "0", "border": 1})
-    ws.write(0, 0, "Live trends: referrals received per month by primary concern (last 12 months)", title)
-    ws.write(1, 0, "These figures are formulas over the Referrals table and update as rows are added.")
-    received = _col("date_received")
-    concern = _col("primary_concern")
-    header = ["Month", "Referrals received", *PRIMARY_CONCERNS, "No primary concern"]
-    ws.write_row(3, 0, header, head)
-    for i in range(MONTHS):
-        r = 4 + i
-        excel_row = r + 1
-        ws.write_formula(r, 0, f"=DATE(YEAR(TODAY()),MONTH(TODAY())-{MONTHS - 1 - i},1)", month_fmt)
-        start, end = f"$A{excel_row}", f"EDATE($A{excel_row},1)"
-        window = f'{received},">="&{start},{received},"<"&{end}'
-        ws.write_formula(r, 1, f"=COUNTIFS({window})", num)
-        for j, code in enumerate(PRIMARY_CONCERNS):
-            ws.write_formula(r, 2 + j, f'=COUNTIFS({window},{concern},"{code}")', num)
-        ws.write_formula(r, 2 + len(PRIMARY_CONCERNS), f'=COUNTIFS({window},{concern},"")', num)
+    lists = config.lists
+    received, concern = _col("date_received"), _col("primary_concern")
+    suitability, consulted = _col("suitability"), _col("consultation_date")
+    tick = lists.codes("tick")[0]
+
+    def by_received(month: str, end: str) -> str:
+        return f'{received},">="&{month},{received},"<"&{end}'
+
+    def by_consulted(month: str, end: str) -> str:
+        return f'{consulted},">="&{month},{consulted},"<"&{end},{consulted},"<="&TODAY()'
+
+    concerns = lists.codes("primary_concern")
+    row = FIRST_BLOCK_ROW
+    row = _block(
+        ws,
+        fmt,
+        row,
+        "Referrals received per month by primary concern",
+        [("Referrals received", None, None)]
+        + [(c, concern, _text(c)) for c in concerns]
+        + [("No primary concern", concern, '""')],
+        by_received,
+    )
+    decisions = lists.codes("suitability")
+    row = _block(
+        ws,
+        fmt,
+        row,
+        "Referrals received per month by suitability decision",
+        [(d, suitability, _text(d)) for d in decisions] + [("No decision recorded", suitability, '""')],
+        by_received,
+    )
+    _block(
+        ws,
+        fmt,
+        row,
+        "Consultations held per month by theme (a consultation can have several themes)",
+        [("Consultations held", None, None)]
+        + [(t, column_ref(flag_field(t, "themes").label), _text(tick)) for t in lists.themes],
+        by_consulted,
+    )
     ws.set_column(0, 0, 14)
-    ws.set_column(1, 2 + len(PRIMARY_CONCERNS), 13)
-    ws.freeze_panes(4, 1)
+    ws.set_column(1, 1 + max(len(lists.themes), len(concerns) + 1), 13)
+    ws.freeze_panes(0, 1)
+
+
+def _block(ws, fmt, row: int, title: str, columns, window) -> int:
+    """One month-per-row block; returns the row after it. ``columns``: (heading, range, criterion)."""
+    ws.write(row, 0, title, fmt["block"])
+    head = row + 1
+    ws.write_row(head, 0, ["Month", *(c[0] for c in columns)], fmt["head"])
+    first = head + 1
+    for i in range(MONTHS):
+        r = first + i
+        ws.write_formula(r, 0, f"=DATE(YEAR(TODAY()),MONTH(TODAY())-{MONTHS - 1 - i},1)", fmt["month"])
+        month = xl_rowcol_to_cell(r, 0, col_abs=True)
+        span = window(month, f"EDATE({month},1)")
+        for j, (_, rng, criterion) in enumerate(columns, start=1):
+            extra = f",{rng},{criterion}" if rng else ""
+            ws.write_formula(r, j, f"=COUNTIFS({span}{extra})", fmt["num"])
+    total = first + MONTHS
+    ws.write(total, 0, "Total", fmt["total_label"])
+    for j in range(1, len(columns) + 1):
+        top, bottom = xl_rowcol_to_cell(first, j), xl_rowcol_to_cell(total - 1, j)
+        ws.write_formula(total, j, f"=SUM({top}:{bottom})", fmt["total"])
+    return total + 3

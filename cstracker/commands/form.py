@@ -1,0 +1,27 @@
+"""cstracker form: a consultation form, blank or pre-filled from the tracker."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command("form")
+@click.argument("output", type=click.Path(dir_okay=False))
+@click.option(
+    "--tracker", type=click.Path(dir_okay=False), help="Use this tracker's lists (its themes, teams)."
+)
+@click.option(
+    "--referral", help="Pre-fill with what the tracker knows about this Referral ID (needs --tracker)."
+)
+@click.option("--overwrite", is_flag=True, help="Replace an existing file at OUTPUT.")
+def command(output: str, tracker: str | None, referral: str | None, overwrite: bool) -> None:
+    """Write a consultation form workbook (.xlsx) for a practitioner to fill in.
+
+    Example: cstracker form "CS-2026-0042 consultation.xlsx" --tracker "Referral Tracker.xlsx" --referral CS-2026-0042
+    """
+    from cstracker.forms import make_form
+
+    path, form_id, record = make_form(output, tracker=tracker, referral=referral, overwrite=overwrite)
+    what = f"pre-filled for {record['referral_id']}" if record.get("referral_id") else "blank"
+    lists = f"lists from {tracker}" if tracker else "the default lists"
+    click.echo(f"Wrote {path}: form {form_id}, {what}, with {lists}.")

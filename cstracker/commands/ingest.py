@@ -1,0 +1,43 @@
+"""cstracker ingest: completed consultation forms into the tracker."""
+
+from __future__ import annotations
+
+import click
+
+from cstracker.commands.common import dry_run_option, exit_with, force_option, tracker_argument
+
+
+@click.command("ingest")
+@tracker_argument
+@click.argument("forms", nargs=-1, required=True)
+@dry_run_option
+@click.option(
+    "--archive",
+    type=click.Path(file_okay=False),
+    help="Move each form that went in (added, updated or unchanged) into this folder.",
+)
+@force_option
+def command(tracker: str, forms: tuple[str, ...], dry_run: bool, archive: str | None, force: bool) -> None:
+    """Add or update tracker rows from completed consultation forms (files, folders or globs).
+
+    Example: cstracker ingest "Referral Tracker.xlsx" inbox/ --archive done/
+    """
+    from cstracker.ingest import ingest
+
+    result = ingest(tracker, forms, dry_run=dry_run, archive=archive, force=force, progress=True)
+    for o in result.outcomes:
+        rid = o.referral_id or ""
+        detail = f" ({', '.join(o.changed)})" if o.outcome == "updated" and o.changed else ""
+        moved = f" -> {o.archived_to}" if o.archived_to else ""
+        click.echo(f"{o.outcome:<9} {rid:<14} {o.path}{detail}{moved}")
+        for p in o.problems:
+            click.echo(f"  {p.line()}")
+    counts = ", ".join(f"{result.count(k)} {k}" for k in ("added", "updated", "unchanged", "rejected"))
+    if dry_run:
+        tail = "dry run: nothing was written"
+    elif result.saved:
+        tail = f"saved {result.tracker}" + (f", backup {result.backup}" if result.backup else "")
+    else:
+        tail = "nothing to save"
+    click.echo(f"{len(result.outcomes)} forms: {counts} ({tail}).")
+    exit_with(result.exit_code)

@@ -1,0 +1,489 @@
+"""Read completed consultation forms: by defined name, converted by the schema, in a pool of workers.
+
+A form arrives by e-mail from outside the coordinator's control, so each file
+is opened with ``safe_xlsx`` (limits before parsing) inside a persistent pool
+of worker processes, each with an address-space limit and a per-form time
+limit: a hostile file can take down one worker, never the command, and the
+pool is replaced when that happens.
+
+Fields are found by their defined names. When a spreadsheet program has lost
+the names, each input is found by the label beside it (the layout is shared
+with the writer, ``forms.form_sections``) and the form carries a warning that
+says so. A formula in an input cell is refused with its cell named; its cached
+value is never used.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing as mp
+import os
+import resource
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cstracker.convert import parse_flag
+from cstracker.forms import (
+    KNOWN_FORM_VERSIONS,
+    NAME_FORM_ID,
+    NAME_FORM_VERSION,
+    NAME_PREFIX,
+    SHEET_FORM,
+    SHEET_META,
+    FormItem,
+    FormSection,
+    form_items,
+    form_sections,
+)
+from cstracker.problems import Problem
+from cstracker.rules import convert_record
+from cstracker.safe_xlsx import (
+    DEFAULT_LIMITS,
+    Cell,
+    Limits,
+    SafeWorkbook,
+    UnreadableFile,
+    col_letters,
+    name_target,
+    split_cell,
+)
+from cstracker.schema import FIELDS_BY_KEY, CodeLists, Field
+
+__all__ = ["DEFAULT_LIMITS", "FormRead", "Limits", "FormReaderPool", "read_form", "read_forms"]
+
+
+@dataclass
+class FormRead:
+    """What one form file gave: its identity, a typed record of its fields, and any problems."""
+
+    path: Path
+    form_id: str | None = None
+    form_version: str | None = None
+    #: field key -> typed value for every field the form carries (blank -> None; ticks -> True/False)
+    record: dict[str, Any] = field(default_factory=dict)
+    #: field key -> the cell it was read from, e.g. "B13"
+    cells: dict[str, str] = field(default_factory=dict)
+    sheet: str = SHEET_FORM
+    problems: list[Problem] = field(default_factory=list)
+    names_lost: bool = False
+
+    @property
+    def rejected(self) -> bool:
+        return any(p.severity == "error" for p in self.problems)
+
+
+def read_form(path: str | Path, lists: CodeLists, limits: Limits = DEFAULT_LIMITS) -> FormRead:
+    """Read one form in this process. Never raises for a bad file: its problems say what is wrong."""
+    result = FormRead(Path(path))
+    name = str(path)
+    try:
+        with SafeWorkbook(result.path, limits) as wb:
+            raw, cells = _raw_values(wb, lists, result)
+        if not result.rejected:
+            _convert(raw, cells, lists, result)
+    except UnreadableFile as e:
+        result.problems.append(Problem(file=name, rule=e.rule, message=e.message, sheet=e.sheet, cell=e.cell))
+    except MemoryError:
+        result.problems.append(_too_much(name, "needs more memory to read than any consultation form"))
+    except _TimeUp:
+        result.problems.append(_too_much(name, f"took longer than {limits.seconds:g} s to read"))
+    except (ValueError, KeyError, IndexError, TypeError, UnicodeError, OverflowError) as e:
+        # a file shaped in a way no spreadsheet program writes; say so rather than fail
+        result.problems.append(_unreadable(name, e))
+    return result
+
+
+def _unreadable(name: str, error: BaseException) -> Problem:
+    return Problem(
+        file=name,
+        rule="unreadable",
+        message=f"could not be read as a consultation form ({type(error).__name__}); "
+        "open it in Excel, save it as .xlsx and send it again",
+    )
+
+
+def _too_much(name: str, what: str) -> Problem:
+    return Problem(
+        file=name,
+        rule="too-big",
+        message=f"{what}; it is not a normal consultation form and was not read",
+    )
+
+
+def _raw_values(
+    wb: SafeWorkbook, lists: CodeLists, result: FormRead
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Raw values and cells, keyed by the input's defined name (lower case)."""
+    version, form_id = _identity(wb)
+    if version is None:
+        raise UnreadableFile(
+            "not-our-form",
+            "is not a consultation form made by cstracker (it has no form version); "
+            "make forms with: cstracker form",
+        )
+    result.form_version, result.form_id = version, form_id
+    if version not in KNOWN_FORM_VERSIONS:
+        raise UnreadableFile(
+            "unknown-form-version",
+            f"is form version {version}, which this cstracker cannot read (it reads version "
+            f"{', '.join(KNOWN_FORM_VERSIONS)}); update cstracker, or copy the answers into a new form",
+        )
+    sections = form_sections(lists)
+    items = form_items(lists)
+    named = {n: ref for n, ref in wb.names.items() if n.startswith(NAME_PREFIX)}
+    targets: dict[str, tuple[str, str]] = {}
+    if named:
+        for n, ref in named.items():
+            where = name_target(ref)
+            if where is not None:
+                targets[n] = where
+            elif n in items:
+                raise UnreadableFile(
+                    "cell-deleted",
+                    f"the input cell of {_label(items[n])} was deleted (its name {n} points nowhere); "
+                    "copy the answers into a new form",
+                )
+    else:
+        if SHEET_FORM not in wb.sheets:
+            raise UnreadableFile(
+                "not-our-form",
+                f"has no '{SHEET_FORM}' sheet and no named input cells; it is not a cstracker form",
+            )
+        found = _by_labels(wb.cells(SHEET_FORM), sections, wb.merges(SHEET_FORM))
+        targets = {n: (SHEET_FORM, cell) for n, cell in found.items()}
+        result.names_lost = True
+        result.problems.append(
+            Problem(
+                file=str(result.path),
+                rule="names-lost",
+                sheet=SHEET_FORM,
+                message="the form's named cells are missing (a spreadsheet program dropped them); its fields "
+                f"were found by the labels beside them instead ({len(found)} of {len(items)}): check the row",
+                severity="warning",
+            )
+        )
+    wanted: dict[str, set[str]] = {}
+    for sheet, cell in targets.values():
+        wanted.setdefault(sheet, set()).add(cell)
+    values = {sheet: wb.cells(sheet, cells) for sheet, cells in wanted.items()}
+    raw: dict[str, Any] = {}
+    cells_by_name: dict[str, str] = {}
+    for n, (sheet, cell) in targets.items():
+        got = values.get(sheet, {}).get(cell, Cell(None))
+        result.sheet = sheet
+        if got.formula:
+            result.problems.append(
+                Problem(
+                    file=str(result.path),
+                    rule="formula-in-field",
+                    message="holds a formula; type the value itself (a form's formulas are never read)",
+                    sheet=sheet,
+                    cell=cell,
+                    field=_label(items[n]) if n in items else n,
+                )
+            )
+            continue
+        raw[n] = got.value
+        cells_by_name[n] = cell
+    return raw, cells_by_name
+
+
+def _label(item: FormItem) -> str:
+    f = item.field
+    return f.label if f is not None else item.label
+
+
+def _identity(wb: SafeWorkbook) -> tuple[str | None, str | None]:
+    """(form version, Form ID) from the defined names, else from the hidden metadata sheet."""
+    got: dict[str, Any] = {}
+    where = {key: name_target(wb.names.get(key, "")) for key in (NAME_FORM_VERSION, NAME_FORM_ID)}
+    sheets = {w[0] for w in where.values() if w}
+    if len(sheets) == 1:
+        sheet = sheets.pop()
+        values = wb.cells(sheet, {w[1] for w in where.values() if w})
+        got = {key: values.get(w[1], Cell(None)).value for key, w in where.items() if w}
+    if got.get(NAME_FORM_VERSION) in (None, ""):
+        rows: dict[int, dict[int, Any]] = {}
+        for ref, c in wb.cells(SHEET_META).items():
+            rc = split_cell(ref)
+            if rc:
+                rows.setdefault(rc[0], {})[rc[1]] = c.value
+        for row in rows.values():
+            if row.get(1) in (NAME_FORM_VERSION, NAME_FORM_ID):
+                got[row[1]] = row.get(2)
+
+    def text(value: Any) -> str | None:
+        if value is None or str(value).strip() == "":
+            return None
+        return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value).strip()
+
+    return text(got.get(NAME_FORM_VERSION)), text(got.get(NAME_FORM_ID))
+
+
+def _by_labels(
+    cells: dict[str, Cell], sections: Sequence[FormSection], merges: list[tuple[int, int, int, int]]
+) -> dict[str, str]:
+    """Input name -> cell, found by the label text beside it (or above it) within its section."""
+    texts: dict[tuple[int, int], str] = {}
+    for ref, c in cells.items():
+        rc = split_cell(ref)
+        if rc and isinstance(c.value, str):
+            texts[rc] = c.value.strip()
+    merge_end = {(r1, c1): c2 for r1, c1, _r2, c2 in merges}
+    by_title = {s.title: s for s in sections}
+    starts = sorted((r, t) for (r, c), t in texts.items() if c == 1 and t in by_title)
+    found: dict[str, str] = {}
+    for i, (first, title) in enumerate(starts):
+        last = starts[i + 1][0] if i + 1 < len(starts) else 10**9
+        for item in by_title[title].items:
+            spots = [rc for rc, t in texts.items() if first < rc[0] < last and t == item.label]
+            if len(spots) == 1:
+                r, c = spots[0]
+                row, col = (r + 1, c) if item.below else (r, merge_end.get((r, c), c) + 1)
+                found[item.name] = f"{col_letters(col)}{row}"
+    return found
+
+
+def _convert(raw: dict[str, Any], cells: dict[str, str], lists: CodeLists, result: FormRead) -> None:
+    """Raw values by input name -> the typed record, one Problem per value that will not convert."""
+    items = form_items(lists)
+    where = {"file": str(result.path), "sheet": result.sheet}
+    raw_by_key: dict[str, Any] = {}
+    fields: list[Field] = []
+    concerns: list[tuple[str, str]] = []
+    has_concern_ticks = False
+    for name, value in raw.items():
+        item = items.get(name)
+        if item is None:
+            _unknown_input(name, value, cells.get(name, ""), result, where)
+            continue
+        if item.concern is not None:
+            has_concern_ticks = True
+            tick = parse_flag(value) if value is not None else None
+            if tick is not None and not tick.ok:
+                result.problems.append(
+                    Problem(
+                        rule="not-a-tick",
+                        message=tick.error or "is not a tick",
+                        field=f"{FIELDS_BY_KEY['primary_concern'].label}: {item.concern}",
+                        value=str(value)[:60],
+                        cell=cells[name],
+                        **where,
+                    )
+                )
+            elif tick is not None and tick.value:
+                concerns.append((item.concern, cells[name]))
+            continue
+        f = item.field
+        if f is None:
+            continue  # narrative: stays on the form
+        raw_by_key[f.key] = value
+        result.cells[f.key] = cells[name]
+        fields.append(f)
+    record, findings = convert_record(raw_by_key, lists, fields)
+    fields_by_key = {f.key: f for f in fields}
+    for finding in findings:
+        result.problems.append(
+            finding.to_problem(fields_by_key, cell=result.cells.get(finding.field_key, ""), **where)
+        )
+    if len(concerns) > 1:
+        result.problems.append(
+            Problem(
+                rule="primary-concern-not-one",
+                message=f"{len(concerns)} contexts are ticked ({', '.join(c for c, _ in concerns)}); tick ONE only",
+                field=FIELDS_BY_KEY["primary_concern"].label,
+                cell=concerns[1][1],
+                **where,
+            )
+        )
+    elif has_concern_ticks:
+        record["primary_concern"] = concerns[0][0] if concerns else None
+        if concerns:
+            result.cells["primary_concern"] = concerns[0][1]
+    result.record = record
+
+
+def _unknown_input(name: str, value: Any, cell: str, result: FormRead, where: dict[str, str]) -> None:
+    """A tick for a theme or intervention the tracker does not list is an error; anything else is ignored."""
+    for kind in ("theme", "intervention"):
+        if name.startswith(f"{NAME_PREFIX}{kind}_") and value is not None:
+            tick = parse_flag(value)
+            if tick.ok and tick.value:
+                result.problems.append(
+                    Problem(
+                        rule="not-in-list",
+                        message=f"ticks a {kind} ({name[len(NAME_PREFIX) + len(kind) + 1 :]}) that this "
+                        f"tracker does not list; add it to the tracker's {kind}s or untick it",
+                        cell=cell,
+                        **where,
+                    )
+                )
+
+
+# ---------------------------------------------------------------------------
+# The worker pool
+# ---------------------------------------------------------------------------
+
+
+class _TimeUp(Exception):
+    """A form took longer than its time limit (raised in a worker by SIGALRM)."""
+
+
+_worker: dict[str, Any] = {}
+
+
+def _alarm(_signum: int, _frame: Any) -> None:
+    raise _TimeUp()
+
+
+def _init_worker(lists: CodeLists, limits: Limits) -> None:
+    """Each worker: its lists and limits, an address-space cap, and a per-form alarm."""
+    _worker["lists"], _worker["limits"] = lists, limits
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    signal.signal(signal.SIGALRM, _alarm)
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            vm = next((int(line.split()[1]) * 1024 for line in fh if line.startswith("VmSize:")), 0)
+        cap = vm + limits.memory_bytes
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            cap = min(cap, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    except (OSError, ValueError):
+        pass  # no /proc (not Linux): the time limit and the size checks still hold
+
+
+def _work(path: str) -> FormRead:
+    limits: Limits = _worker["limits"]
+    signal.setitimer(signal.ITIMER_REAL, limits.seconds)
+    try:
+        return read_form(path, _worker["lists"], limits)
+    except _TimeUp:
+        return FormRead(
+            Path(path), problems=[_too_much(path, f"took longer than {limits.seconds:g} s to read")]
+        )
+    except MemoryError:
+        return FormRead(
+            Path(path), problems=[_too_much(path, "needs more memory to read than any consultation form")]
+        )
+    except Exception as e:
+        return FormRead(Path(path), problems=[_unreadable(path, e)])
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+class FormReaderPool:
+    """A persistent pool of reader processes; replaced whenever a hostile file kills a worker."""
+
+    def __init__(self, lists: CodeLists, limits: Limits = DEFAULT_LIMITS, workers: int | None = None) -> None:
+        self.lists, self.limits = lists, limits
+        self.workers = max(1, workers or min(4, os.cpu_count() or 1))
+        self._pool: cf.ProcessPoolExecutor | None = None
+
+    def _start(self) -> cf.ProcessPoolExecutor:
+        if self._pool is None:
+            method = "fork" if sys.platform.startswith("linux") else None
+            self._pool = cf.ProcessPoolExecutor(
+                self.workers,
+                mp_context=mp.get_context(method),
+                initializer=_init_worker,
+                initargs=(self.lists, self.limits),
+            )
+        return self._pool
+
+    def _kill(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        # a worker stuck in C code ignores its alarm; end it so the batch can go on
+        for proc in list(getattr(pool, "_processes", {}).values()):
+            if proc.is_alive():
+                proc.kill()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> FormReaderPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def read(
+        self, paths: Sequence[str | Path], done: Callable[[FormRead], None] | None = None
+    ) -> list[FormRead]:
+        """Read every path; results in the order given. ``done`` is called as each form finishes."""
+        results: dict[int, FormRead] = {}
+        queue = list(range(len(paths)))
+        suspects: list[int] = []  # unfinished when a worker died: retried one at a time to find the culprit
+        while queue or suspects:
+            if suspects:
+                batch = [suspects.pop(0)]
+            else:
+                batch, queue = queue, []
+            failed = self._run(batch, paths, results, done)
+            if failed and len(batch) == 1:
+                i = batch[0]
+                results[i] = FormRead(
+                    Path(paths[i]),
+                    problems=[
+                        _too_much(str(paths[i]), "stopped the reader (too big, too slow or malformed)")
+                    ],
+                )
+                if done:
+                    done(results[i])
+            else:
+                suspects.extend(failed)
+        return [results[i] for i in range(len(paths))]
+
+    def _run(
+        self,
+        batch: list[int],
+        paths: Sequence[str | Path],
+        results: dict[int, FormRead],
+        done: Callable[[FormRead], None] | None,
+    ) -> list[int]:
+        """Submit ``batch``; collect what finishes. Returns the indexes lost to a dead or stuck worker."""
+        pool = self._start()
+        futures = {pool.submit(_work, str(paths[i])): i for i in batch}
+        waiting = set(futures)
+        broken = False
+        while waiting and not broken:
+            # every form has its own alarm; no progress for longer than that means a worker is stuck
+            finished, waiting = cf.wait(
+                waiting, timeout=self.limits.seconds + 10, return_when=cf.FIRST_COMPLETED
+            )
+            if not finished:
+                broken = True
+            for fut in finished:
+                try:
+                    results[futures[fut]] = fut.result()
+                except cf.process.BrokenProcessPool:
+                    broken = True
+                    continue
+                if done:
+                    done(results[futures[fut]])
+        if broken:
+            self._kill()
+        return [i for i in batch if i not in results]
+
+
+def read_forms(
+    paths: Sequence[str | Path],
+    lists: CodeLists,
+    limits: Limits = DEFAULT_LIMITS,
+    workers: int | None = None,
+    done: Callable[[FormRead], None] | None = None,
+) -> list[FormRead]:
+    """Read many forms in a pool of workers; one FormRead per path, in order."""
+    if not paths:
+        return []
+    with FormReaderPool(lists, limits, workers=min(len(paths), workers or os.cpu_count() or 1)) as pool:
+        return pool.read(paths, done)

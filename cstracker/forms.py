@@ -1,0 +1,610 @@
+"""The consultation form workbook (``cstracker form``): one printable sheet laid out like the toolkit's form.
+
+Every input cell carries a defined name (``f_`` + the field key's slug), so a
+completed form is read by name, not by coordinates (``form_reader.py``). The
+layout itself (``form_sections``) is plain data shared with the reader, which
+falls back to the labels beside the cells when a spreadsheet program has lost
+the names. Dropdowns come from the form's own ``Lists`` sheet, a copy of the
+tracker's lists when the form is pre-filled, so a local authority's own themes
+and teams appear. Narrative notes stay on the form; only fields with a tracker
+key are ever ingested.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cstracker import __version__
+from cstracker.config import Config, Settings
+from cstracker.errors import FormError, UsageError
+from cstracker.schema import (
+    CONTEXT_ACTION_FIELD,
+    DEFAULT_CODE_LISTS,
+    FIELDS_BY_KEY,
+    SCHEMA_VERSION,
+    CodeLists,
+    Field,
+    Kind,
+    flag_field,
+    slug,
+)
+
+FORM_VERSION = "1"
+#: Form versions this cstracker can read.
+KNOWN_FORM_VERSIONS = ("1",)
+SHEET_FORM = "Consultation form"
+SHEET_GUIDANCE = "Guidance"
+SHEET_LISTS = "Lists"
+SHEET_META = "_form"
+NAME_FORM_ID = "form_id"
+NAME_FORM_VERSION = "form_version"
+NAME_PREFIX = "f_"
+TICK_MARK = "✓"
+#: the form's own tick list (the tracker's tick list says "Yes"; a form shows a tick)
+TICK_LIST = "form_tick"
+TEMPLATE_TIME = dt.datetime(2026, 1, 1)
+LAST_COL = 9  # columns A..J
+DATE_FORMAT = "dd/mm/yyyy"
+
+
+@dataclass(frozen=True)
+class FormItem:
+    """One input cell: its defined name, the label beside it, and the tracker field it feeds (if any)."""
+
+    name: str
+    label: str
+    key: str | None = None  # tracker field key; None: stays on the form (narrative, name)
+    concern: str | None = None  # for the primary concern ticks: the context it stands for
+    below: bool = False  # the input is below its label (the young person's row), else right of it
+    tall: float = 0  # row height (points) for free-text inputs
+
+    @functools.cached_property
+    def field(self) -> Field | None:
+        if self.key is None:
+            return None
+        if self.key.startswith(("theme:", "intervention:")):
+            kind, code = self.key.split(":", 1)
+            return flag_field(code, "themes" if kind == "theme" else "interventions")
+        return FIELDS_BY_KEY[self.key]
+
+    @functools.cached_property
+    def is_tick(self) -> bool:
+        return self.concern is not None or (self.field is not None and self.field.kind is Kind.FLAG)
+
+
+@dataclass(frozen=True)
+class FormSection:
+    title: str  # written in column A; unique, so the label fallback can find the section
+    items: tuple[FormItem, ...]
+    style: str  # "pairs" (label, input; two per row), "wide" (label, input across), "row", "ticks"
+    guidance: str = ""
+
+
+def input_name(key: str) -> str:
+    """The defined name of a field's input cell: 'theme:County Lines' -> 'f_theme_county_lines'."""
+    return NAME_PREFIX + slug(key)
+
+
+def _f(key: str, label: str | None = None, **kw: Any) -> FormItem:
+    return FormItem(input_name(key), label or FIELDS_BY_KEY[key].label, key, **kw)
+
+
+def _note(name: str, label: str, tall: float = 60) -> FormItem:
+    return FormItem(NAME_PREFIX + name, label, None, tall=tall)
+
+
+# Appendix B's prompts, said in our own words, shown as cell notes and on the Guidance sheet.
+GUIDANCE = {
+    "Professional involvement": "Which workers and agencies make up the network around the young person, "
+    "and what does each of them know about harm outside the family?",
+    "Child's history / family background": "How long the young person has been known to us or to "
+    "other agencies; earlier referrals and who made the first; the main worries and what is known "
+    "about anyone causing harm.",
+    "Home": "Who the young person lives with and how they get on; whether carers see the risks outside "
+    "the home as we do; family needs already referred (for example domestic abuse, mental health, "
+    "substance use); any work with the family on those outside risks.",
+    "Peer groups": "Who the young person spends time with and what they do together; their place in "
+    "the group (leading or following); what the team and the carers know about these friends and "
+    "their families.",
+    "School": "The adult at school who matters most to the young person and our contact with them; "
+    "what the school is like (peer groups, culture); whether the young person feels safe there.",
+    "Neighbourhood": "Where the young person spends time; people or groups there who matter to them; "
+    "what is known about the area (gang activity, recent incidents, hotspots).",
+    "Social media": "How the young person uses apps and online spaces, whether that is safe, and "
+    "whether they, their family or the team need advice or training.",
+    "Additional factors": "Anything else that affects risk or safety and fits nowhere above.",
+    "Agreed actions": "What each agency will do and what is asked of the CS practitioner (for example "
+    "peer-group mapping or group work). Put every action against the context where the harm, or the "
+    "strength, is found.",
+    "Data entry form": "Complete after the consultation and return the form to the CS coordinator, "
+    "who adds it to the Referral Tracker. Pick coded values from the dropdowns.",
+    "Primary concern": "Tick the ONE context where the main concern sits.",
+    "Themes": "Tick every theme that came up. If you tick Other, say what it is.",
+    "Interventions": "Tick each intervention agreed.",
+}
+
+
+def form_sections(lists: CodeLists) -> tuple[FormSection, ...]:
+    """The form's layout, top to bottom, for the themes and interventions in ``lists``."""
+    return _sections(lists.codes("primary_concern"), lists.themes, lists.interventions)
+
+
+@functools.lru_cache(maxsize=16)
+def _sections(
+    concerns: tuple[str, ...], themes: tuple[str, ...], interventions: tuple[str, ...]
+) -> tuple[FormSection, ...]:
+    yp = ("age", "gender", "ethnicity", "disability", "legal_status", "offending", "gang_affiliation")
+    return (
+        FormSection(
+            "Consultation",
+            (
+                _f("consultation_date", "Date"),
+                _f("cs_practitioner"),
+                _f("practitioners_present", tall=30),
+                _note("professional_involvement", "Professional involvement", 45),
+                _note("yp_name", "Name of young person", 0),
+            ),
+            "wide",
+        ),
+        FormSection(
+            "Young person",
+            (
+                *(_f(k, "GA" if k == "gang_affiliation" else None, below=True) for k in yp),
+                _f("education", below=True),
+                _f("siblings", below=True),
+            ),
+            "row",
+        ),
+        FormSection(
+            "What we know (these notes stay on this form; they are not copied to the tracker)",
+            (
+                _note("notes_history", "Child's history / family background", 75),
+                _note("notes_home", "Home"),
+                _note("notes_peer_groups", "Peer groups"),
+                _note("notes_school", "School"),
+                _note("notes_neighbourhood", "Neighbourhood"),
+                _note("notes_social_media", "Social media (online behaviour)", 45),
+                _note("notes_additional", "Additional factors", 45),
+            ),
+            "wide",
+        ),
+        FormSection(
+            "Agreed actions",
+            tuple(
+                _f(key, "Peer group" if context == "Peer Group" else context, tall=45)
+                for context, key in CONTEXT_ACTION_FIELD.items()
+            ),
+            "wide",
+            GUIDANCE["Agreed actions"],
+        ),
+        FormSection(
+            "Data entry form: complete after the consultation and pass to the CS coordinator",
+            tuple(
+                _f(k)
+                for k in (
+                    "mosaic_id",
+                    "referral_id",
+                    "referrer",
+                    "referrer_team",
+                    "date_received",
+                    "known_since",
+                    "previous_referrals",
+                    "initial_referrer",
+                    "suitability",
+                    "decision_date",
+                    "signposted_to",
+                )
+            ),
+            "pairs",
+            GUIDANCE["Data entry form"],
+        ),
+        FormSection(
+            "Primary concern: tick ONE only",
+            tuple(
+                FormItem(input_name("primary_concern_" + c), c, None, concern=c)
+                for c in CONTEXT_ACTION_FIELD
+                if c in concerns
+            )
+            + (_f("detail", "Detail (e.g. name of school, gang, location)"),),
+            "ticks",
+            GUIDANCE["Primary concern"],
+        ),
+        FormSection(
+            "Themes identified: tick all that apply",
+            tuple(_f(f"theme:{t}", t) for t in themes) + (_f("theme_other_text", "Other (state)"),),
+            "ticks",
+            GUIDANCE["Themes"],
+        ),
+        FormSection(
+            "Interventions agreed: tick all that apply",
+            tuple(_f(f"intervention:{i}", i) for i in interventions),
+            "ticks",
+            GUIDANCE["Interventions"],
+        ),
+    )
+
+
+def form_items(lists: CodeLists) -> dict[str, FormItem]:
+    """Every input of the form by its defined name (lower case, as the reader keys them)."""
+    return _items(form_sections(lists))
+
+
+@functools.lru_cache(maxsize=16)
+def _items(sections: tuple[FormSection, ...]) -> dict[str, FormItem]:
+    return {item.name: item for section in sections for item in section.items}
+
+
+def new_form_id() -> str:
+    """A short unique Form ID, e.g. F-3F9A12C07B4E (48 random bits of a uuid4)."""
+    return "F-" + uuid.uuid4().hex[:12].upper()
+
+
+# ---------------------------------------------------------------------------
+# Writing
+# ---------------------------------------------------------------------------
+
+
+def make_form(
+    output: str | Path,
+    tracker: str | Path | None = None,
+    referral: str | None = None,
+    overwrite: bool = False,
+) -> tuple[Path, str, dict[str, Any]]:
+    """``cstracker form``: a blank form, or one pre-filled from the tracker's row for ``referral``.
+
+    Returns (path, form ID, the pre-filled record).
+    """
+    output = Path(output)
+    if referral and not tracker:
+        raise UsageError("--referral needs --tracker: the tracker the referral is on")
+    if output.suffix.lower() != ".xlsx":
+        raise UsageError(f"{output}: a form must be saved as .xlsx")
+    if output.exists() and not overwrite:
+        raise FormError(f"{output}: already exists; choose another name or add --overwrite")
+    config, record = Config(), {}
+    if tracker:
+        from cstracker.tracker import Tracker
+
+        t = Tracker.open(tracker)
+        config = Config(settings=t.settings, lists=t.lists)
+        if referral:
+            found = t.find(referral_id=referral.strip().upper())
+            if found is None:
+                raise FormError(f"{tracker}: Referral ID {referral} is not on the Referrals sheet")
+            record = found
+    form_id = new_form_id()
+    write_form(
+        output, config, record=record, form_id=form_id, created=dt.datetime.now().replace(microsecond=0)
+    )
+    return output, form_id, record
+
+
+def write_blank_template(path: str | Path, config: Config) -> Path:
+    """The committed blank form: byte-stable, no Form ID (ingest then matches it by Mosaic ID and date)."""
+    return write_form(path, config, form_id="", created=TEMPLATE_TIME)
+
+
+def write_form(
+    path: str | Path,
+    config: Config,
+    record: Mapping[str, Any] | None = None,
+    form_id: str | None = None,
+    created: dt.datetime | None = None,
+) -> Path:
+    """Write a consultation form to ``path``, pre-filled with ``record``'s values for the form's fields."""
+    import xlsxwriter
+
+    path = Path(path)
+    form_id = new_form_id() if form_id is None else form_id
+    created = created or TEMPLATE_TIME
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
+    wb.set_properties(
+        {
+            "title": "Contextual Safeguarding case consultation form",
+            "subject": config.settings.authority_name,
+            "comments": f"cstracker {__version__}, form version {FORM_VERSION}, schema {SCHEMA_VERSION}",
+            "created": created,
+        }
+    )
+    ws = wb.add_worksheet(SHEET_FORM)
+    _FormWriter(wb, ws, config, dict(record or {})).write(form_id)
+    _write_guidance(wb, config.lists)
+    _write_lists(wb, config.lists)
+    _write_meta(wb, form_id, created, config.settings)
+    ws.activate()
+    try:
+        wb.close()
+    except OSError as e:
+        raise FormError(f"{path}: cannot be written ({e.strerror or e})") from None
+    return path
+
+
+class _FormWriter:
+    def __init__(self, wb, ws, config: Config, record: dict[str, Any]) -> None:
+        self.wb, self.ws, self.config, self.record = wb, ws, config, record
+        self.lists = config.lists
+        self.row = 0
+        base = {"font_size": 10, "valign": "top", "text_wrap": True, "border": 1}
+        add = wb.add_format
+        self.fmt = {
+            "title": add({"bold": True, "font_size": 14, "font_color": "#1F4E78"}),
+            "sub": add({"italic": True, "font_size": 9, "font_color": "#595959"}),
+            "formid": add({"bold": True, "font_size": 10, "align": "right"}),
+            "section": add({"bold": True, "font_size": 11, "bg_color": "#1F4E78", "font_color": "#FFFFFF"}),
+            "label": add({**base, "bold": True, "bg_color": "#DDEBF7"}),
+            "label_c": add({**base, "bold": True, "bg_color": "#DDEBF7", "align": "center"}),
+            "input": add({**base, "locked": False}),
+            "date": add({**base, "locked": False, "num_format": DATE_FORMAT}),
+            "text_id": add({**base, "locked": False, "num_format": "@"}),
+            "int": add({**base, "locked": False, "num_format": "0", "align": "center"}),
+            "tick": add({**base, "locked": False, "align": "center", "valign": "vcenter", "font_size": 12}),
+        }
+
+    # -- layout --------------------------------------------------------------
+
+    def write(self, form_id: str) -> None:
+        ws = self.ws
+        ws.set_column(0, 0, 22)
+        ws.set_column(1, LAST_COL, 10.5)
+        ws.merge_range(0, 0, 0, 6, "Contextual Safeguarding case consultation", self.fmt["title"])
+        ws.merge_range(0, 7, 0, LAST_COL, f"Form ID {form_id or '(none)'}", self.fmt["formid"])
+        ws.merge_range(
+            1,
+            0,
+            1,
+            LAST_COL,
+            f"{self.config.settings.authority_name}. Type in the white cells; pick coded values from the "
+            f"dropdowns and tick with {TICK_MARK}. Hover over a label with a red corner for prompts.",
+            self.fmt["sub"],
+        )
+        ws.set_row(1, 26)
+        self.row = 3
+        for section in form_sections(self.lists):
+            self._section(section)
+        ws.set_paper(9)  # A4
+        ws.set_portrait()
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(0, 1)
+        ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+        ws.center_horizontally()
+        ws.print_area(0, 0, self.row - 2, LAST_COL)  # the last section ends with a spacer row
+        ws.set_footer(f"&L&8Form ID {form_id or '(none)'}&R&8Page &P of &N")
+        ws.protect("", {"format_rows": True, "format_columns": True})
+
+    def _section(self, section: FormSection) -> None:
+        ws = self.ws
+        ws.merge_range(self.row, 0, self.row, LAST_COL, section.title, self.fmt["section"])
+        if section.guidance:
+            self._comment(self.row, 0, section.guidance)
+        self.row += 1
+        getattr(self, "_" + section.style)(section.items)
+        self.row += 1
+
+    def _wide(self, items: tuple[FormItem, ...]) -> None:
+        for item in items:
+            self._label(self.row, 0, self.row, 0, item)
+            self._input(self.row, 1, self.row, LAST_COL, item)
+            if item.tall:
+                self.ws.set_row(self.row, item.tall)
+            self.row += 1
+
+    def _pairs(self, items: tuple[FormItem, ...]) -> None:
+        for i in range(0, len(items), 2):
+            left = items[i]
+            self._label(self.row, 0, self.row, 0, left)
+            self._input(self.row, 1, self.row, 3, left)
+            if i + 1 < len(items):
+                right = items[i + 1]
+                self._label(self.row, 4, self.row, 5, right)
+                self._input(self.row, 6, self.row, LAST_COL, right)
+            self.ws.set_row(self.row, 27)
+            self.row += 1
+
+    def _row(self, items: tuple[FormItem, ...]) -> None:
+        self.ws.write_string(self.row, 0, "", self.fmt["label"])
+        self.ws.write_string(self.row + 1, 0, "", self.fmt["label"])
+        for col, item in enumerate(items, start=1):
+            self._label(self.row, col, self.row, col, item, centred=True)
+            self._input(self.row + 1, col, self.row + 1, col, item)
+        self.ws.set_row(self.row, 27)
+        self.ws.set_row(self.row + 1, 40)
+        self.row += 2
+
+    def _ticks(self, items: tuple[FormItem, ...]) -> None:
+        ticks = [i for i in items if i.is_tick]
+        # three label+tick pairs a row: label A, tick B; label C:E, tick F; label G:I, tick J
+        spans = ((0, 0, 1), (2, 4, 5), (6, 8, 9))
+        for i, item in enumerate(ticks):
+            first, last, tick_col = spans[i % 3]
+            self._label(self.row, first, self.row, last, item)
+            self._input(self.row, tick_col, self.row, tick_col, item)
+            if i % 3 == 2 or i == len(ticks) - 1:
+                self.ws.set_row(self.row, 18)
+                self.row += 1
+        for item in items:
+            if not item.is_tick:
+                self._label(self.row, 0, self.row, 0, item)
+                self._input(self.row, 1, self.row, LAST_COL, item)
+                self.ws.set_row(self.row, 27)
+                self.row += 1
+
+    # -- cells ---------------------------------------------------------------
+
+    def _label(self, r1: int, c1: int, r2: int, c2: int, item: FormItem, centred: bool = False) -> None:
+        fmt = self.fmt["label_c" if centred else "label"]
+        if (r1, c1) == (r2, c2):
+            self.ws.write_string(r1, c1, item.label, fmt)
+        else:
+            self.ws.merge_range(r1, c1, r2, c2, item.label, fmt)
+        hint = GUIDANCE.get(item.label.split(" (")[0]) if item.key is None and item.concern is None else None
+        if hint:
+            self._comment(r1, c1, hint)
+
+    def _comment(self, row: int, col: int, text: str) -> None:
+        self.ws.write_comment(row, col, text, {"x_scale": 2.2, "y_scale": 1.6, "font_size": 9})
+
+    def _input(self, r1: int, c1: int, r2: int, c2: int, item: FormItem) -> None:
+        from xlsxwriter.utility import xl_rowcol_to_cell
+
+        fmt, value = self._format(item), self._prefill(item)
+        if (r1, c1) != (r2, c2):
+            self.ws.merge_range(r1, c1, r2, c2, "", fmt)
+        if isinstance(value, dt.date):
+            self.ws.write_datetime(r1, c1, dt.datetime.combine(value, dt.time()), fmt)
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            self.ws.write_number(r1, c1, value, fmt)
+        elif value is not None:
+            self.ws.write_string(r1, c1, str(value), fmt)
+        elif (r1, c1) == (r2, c2):
+            self.ws.write_blank(r1, c1, None, fmt)
+        cell = xl_rowcol_to_cell(r1, c1, row_abs=True, col_abs=True)
+        self.wb.define_name(item.name, f"='{SHEET_FORM}'!{cell}")
+        self._validation(r1, c1, item)
+
+    def _format(self, item: FormItem):
+        f = item.field
+        if item.is_tick:
+            return self.fmt["tick"]
+        if f is None:
+            return self.fmt["input"]
+        return {
+            Kind.DATE: self.fmt["date"],
+            Kind.MOSAIC: self.fmt["text_id"],
+            Kind.ID: self.fmt["text_id"],
+            Kind.INT: self.fmt["int"],
+        }.get(f.kind, self.fmt["input"])
+
+    def _prefill(self, item: FormItem) -> Any:
+        if item.concern is not None:
+            return TICK_MARK if self.record.get("primary_concern") == item.concern else None
+        if item.key is None:
+            return None
+        value = self.record.get(item.key)
+        if item.is_tick:
+            return TICK_MARK if value else None
+        return None if value in (None, "") else value
+
+    def _validation(self, row: int, col: int, item: FormItem) -> None:
+        f = item.field
+        title = item.label[:32]
+        if item.is_tick:
+            what = "the main concern" if item.concern else "it applies"
+            options: dict[str, Any] = {
+                "validate": "list",
+                "source": "=list_" + TICK_LIST,
+                "input_title": title,
+                "input_message": f"Pick {TICK_MARK} when {what}; leave blank when not.",
+                # a warning, not a stop: x, Y or yes typed by hand are read as ticks too
+                "error_type": "warning",
+                "error_message": f"Pick {TICK_MARK} from the dropdown, or leave the cell blank.",
+            }
+        elif f is None:
+            return
+        elif f.kind is Kind.CODE:
+            options = {
+                "validate": "list",
+                "source": "=list_" + (f.code_list or ""),
+                "input_title": title,
+                "input_message": f.help[:255],
+                "error_message": f"Pick {f.label} from the dropdown (the Lists sheet shows them all)."[:255],
+            }
+        elif f.kind is Kind.DATE:
+            options = {
+                "validate": "date",
+                "criteria": "between",
+                "minimum": dt.date(1990, 1, 1),
+                "maximum": dt.date(2100, 12, 31),
+                "input_title": title,
+                "input_message": "A date, dd/mm/yyyy.",
+                "error_message": "Type a date, dd/mm/yyyy.",
+            }
+        elif f.kind is Kind.INT and f.bounds:
+            lo, hi = f.bounds
+            options = {
+                "validate": "integer",
+                "criteria": "between",
+                "minimum": lo,
+                "maximum": hi,
+                "input_title": title,
+                "input_message": f.help[:255],
+                "error_message": f"Type a whole number from {lo} to {hi}.",
+            }
+        elif f.help:
+            options = {"validate": "any", "input_title": title, "input_message": f.help[:255]}
+        else:
+            return
+        self.ws.data_validation(row, col, row, col, options)
+
+
+def _write_guidance(wb, lists: CodeLists) -> None:
+    ws = wb.add_worksheet(SHEET_GUIDANCE)
+    ws.set_column(0, 0, 24)
+    ws.set_column(1, 1, 90)
+    wrap = wb.add_format({"text_wrap": True, "valign": "top", "font_size": 10})
+    bold = wb.add_format({"bold": True, "valign": "top", "font_size": 10})
+    ws.write_string(0, 0, "Prompts for the consultation", wb.add_format({"bold": True, "font_size": 14}))
+    ws.write_string(
+        1,
+        0,
+        "Start from the case, not the form: not every box needs filling, nor in order. "
+        "Ask about the places as well as the young person: what else is known about the school, "
+        "the peer group and the neighbourhood?",
+        wrap,
+    )
+    ws.merge_range(1, 0, 1, 1, None)
+    ws.set_row(1, 30)
+    for r, (topic, text) in enumerate(GUIDANCE.items(), start=3):
+        ws.write_string(r, 0, topic, bold)
+        ws.write_string(r, 1, text, wrap)
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.protect("", {"format_rows": True, "format_columns": True})
+
+
+def _write_lists(wb, lists: CodeLists) -> None:
+    ws = wb.add_worksheet(SHEET_LISTS)
+    head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+    ws.write_string(0, 0, "The values each dropdown on the form allows (a copy of the tracker's lists).")
+    all_lists = {**lists.lists, TICK_LIST: (TICK_MARK,)}
+    for col, (key, codes) in enumerate(all_lists.items()):
+        title = (
+            DEFAULT_CODE_LISTS[key].title if key in DEFAULT_CODE_LISTS else key.replace("_", " ").capitalize()
+        )
+        ws.write_string(1, col, title, head)
+        for row, code in enumerate(codes, start=2):
+            ws.write_string(row, col, code)
+        ws.set_column(col, col, max(12, min(36, max(len(c) for c in codes) + 2)))
+        wb.define_name(f"list_{key}", f"={SHEET_LISTS}!${_col(col)}$3:${_col(col)}${2 + len(codes)}")
+    ws.protect("")
+
+
+def _col(col: int) -> str:
+    from xlsxwriter.utility import xl_col_to_name
+
+    return xl_col_to_name(col)
+
+
+def _write_meta(wb, form_id: str, created: dt.datetime, settings: Settings) -> None:
+    ws = wb.add_worksheet(SHEET_META)
+    rows = [
+        (NAME_FORM_VERSION, FORM_VERSION),
+        (NAME_FORM_ID, form_id),
+        ("schema_version", SCHEMA_VERSION),
+        ("tool_version", __version__),
+        ("created", created.strftime("%Y-%m-%d %H:%M:%S")),
+        ("authority_name", settings.authority_name),
+    ]
+    ws.write_row(0, 0, ["key", "value"])
+    for r, (key, value) in enumerate(rows, start=1):
+        ws.write_string(r, 0, key)
+        ws.write_string(r, 1, value)
+        if key in (NAME_FORM_VERSION, NAME_FORM_ID):
+            wb.define_name(key, f"='{SHEET_META}'!$B${r + 1}")
+    ws.protect("")
+    ws.hide()

@@ -1,0 +1,498 @@
+"""Completed consultation forms into the tracker (``cstracker ingest``).
+
+A batch: read every form (``form_reader``, in a pool of workers), match each to
+a tracker row (Referral ID, else the row this Form ID went into before, else
+Mosaic ID + date received), work out what would change, then make one
+``Tracker.upsert`` and one save. A bad form never stops the batch: it is
+rejected with its problems and the good forms still go in.
+
+What a form may change: on a row it fills for the first time, only the values
+it carries (a blank on the form leaves the tracker's value alone); on a row it
+filled before (the same Form ID), the form is the record of that consultation,
+so a corrected re-submission also clears what was cleared. Overwriting a
+different value already on the tracker is done, and reported.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import glob
+import shutil
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cstracker.convert import convert, is_blank
+from cstracker.form_reader import DEFAULT_LIMITS, FormRead, Limits, read_forms
+from cstracker.problems import Problem, shown_value
+from cstracker.rules import Record, check_record, convert_record
+from cstracker.schema import Field
+
+FORM_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+#: keys a form never changes on a matched row: the row's identity and its bookkeeping
+_NOT_FROM_FORM = ("referral_id", "source", "form_id", "last_updated", "status", "follow_up_due")
+
+
+@dataclass
+class FormOutcome:
+    path: Path
+    outcome: str  # "added", "updated", "unchanged" or "rejected"
+    referral_id: str | None = None
+    form_id: str | None = None
+    #: labels of the fields that changed (updated) or were filled (added)
+    changed: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    archived_to: Path | None = None
+
+
+@dataclass
+class IngestResult:
+    tracker: Path
+    outcomes: list[FormOutcome] = field(default_factory=list)
+    dry_run: bool = False
+    backup: Path | None = None
+    saved: bool = False
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for o in self.outcomes if o.outcome == outcome)
+
+    @property
+    def problems(self) -> list[Problem]:
+        return [p for o in self.outcomes for p in o.problems]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.count("rejected") else 0
+
+
+def expand_inputs(inputs: Iterable[str | Path]) -> tuple[list[Path], list[FormOutcome]]:
+    """Files, folders (their spreadsheets) and globs -> form paths, once each; missing ones rejected."""
+    paths: list[Path] = []
+    missing: list[FormOutcome] = []
+    seen: set[Path] = set()
+
+    def add(p: Path) -> None:
+        key = p.resolve()
+        if key not in seen:
+            seen.add(key)
+            paths.append(p)
+
+    for raw in inputs:
+        p = Path(raw)
+        if p.is_dir():
+            for child in sorted(p.iterdir()):
+                # skip Excel's "~$" owner files and LibreOffice's ".~lock" files
+                if (
+                    child.is_file()
+                    and child.suffix.lower() in FORM_SUFFIXES
+                    and not child.name.startswith(("~$", "."))
+                ):
+                    add(child)
+        elif p.exists():
+            add(p)
+        elif glob.has_magic(str(raw)):
+            matched = sorted(Path(m) for m in glob.glob(str(raw)) if Path(m).is_file())
+            if not matched:
+                missing.append(_missing(str(raw), "matches no file"))
+            for m in matched:
+                add(m)
+        else:
+            missing.append(_missing(str(raw), "no such file or folder"))
+    return paths, missing
+
+
+def _missing(name: str, message: str) -> FormOutcome:
+    return FormOutcome(
+        Path(name), "rejected", problems=[Problem(file=name, rule="no-such-file", message=message)]
+    )
+
+
+@dataclass(eq=False)
+class _Row:
+    """A tracker row as this batch sees it: what is on it now, plus what earlier forms in the batch set."""
+
+    referral_id: str | None
+    record: Record
+    form_id: str | None
+    new: bool = False
+    changes: dict[str, Any] = field(default_factory=dict)
+    outcomes: list[FormOutcome] = field(default_factory=list)
+
+
+class _Index:
+    """Tracker rows by Referral ID, by Form ID and by (Mosaic ID, date received), kept current in a batch."""
+
+    def __init__(self, tracker: Any) -> None:
+        self.tracker = tracker
+        self.fields: tuple[Field, ...] = tracker.fields
+        self.by_key = {f.key: f for f in self.fields}
+        self.raw_rows = {}
+        self.by_id: dict[str, _Row | int] = {}
+        self.by_form: dict[str, _Row | int] = {}
+        self.by_person: dict[tuple[str, dt.date], _Row | int] = {}
+        keys = ("referral_id", "form_id", "mosaic_id", "date_received")
+        for row in tracker.rows():
+            got = {k: self._value(k, row.raw.get(k)) for k in keys}
+            self.raw_rows[row.row] = row
+            if got["referral_id"]:
+                self.by_id.setdefault(got["referral_id"], row.row)
+            if got["form_id"]:
+                self.by_form[got["form_id"]] = row.row
+            if got["mosaic_id"] and got["date_received"]:
+                self.by_person.setdefault((got["mosaic_id"], got["date_received"]), row.row)
+
+    def _value(self, key: str, raw: Any) -> Any:
+        if is_blank(raw):
+            return None
+        got = convert(self.by_key[key], raw, self.tracker.lists)
+        return got.value if got.ok else None
+
+    def row(self, ref: _Row | int | None) -> _Row | None:
+        """The batch's view of a row, made (typed) the first time a form touches it."""
+        if ref is None or isinstance(ref, _Row):
+            return ref
+        raw = self.raw_rows[ref]
+        record, _ = convert_record(raw.raw, self.tracker.lists, self.fields)
+        state = _Row(record.get("referral_id"), record, record.get("form_id"))
+        for table in (self.by_id, self.by_form, self.by_person):
+            for k, v in list(table.items()):
+                if v == ref:
+                    table[k] = state
+        return state
+
+    def remember(self, state: _Row) -> None:
+        rec = state.record
+        if state.referral_id:
+            self.by_id[state.referral_id] = state
+        if state.form_id:
+            self.by_form[state.form_id] = state
+        if rec.get("mosaic_id") and rec.get("date_received"):
+            self.by_person.setdefault((rec["mosaic_id"], rec["date_received"]), state)
+
+
+def ingest(
+    tracker: str | Path,
+    inputs: Sequence[str | Path],
+    *,
+    dry_run: bool = False,
+    archive: str | Path | None = None,
+    force: bool = False,
+    today: dt.date | None = None,
+    progress: bool = False,
+    limits: Limits = DEFAULT_LIMITS,
+    workers: int | None = None,
+) -> IngestResult:
+    """Read completed forms and add or update their tracker rows; one save for the whole batch."""
+    from cstracker.tracker import Tracker
+
+    tracker = Path(tracker)
+    today = today or dt.date.today()
+    result = IngestResult(tracker, dry_run=dry_run)
+    paths, missing = expand_inputs(inputs)
+    # "inbox/*.xlsx" may well match the tracker itself when it lives beside the forms
+    paths = [p for p in paths if p.resolve() != tracker.resolve()]
+    opener = nullcontext(Tracker.open(tracker)) if dry_run else Tracker.open_for_update(tracker, force=force)
+    with opener as t:
+        reads = _read_all(paths, t.lists, limits, workers, progress)
+        index = _Index(t)
+        planner = _Planner(t, index, today)
+        planner.note_shared_form_ids(reads)
+        outcomes = [planner.plan(read) for read in reads]
+        if dry_run:
+            planner.name_new_rows(planner.preview_ids())
+        elif planner.records:
+            upserted = t.upsert(planner.records, today=today)
+            planner.name_new_rows(upserted.added)
+            result.backup = t.save()
+            result.saved = True
+    result.outcomes = outcomes + missing
+    if archive is not None and not dry_run:
+        _archive(result.outcomes, Path(archive))
+    return result
+
+
+def _read_all(
+    paths: list[Path], lists: Any, limits: Limits, workers: int | None, progress: bool
+) -> list[FormRead]:
+    if not progress:
+        return read_forms(paths, lists, limits, workers)
+    from tqdm import tqdm
+
+    # delay: a batch that takes less than a moment shows no bar at all
+    with tqdm(total=len(paths), unit="form", file=sys.stderr, delay=1.0, leave=False) as bar:
+        done: Callable[[FormRead], None] = lambda _read: bar.update(1)  # noqa: E731
+        return read_forms(paths, lists, limits, workers, done)
+
+
+class _Planner:
+    """Decides, form by form, what each does to the tracker; collects one upsert record per row."""
+
+    def __init__(self, tracker: Any, index: _Index, today: dt.date) -> None:
+        self.t, self.index, self.today = tracker, index, today
+        self.lists = tracker.lists
+        self.by_key = index.by_key
+        self.order = [f.key for f in index.fields]  # the tracker's column order, for messages
+        self.rows: list[_Row] = []  # rows with changes, in first-touched order
+        self.shared_ids: set[str] = set()
+
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        out = []
+        for row in self.rows:
+            rec = dict(row.changes)
+            if row.referral_id:
+                rec["referral_id"] = row.referral_id
+            out.append(rec)
+        return out
+
+    def note_shared_form_ids(self, reads: list[FormRead]) -> None:
+        """Form IDs carried by several files of this batch: copies of one form, so not an identity."""
+        files: dict[str, list[FormRead]] = {}
+        for read in reads:
+            if read.form_id and not read.rejected:
+                files.setdefault(read.form_id, []).append(read)
+        self.shared_ids = {fid for fid, group in files.items() if len(group) > 1}
+        for fid in self.shared_ids:
+            for read in files[fid]:
+                read.problems.append(
+                    Problem(
+                        file=str(read.path),
+                        rule="copied-form",
+                        message=f"has the same Form ID ({fid}) as {len(files[fid]) - 1} other form(s) in this "
+                        "batch (one form copied?); it was matched by Referral ID, or Mosaic ID and date "
+                        "received, only. Make a new form for each consultation with: cstracker form",
+                        severity="warning",
+                    )
+                )
+
+    def plan(self, read: FormRead) -> FormOutcome:
+        outcome = FormOutcome(read.path, "rejected", form_id=read.form_id, problems=list(read.problems))
+        if read.rejected:
+            return outcome
+        where = {"file": str(read.path), "sheet": read.sheet}
+        rec = {k: v for k, v in read.record.items() if k in self.by_key}
+        form_id = None if read.form_id in self.shared_ids else read.form_id
+        state, notes = self._match(rec, form_id, where, read.cells)
+        outcome.problems += notes
+        if any(p.severity == "error" for p in notes):
+            return outcome
+        if state is None:
+            return self._add(rec, read, outcome, where)
+        return self._update(state, rec, read, outcome, where)
+
+    def _match(
+        self, rec: Record, form_id: str | None, where: dict[str, str], cells: dict[str, str]
+    ) -> tuple[_Row | None, list[Problem]]:
+        idx = self.index
+        rid = rec.get("referral_id")
+        notes: list[Problem] = []
+        if rid and rid in idx.by_id:
+            return idx.row(idx.by_id[rid]), notes
+        state = None
+        if rec.get("mosaic_id") and rec.get("date_received"):
+            state = idx.row(idx.by_person.get((rec["mosaic_id"], rec["date_received"])))
+        if state is None and form_id and form_id in idx.by_form:
+            # the row this form filled before, e.g. before a corrected date received
+            state = idx.row(idx.by_form[form_id])
+            if (
+                rec.get("mosaic_id")
+                and state is not None
+                and state.record.get("mosaic_id") != rec["mosaic_id"]
+            ):
+                # one blank form copied for several young people: the Form ID does not identify the row
+                state = None
+        if state is not None and not state.referral_id and not state.new:
+            notes.append(
+                Problem(
+                    rule="row-without-id",
+                    message="matches a tracker row (same Mosaic ID and date received) that has no Referral ID; "
+                    "give that row an ID (cstracker validate suggests one), then ingest this form again",
+                    **where,
+                )
+            )
+        elif state is not None and rid and rid != state.referral_id:
+            notes.append(
+                Problem(
+                    rule="referral-id-differs",
+                    message=f"says {rid}, which is not on the tracker; the form went to "
+                    f"{state.referral_id or 'the new row'} (matched by its Form ID or Mosaic ID and date)",
+                    field=self.by_key["referral_id"].label,
+                    cell=cells.get("referral_id", ""),
+                    severity="warning",
+                    **where,
+                )
+            )
+        elif state is None and rid:
+            notes.append(
+                Problem(
+                    rule="referral-id-unknown",
+                    message=f"{rid} is not on the tracker; a new row was added with this Referral ID",
+                    field=self.by_key["referral_id"].label,
+                    cell=cells.get("referral_id", ""),
+                    severity="warning",
+                    **where,
+                )
+            )
+        return state, notes
+
+    def _check(self, merged: Record, read: FormRead, where: dict[str, str]) -> list[Problem]:
+        found = check_record(merged, self.lists, self.today)
+        return [
+            f.to_problem(self.by_key, cell=read.cells.get(f.field_key, ""), **where)
+            for f in found
+            if f.field_key in read.record or f.severity == "error"
+        ]
+
+    def _add(self, rec: Record, read: FormRead, outcome: FormOutcome, where: dict[str, str]) -> FormOutcome:
+        values = {k: v for k, v in rec.items() if not _blank(v)}
+        problems = self._check(values, read, where)
+        outcome.problems += problems
+        if any(p.severity == "error" for p in problems):
+            return outcome
+        state = _Row(rec.get("referral_id"), dict(values), read.form_id, new=True)
+        state.changes = {**values, **self._provenance(read)}
+        self.index.remember(state)
+        self.rows.append(state)
+        outcome.outcome, outcome.referral_id = "added", state.referral_id
+        outcome.changed = [self.by_key[k].label for k in self.order if k in values and k != "referral_id"]
+        state.outcomes.append(outcome)
+        return outcome
+
+    def _update(
+        self, state: _Row, rec: Record, read: FormRead, outcome: FormOutcome, where: dict[str, str]
+    ) -> FormOutcome:
+        same_form = (
+            bool(read.form_id)
+            and read.form_id not in self.shared_ids
+            and state.form_id == read.form_id
+            and rec.get("mosaic_id") in (None, state.record.get("mosaic_id"))
+        )
+        values = {k: v for k, v in rec.items() if k not in _NOT_FROM_FORM and (same_form or not _blank(v))}
+        changed = [k for k in self.order if k in values and not _same(state.record.get(k), values[k])]
+        outcome.referral_id = state.referral_id
+        conflicts = [k for k in changed if not same_form and not _blank(state.record.get(k))]
+        for key in conflicts:
+            f = self.by_key[key]
+            if f.sensitive:
+                outcome.problems.append(
+                    Problem(
+                        rule="different-person",
+                        message=f"differs from the {f.label} on the tracker for "
+                        f"{state.referral_id or 'this referral'}; check which young person this form is "
+                        "about (nothing was changed)",
+                        field=f.label,
+                        cell=read.cells.get(key, ""),
+                        **where,
+                    )
+                )
+                return outcome
+        merged = {**state.record, **values}
+        problems = self._check(merged, read, where)
+        for key in conflicts:
+            f = self.by_key[key]
+            old = shown_value(_show(state.record.get(key)), f.sensitive)
+            problems.append(
+                Problem(
+                    rule="overwrote-value",
+                    message=f"replaced a different value already on the tracker ({old!r}) with the form's",
+                    field=f.label,
+                    cell=read.cells.get(key, ""),
+                    severity="warning",
+                    **where,
+                )
+            )
+        outcome.problems += problems
+        if any(p.severity == "error" for p in problems):
+            return outcome
+        if not changed:
+            outcome.outcome = "unchanged"
+            return outcome
+        state.record = merged
+        state.changes.update({k: values[k] for k in changed})
+        state.changes.update(self._provenance(read))
+        state.form_id = read.form_id or state.form_id
+        self.index.remember(state)
+        if state not in self.rows:
+            self.rows.append(state)
+        # a second form for a row this batch adds: together they still add one row
+        outcome.outcome = "added" if state.new else "updated"
+        outcome.changed = [self.by_key[k].label for k in changed]
+        state.outcomes.append(outcome)
+        return outcome
+
+    def _provenance(self, read: FormRead) -> dict[str, Any]:
+        out: dict[str, Any] = {"source": f"form: {read.path.name}"}
+        if read.form_id:
+            out["form_id"] = read.form_id
+        return out
+
+    def preview_ids(self) -> list[str]:
+        """In a dry run, the Referral IDs the new rows would get (the save hands out the same)."""
+        out: list[str] = []
+        taken: dict[str, int] = {}
+        for state in self.rows:
+            if not state.new:
+                continue
+            if state.referral_id:
+                out.append(state.referral_id)
+                continue
+            first = self.t.next_referral_id(state.record.get("date_received"))
+            stem, _, seq = first.rpartition("-")
+            n = taken.get(stem, int(seq))
+            taken[stem] = n + 1
+            out.append(f"{stem}-{n:04d}")
+        return out
+
+    def name_new_rows(self, ids: list[str]) -> None:
+        """Give the new rows' outcomes the Referral IDs they were (or would be) given, in order."""
+        new_rows = [s for s in self.rows if s.new]
+        for state, rid in zip(new_rows, ids, strict=True):
+            state.referral_id = rid
+            for outcome in state.outcomes:
+                outcome.referral_id = rid
+
+
+def _blank(value: Any) -> bool:
+    return value is None or value is False or (isinstance(value, str) and not value.strip())
+
+
+def _same(a: Any, b: Any) -> bool:
+    if _blank(a) and _blank(b):
+        return True
+    return a == b
+
+
+def _show(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return f"{value:%d/%m/%Y}"
+    if value is True:
+        return "ticked"
+    return value
+
+
+def _archive(outcomes: list[FormOutcome], folder: Path) -> None:
+    """Move every form that went in (added, updated or unchanged) into ``folder``."""
+    for outcome in outcomes:
+        if outcome.outcome == "rejected":
+            continue
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            target = folder / outcome.path.name
+            n = 2
+            while target.exists():
+                target = folder / f"{outcome.path.stem} ({n}){outcome.path.suffix}"
+                n += 1
+            shutil.move(str(outcome.path), str(target))
+            outcome.archived_to = target
+        except OSError as e:
+            outcome.problems.append(
+                Problem(
+                    file=str(outcome.path),
+                    rule="not-archived",
+                    message=f"went into the tracker but could not be moved to {folder} ({e.strerror or e})",
+                    severity="warning",
+                )
+            )

@@ -1,0 +1,332 @@
+"""Read a tracker workbook's structure straight from its zip package.
+
+Where the Referrals sheet and its Table live (the part names), which column
+holds which field (found by heading, so a coordinator may insert, reorder,
+sort or filter columns), the settings (defined names ``cs_<setting>``) and the
+code lists (defined names ``list_<key>`` on the Lists sheet). Only small XML
+parts are parsed here; the rows themselves are read by ``tracker.py``.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import xml.etree.ElementTree as ET
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cstracker.config import Settings
+from cstracker.errors import TrackerError, TrackerLayoutError
+from cstracker.schema import DEFAULT_CODE_LISTS, CodeLists, Field, Kind, normalise_token
+from cstracker.workbook import (
+    LIST_NAME_PREFIX,
+    SETTING_NAME_PREFIX,
+    SHEET_LISTS,
+    SHEET_META,
+    SHEET_REFERRALS,
+    TABLE_NAME,
+)
+
+NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+QUOTE_PREFIX_KEY = "style:quote_prefix"
+
+_REF = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)$")
+
+
+def col_index(letters: str) -> int:
+    """'A' -> 1, 'AA' -> 27."""
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def col_letters(index: int) -> str:
+    """1 -> 'A', 27 -> 'AA'."""
+    out = ""
+    while index:
+        index, rem = divmod(index - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def parse_ref(ref: str) -> tuple[int, int]:
+    """'B12' or '$B$12' -> (column, row), both 1-based."""
+    m = _REF.match(ref.strip())
+    if not m:
+        raise ValueError(f"not a cell reference: {ref}")
+    return col_index(m[1]), int(m[2])
+
+
+def parse_range(ref: str) -> tuple[int, int, int, int]:
+    """'A1:BO2' -> (first col, first row, last col, last row)."""
+    first, _, last = ref.partition(":")
+    c1, r1 = parse_ref(first)
+    c2, r2 = parse_ref(last or first)
+    return c1, r1, c2, r2
+
+
+@dataclass
+class Layout:
+    """Where everything cstracker owns lives in one tracker file."""
+
+    path: Path
+    sheet_part: str
+    table_part: str
+    #: (first col, first row (the header), last col, last row) of the Table
+    table_ref: tuple[int, int, int, int]
+    headers: dict[int, str]
+    #: field key -> 1-based sheet column
+    columns: dict[str, int]
+    fields: tuple[Field, ...]
+    settings: Settings
+    lists: CodeLists
+    defined_names: dict[str, str] = field(default_factory=dict)
+    quote_prefix_style: int | None = None
+    totals_row: bool = False
+
+    @property
+    def header_row(self) -> int:
+        return self.table_ref[1]
+
+    @property
+    def fields_by_key(self) -> dict[str, Field]:
+        return {f.key: f for f in self.fields}
+
+
+def _xml(zf: zipfile.ZipFile, name: str, where: Path) -> ET.Element:
+    try:
+        return ET.fromstring(zf.read(name))
+    except KeyError:
+        raise TrackerError(f"{where}: not a Referral Tracker (the workbook has no {name})") from None
+    except ET.ParseError as e:
+        raise TrackerError(f"{where}: the workbook part {name} is damaged ({e})") from None
+
+
+def _rels(zf: zipfile.ZipFile, part: str, where: Path) -> dict[str, tuple[str, str]]:
+    """Relationship id -> (type, target part name) for a part."""
+    folder, name = posixpath.split(part)
+    rels_name = posixpath.join(folder, "_rels", name + ".rels")
+    if rels_name not in zf.namelist():
+        return {}
+    out = {}
+    for rel in _xml(zf, rels_name, where).iter(f"{{{NS_PKG_REL}}}Relationship"):
+        target = rel.get("Target", "")
+        if rel.get("TargetMode") == "External":
+            continue
+        full = (
+            target.lstrip("/")
+            if target.startswith("/")
+            else posixpath.normpath(posixpath.join(folder, target))
+        )
+        out[rel.get("Id", "")] = (rel.get("Type", ""), full)
+    return out
+
+
+def _sheet_names(zf: zipfile.ZipFile, where: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """(sheet name -> part name, defined name -> formula text)."""
+    wb = _xml(zf, "xl/workbook.xml", where)
+    rels = _rels(zf, "xl/workbook.xml", where)
+    sheets = {}
+    for s in wb.iter(f"{{{NS_MAIN}}}sheet"):
+        rid = s.get(f"{{{NS_REL}}}id", "")
+        if rid in rels:
+            sheets[s.get("name", "")] = rels[rid][1]
+    names = {}
+    for d in wb.iter(f"{{{NS_MAIN}}}definedName"):
+        if d.get("localSheetId") is None and d.text:
+            names[d.get("name", "")] = d.text
+    return sheets, names
+
+
+def _find_table(zf: zipfile.ZipFile, sheet_part: str, where: Path) -> tuple[str, ET.Element]:
+    for rel_type, target in _rels(zf, sheet_part, where).values():
+        if rel_type.endswith("/table"):
+            table = _xml(zf, target, where)
+            if table.get("name") == TABLE_NAME or table.get("displayName") == TABLE_NAME:
+                return target, table
+    raise TrackerLayoutError(
+        f"{where}: sheet {SHEET_REFERRALS}: the Excel Table named '{TABLE_NAME}' is missing "
+        "(was it converted to a range?). Restore it from a backup or make it a Table named Referrals again."
+    )
+
+
+def _sheet_values(path: Path, sheet: str) -> list[list[Any]]:
+    """A small sheet as a grid of values from A1 (row 0 = sheet row 1)."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        return CalamineWorkbook.from_path(str(path)).get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    except Exception as e:  # calamine raises its own error types per problem
+        raise TrackerLayoutError(f"{path}: sheet {sheet} cannot be read ({e})") from None
+
+
+def _target(formula: str) -> tuple[str, tuple[int, int, int, int]] | None:
+    """ "Lists!$G$3:$G$5" or "'_cstracker'!$B$5" -> (sheet, range)."""
+    sheet, sep, ref = formula.lstrip("=").rpartition("!")
+    if not sep:
+        return None
+    sheet = sheet.strip("'").replace("''", "'")
+    try:
+        return sheet, parse_range(ref)
+    except ValueError:
+        return None
+
+
+def _cell(grid: list[list[Any]], col: int, row: int) -> Any:
+    if row - 1 < len(grid) and col - 1 < len(grid[row - 1]):
+        return grid[row - 1][col - 1]
+    return None
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return "" if value is None else str(value).strip()
+
+
+def _settings_and_lists(path: Path, names: dict[str, str], missing: list[str]) -> tuple[Settings, CodeLists]:
+    grids: dict[str, list[list[Any]]] = {}
+
+    def values(formula: str) -> list[str] | None:
+        got = _target(formula)
+        if got is None:
+            return None
+        sheet, (c1, r1, c2, r2) = got
+        if sheet not in grids:
+            grids[sheet] = _sheet_values(path, sheet)
+        grid = grids[sheet]
+        return [_text(_cell(grid, c, r)) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
+
+    pairs: dict[str, Any] = {}
+    for key in Settings.__dataclass_fields__:
+        got = values(names.get(SETTING_NAME_PREFIX + key, ""))
+        if got:
+            pairs[key] = got[0]
+    lists: dict[str, tuple[str, ...]] = {}
+    for key in DEFAULT_CODE_LISTS:
+        name = LIST_NAME_PREFIX + key
+        got = values(names[name]) if name in names else None
+        codes = tuple(v for v in got or () if v)
+        if not codes:
+            missing.append(
+                f"the list '{DEFAULT_CODE_LISTS[key].title}' (defined name {name} on sheet {SHEET_LISTS})"
+            )
+            codes = DEFAULT_CODE_LISTS[key].codes
+        lists[key] = codes
+    try:
+        settings = Settings.from_pairs(pairs)
+    except ValueError:
+        raise TrackerLayoutError(
+            f"{path}: sheet {SHEET_META}: a setting is not a number where one is needed; "
+            "restore the hidden _cstracker sheet from a backup"
+        ) from None
+    return settings, CodeLists(lists=lists)
+
+
+def _quote_prefix_style(zf: zipfile.ZipFile, path: Path, sheets: dict[str, str]) -> int | None:
+    """The style index of the exemplar cell on the hidden sheet, else any quote-prefix style."""
+    if SHEET_META in sheets:
+        grid = _sheet_values(path, SHEET_META)
+        for r, row in enumerate(grid, start=1):
+            if row and _text(row[0]) == QUOTE_PREFIX_KEY:
+                xml = zf.read(sheets[SHEET_META]).decode("utf-8")
+                m = re.search(rf'<c\b[^>]*\br="B{r}"[^>]*>', xml)
+                s = re.search(r'\bs="(\d+)"', m[0]) if m else None
+                if s:
+                    return int(s[1])
+    styles = zf.read("xl/styles.xml").decode("utf-8") if "xl/styles.xml" in zf.namelist() else ""
+    xfs = re.search(r"<cellXfs\b.*?</cellXfs>", styles, re.S)
+    if xfs:
+        for i, xf in enumerate(re.findall(r"<xf\b[^>]*?(?:/>|>.*?</xf>)", xfs[0], re.S)):
+            if re.search(r'\bquotePrefix="(1|true)"', xf):
+                return i
+    return None
+
+
+def read_layout(path: str | Path) -> Layout:
+    """The layout of the tracker at ``path``; TrackerLayoutError names everything missing at once."""
+    path = Path(path)
+    if not path.exists():
+        raise TrackerError(f"{path}: no such file")
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as e:
+        raise TrackerError(f"{path}: not an .xlsx workbook ({e})") from None
+    with zf:
+        sheets, names = _sheet_names(zf, path)
+        if SHEET_REFERRALS not in sheets:
+            raise TrackerLayoutError(
+                f"{path}: the sheet '{SHEET_REFERRALS}' is missing or renamed; sheets are: {', '.join(sheets)}"
+            )
+        sheet_part = sheets[SHEET_REFERRALS]
+        table_part, table = _find_table(zf, sheet_part, path)
+        table_ref = parse_range(table.get("ref", "A1"))
+        headers = {
+            table_ref[0] + i: (tc.get("name") or "")
+            for i, tc in enumerate(table.iter(f"{{{NS_MAIN}}}tableColumn"))
+        }
+        totals = int(table.get("totalsRowCount", "0") or 0) > 0
+        qp_style = _quote_prefix_style(zf, path, sheets)
+
+    missing: list[str] = []
+    settings, lists = _settings_and_lists(path, names, missing)
+    fields = lists.fields()
+    columns, problems = match_headers(headers, fields)
+    problems.extend(missing)
+    if problems:
+        raise TrackerLayoutError(
+            f"{path}: sheet {SHEET_REFERRALS}: {'; '.join(problems)}. "
+            "Put the headings back exactly as cstracker wrote them (the About sheet lists every column), "
+            "or restore the tracker from its backups folder."
+        )
+    return Layout(
+        path=path,
+        sheet_part=sheet_part,
+        table_part=table_part,
+        table_ref=table_ref,
+        headers=headers,
+        columns=columns,
+        fields=fields,
+        settings=settings,
+        lists=lists,
+        defined_names=names,
+        quote_prefix_style=qp_style,
+        totals_row=totals,
+    )
+
+
+def match_headers(headers: dict[int, str], fields: tuple[Field, ...]) -> tuple[dict[str, int], list[str]]:
+    """Field key -> column by heading; and one phrase per own column missing, renamed or doubled."""
+    by_label = {normalise_token(f.label): f for f in fields}
+    columns: dict[str, int] = {}
+    doubled: list[str] = []
+    for col, text in sorted(headers.items()):
+        f = by_label.get(normalise_token(text))
+        if f is None:
+            continue
+        if f.key in columns:
+            doubled.append(f"'{f.label}' (columns {col_letters(columns[f.key])} and {col_letters(col)})")
+        else:
+            columns[f.key] = col
+    problems = []
+    gone = [f"'{f.label}'" for f in fields if f.key not in columns]
+    if gone:
+        unknown = [
+            f"'{t}'" for c, t in sorted(headers.items()) if normalise_token(t) not in by_label and t.strip()
+        ]
+        phrase = f"cstracker's own column{'s' if len(gone) > 1 else ''} {', '.join(gone)} missing or renamed"
+        if unknown:
+            phrase += f" (headings not recognised: {', '.join(unknown[:10])})"
+        problems.append(phrase)
+    if doubled:
+        problems.append("column heading used twice: " + ", ".join(doubled))
+    return columns, problems
+
+
+def is_formula_field(f: Field) -> bool:
+    return f.kind is Kind.FORMULA

@@ -1,0 +1,331 @@
+"""Write the trend report workbook (xlsxwriter): internal, or published with small counts hidden.
+
+The internal report holds everything, including the lists a coordinator acts
+on (overdue follow-ups by Referral ID, contexts, data problems). The published
+report (``--publish``) holds aggregates only: no Referral IDs, Mosaic IDs, free
+text, contexts or lists; every count from 1 up to the tracker's threshold is
+``c`` and more cells are hidden so that none of them can be worked out
+(``suppression.py``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import xlsxwriter
+from xlsxwriter.utility import xl_rowcol_to_cell
+
+from cstracker import __version__
+from cstracker.errors import ReportError
+from cstracker.periods import Period
+from cstracker.report_tables import Report, Table, build_report
+from cstracker.safety import owner_files, temp_path
+from cstracker.suppression import protect_tables
+
+SUPPRESSED = "c"
+COUNT_FORMAT = "#,##0"
+NUMBER_FORMATS = {"int": COUNT_FORMAT, "pct": "0%", "days": "0.0", "date": "dd/mm/yyyy", "plain": "0"}
+FIRST_TABLE_ROW = 4
+
+
+@dataclass
+class Placed:
+    """Where a table landed: its header row and first/last data row and column (zero-based)."""
+
+    sheet: str
+    header_row: int
+    first_row: int
+    last_row: int
+    first_col: int
+    last_col: int
+    columns: list[str]
+
+
+@dataclass
+class WrittenReport:
+    path: Path
+    published: bool
+    period: Period
+    sheets: list[str]
+    placed: dict[str, Placed] = field(default_factory=dict)
+    hidden_cells: int = 0
+    referrals: int = 0
+
+
+def default_report_path(tracker: Path, period: Period, publish: bool) -> Path:
+    suffix = " (published)" if publish else ""
+    return tracker.with_name(f"CS trends {period.label}{suffix}.xlsx")
+
+
+def make_report(
+    tracker_path: str | Path,
+    period: Period,
+    out: str | Path | None = None,
+    publish: bool = False,
+    today: dt.date | None = None,
+) -> WrittenReport:
+    """Read the tracker, compute every table for ``period`` and write the report workbook."""
+    from cstracker.tracker import Tracker
+
+    tracker_path = Path(tracker_path)
+    if not tracker_path.exists():
+        raise ReportError(f"{tracker_path}: no such tracker file")
+    out_path = Path(out) if out else default_report_path(tracker_path, period, publish)
+    if out_path.suffix.lower() != ".xlsx":
+        raise ReportError(
+            f"{out_path}: the report must be an .xlsx file (e.g. 'CS trends {period.label}.xlsx')"
+        )
+    if out_path.resolve() == tracker_path.resolve():
+        raise ReportError(f"{out_path}: that is the tracker itself; give another --out file")
+    tracker = Tracker.open(tracker_path)
+    report = build_report(
+        tracker.dataframe(), period, tracker.lists, tracker.settings, today or dt.date.today()
+    )
+    return write_report(report, out_path, publish)
+
+
+def write_report(report: Report, out: str | Path, publish: bool = False) -> WrittenReport:
+    """Write ``report`` to ``out`` (atomically: a temporary file, then replace)."""
+    out = Path(out)
+    if not out.parent.exists():
+        raise ReportError(f"{out}: the folder {out.parent} does not exist")
+    if owner_files(out):
+        raise ReportError(
+            f"{out}: the report is open in Excel or LibreOffice; close it and run the report again"
+        )
+    tmp = temp_path(out)
+    try:
+        result = _write(report, tmp, publish)
+        os.replace(tmp, out)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise ReportError(f"{out}: cannot write the report ({e.strerror or e})") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    result.path = out
+    return result
+
+
+class _Writer:
+    def __init__(self, wb: xlsxwriter.Workbook, report: Report, publish: bool):
+        self.wb = wb
+        self.report = report
+        self.publish = publish
+        base = {"font_size": 10, "valign": "top"}
+        self.title = wb.add_format({"bold": True, "font_size": 14, "font_color": "#1F4E78"})
+        self.subtitle = wb.add_format({"bold": True, "font_size": 11, "font_color": "#1F4E78"})
+        self.note = wb.add_format({"italic": True, "font_size": 9, "font_color": "#595959"})
+        self.warn = wb.add_format({"bold": True, "font_color": "#9C0006", "bg_color": "#FFC7CE"})
+        self.head = wb.add_format(
+            {**base, "bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "vcenter"}
+        )
+        self.label = wb.add_format({**base, "border": 1})
+        self.label_total = wb.add_format({**base, "border": 1, "bold": True, "top": 2})
+        self.text = wb.add_format({**base, "border": 1, "text_wrap": True})
+        self.hidden = wb.add_format({**base, "border": 1, "align": "right", "font_color": "#7F7F7F"})
+        self.hidden_total = wb.add_format(
+            {**base, "border": 1, "align": "right", "font_color": "#7F7F7F", "bold": True, "top": 2}
+        )
+        self.numbers: dict[tuple[str, bool], object] = {}
+        for name, fmt in NUMBER_FORMATS.items():
+            for total in (False, True):
+                extra = {"bold": True, "top": 2} if total else {}
+                self.numbers[(name, total)] = wb.add_format({**base, "border": 1, "num_format": fmt, **extra})
+
+    def sheet(self, name: str, heading: str):
+        ws = self.wb.add_worksheet(name)
+        ws.set_landscape()
+        ws.set_paper(9)
+        ws.fit_to_pages(1, 0)
+        ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+        ws.set_footer(f"&L{name}: {self.report.period.title}&R&P of &N")
+        ws.write_string(0, 0, f"{heading}: {self.report.period.title}", self.title)
+        who = self.report.settings.authority_name
+        made = f"{who}. Made {self.report.today:%d/%m/%Y} by cstracker {__version__}."
+        ws.write_string(
+            1, 0, made + (" Published version." if self.publish else " INTERNAL: not for sharing.")
+        )
+        ws.set_column(0, 0, 34)
+        ws.set_column(1, 30, 13)
+        return ws
+
+    def table(
+        self, ws, sheet: str, t: Table, row: int, hidden: set[tuple[str, str]], col: int = 0
+    ) -> tuple[int, Placed]:
+        """Write ``t`` with its top-left at (row, col); returns the next free row and where it went."""
+        columns = [c for c in t.data.columns if not (self.publish and t.fmt(c) == "text")]
+        ws.write_string(row, col, t.title, self.subtitle)
+        row += 1
+        if t.note:
+            ws.write_string(row, col, t.note, self.note)
+            row += 1
+        ws.write_string(row, col, "", self.head)
+        for j, c in enumerate(columns, start=1):
+            ws.write_string(row, col + j, str(c), self.head)
+        header = row
+        if t.data.empty:
+            ws.write_string(row + 1, col, "None in this period.", self.note)
+            return row + 3, Placed(sheet, header, row + 1, row + 1, col, col + len(columns), columns)
+        fmts = [t.fmt(c) for c in columns]
+        frame = t.data[columns]
+        for i, (label, *values) in enumerate(frame.itertuples(index=True, name=None)):
+            r = header + 1 + i
+            label = str(label)
+            total = t.col_totals and i == len(t.data) - 1
+            ws.write_string(r, col, label, self.label_total if total else self.label)
+            for j, (c, value, fmt) in enumerate(zip(columns, values, fmts, strict=True), start=1):
+                self._cell(ws, r, col + j, value, fmt, bool(hidden) and (label, c) in hidden, total)
+        last = header + len(t.data)
+        placed = Placed(sheet, header, header + 1, last, col, col + len(columns), columns)
+        if t.heatmap:
+            ws.conditional_format(
+                header + 1,
+                col + 1,
+                last,
+                col + len(columns),
+                {
+                    "type": "3_color_scale",
+                    "min_color": "#FFFFFF",
+                    "mid_color": "#FFD966",
+                    "max_color": "#C00000",
+                },
+            )
+        return last + 2, placed
+
+    def _cell(self, ws, r: int, c: int, value, fmt: str, hidden: bool, total: bool) -> None:
+        if hidden:
+            ws.write_string(r, c, SUPPRESSED, self.hidden_total if total else self.hidden)
+            return
+        if fmt == "text":
+            if _blank(value) or str(value) == "":
+                ws.write_blank(r, c, None, self.text)
+            else:
+                ws.write_string(r, c, str(value), self.text)
+            return
+        number = self.numbers[(fmt, total)]
+        if _blank(value):
+            ws.write_blank(r, c, None, number)
+        elif isinstance(value, dt.date):
+            ws.write_datetime(r, c, dt.datetime.combine(value, dt.time()), number)
+        else:
+            ws.write_number(r, c, float(value) if fmt in ("pct", "days") else int(value), number)
+
+
+def _blank(value) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float):
+        return math.isnan(value)
+    return value is pd.NA or value is pd.NaT
+
+
+SHEET_HEADINGS = {
+    "Summary": "Contextual Safeguarding referrals",
+    "Monthly trend": "Monthly trend",
+    "Themes": "Themes",
+    "Referrers": "Referrers",
+    "Young people": "Young people",
+    "Contexts": "Contexts: places and groups",
+    "Actions": "Agreed actions and interventions",
+    "Timeliness": "Timeliness",
+    "Data quality": "Data quality",
+}
+
+
+def _write(report: Report, path: Path, publish: bool) -> WrittenReport:
+    wb = xlsxwriter.Workbook(
+        str(path), {"strings_to_formulas": False, "strings_to_urls": False, "in_memory": True}
+    )
+    wb.set_properties(
+        {
+            "title": f"CS trends {report.period.label}" + (" (published)" if publish else ""),
+            "subject": "Contextual Safeguarding referrals: trends",
+            "comments": f"cstracker {__version__}",
+            "created": dt.datetime.combine(report.today, dt.time()),
+        }
+    )
+    w = _Writer(wb, report, publish)
+    threshold = report.settings.small_count_threshold
+    all_tables = [t for tables in report.sheets.values() for t in tables]
+    hidden = protect_tables(all_tables, threshold) if publish else {}
+    result = WrittenReport(path, publish, report.period, [], referrals=report.rows_in_period)
+    for sheet, tables in report.sheets.items():
+        shown = [t for t in tables if not (publish and t.internal)]
+        if not shown:
+            continue
+        ws = w.sheet(sheet, SHEET_HEADINGS.get(sheet, sheet))
+        result.sheets.append(sheet)
+        row = FIRST_TABLE_ROW
+        if sheet == "Summary":
+            row = _summary_note(w, ws, report, publish, threshold)
+        for t in shown:
+            row, placed = w.table(ws, sheet, t, row, hidden.get(t.key, set()))
+            result.placed[t.key] = placed
+        if sheet == "Summary":
+            _months_chart(wb, ws, result.placed["summary_months"])
+        if sheet == "Monthly trend":
+            _trend_chart(wb, ws, result.placed["monthly_trend"], row)
+    result.hidden_cells = sum(len(v) for v in hidden.values())
+    wb.close()
+    return result
+
+
+def _summary_note(w: _Writer, ws, report: Report, publish: bool, threshold: int) -> int:
+    if publish:
+        lines = [
+            f"c = a count from 1 to {threshold}, or a figure hidden so that such a count cannot be worked out "
+            "from the totals or the other figures of its row or column. 0 means none.",
+            "Aggregates only: no Referral IDs, Mosaic IDs, names, places or free text.",
+        ]
+        style = w.note
+    else:
+        lines = [
+            "INTERNAL: this report lists Referral IDs and the places named in consultations. "
+            "Do not share it outside the team; for partners run the report with --publish.",
+        ]
+        style = w.warn
+    for i, line in enumerate(lines):
+        ws.write_string(2 + i, 0, line, style)
+    return 3 + len(lines)
+
+
+def _months_chart(wb, ws, p: Placed) -> None:
+    chart = wb.add_chart({"type": "line"})
+    for j in range(1, len(p.columns) + 1):
+        chart.add_series(
+            {
+                "name": [p.sheet, p.header_row, p.first_col + j],
+                "categories": [p.sheet, p.first_row, p.first_col, p.last_row, p.first_col],
+                "values": [p.sheet, p.first_row, p.first_col + j, p.last_row, p.first_col + j],
+                "marker": {"type": "circle"},
+            }
+        )
+    chart.set_title({"name": "Referrals and consultations, last 12 months"})
+    chart.set_y_axis({"name": "Number", "min": 0})
+    chart.set_legend({"position": "bottom"})
+    chart.set_size({"width": 620, "height": 300})
+    ws.insert_chart(xl_rowcol_to_cell(FIRST_TABLE_ROW, 5), chart)
+
+
+def _trend_chart(wb, ws, p: Placed, row: int) -> None:
+    chart = wb.add_chart({"type": "column", "subtype": "stacked"})
+    last = p.last_row - 1  # the Total row is not a month
+    for j in range(1, len(p.columns)):
+        chart.add_series(
+            {
+                "name": [p.sheet, p.header_row, p.first_col + j],
+                "categories": [p.sheet, p.first_row, p.first_col, last, p.first_col],
+                "values": [p.sheet, p.first_row, p.first_col + j, last, p.first_col + j],
+            }
+        )
+    chart.set_title({"name": "Referrals received per month by primary concern"})
+    chart.set_y_axis({"name": "Referrals", "min": 0})
+    chart.set_legend({"position": "bottom"})
+    chart.set_size({"width": 760, "height": 340})
+    ws.insert_chart(xl_rowcol_to_cell(row, 0), chart)

@@ -1,0 +1,155 @@
+"""Nothing is ever lost: the lock, the owner-file check, backups and the atomic replace.
+
+A save writes a temporary file in the tracker's own folder (so the final
+``os.replace`` is a rename on one file system, atomic), checks that it
+reopens, keeps the previous tracker in ``<stem> backups/`` and only then
+swaps the new file in. A process killed at any moment leaves either the old
+tracker or the new one, never a half-written file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import uuid
+import xml.parsers.expat
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from cstracker.errors import SaveError, TrackerBusyError, TrackerOpenElsewhereError
+
+TEMP_PREFIX = ".~cstracker-"
+BACKUP_STAMP = "%Y-%m-%d %H%M%S"
+
+
+def owner_files(path: Path) -> list[Path]:
+    """Excel's ``~$name.xlsx`` and LibreOffice's ``.~lock.name.xlsx#`` beside the tracker, if any."""
+    candidates = [path.with_name("~$" + path.name), path.with_name(f".~lock.{path.name}#")]
+    # Excel shortens long names: ~$ replaces the first two characters.
+    if len(path.stem) > 2:
+        candidates.append(path.with_name("~$" + path.name[2:]))
+    return [p for p in dict.fromkeys(candidates) if p.exists()]
+
+
+def check_not_open_elsewhere(path: Path, force: bool = False) -> None:
+    found = owner_files(path)
+    if found and not force:
+        raise TrackerOpenElsewhereError(
+            f"{path}: the tracker is open in Excel or LibreOffice ({found[0].name} exists). "
+            "Close it there and try again; if no one has it open, the file is stale: use --force."
+        )
+
+
+def lock_path(path: Path) -> Path:
+    return path.with_name(f".{path.name}.cstracker-lock")
+
+
+@contextmanager
+def tracker_lock(path: Path) -> Iterator[None]:
+    """Hold the tracker's lock file for the block; a second writer gets TrackerBusyError."""
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(str(lock_path(path)), timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise TrackerBusyError(
+            f"{path}: another cstracker command is writing this tracker right now; "
+            "wait for it to finish and try again"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def temp_path(path: Path) -> Path:
+    return path.with_name(f"{TEMP_PREFIX}{path.stem}-{uuid.uuid4().hex[:8]}.xlsx")
+
+
+def backups_folder(path: Path) -> Path:
+    return path.with_name(f"{path.stem} backups")
+
+
+def backup(path: Path, keep: int, now: dt.datetime | None = None) -> Path | None:
+    """Keep the current tracker as ``<stem> backups/<stem> <stamp>.xlsx``; prune to the newest ``keep``."""
+    if keep <= 0 or not path.exists():
+        return None
+    folder = backups_folder(path)
+    folder.mkdir(exist_ok=True)
+    stamp = (now or dt.datetime.now()).strftime(BACKUP_STAMP)
+    target = folder / f"{path.stem} {stamp}{path.suffix}"
+    n = 1
+    while target.exists():
+        n += 1
+        target = folder / f"{path.stem} {stamp} ({n}){path.suffix}"
+    try:
+        # A hard link costs nothing and keeps the old bytes once the new file replaces the name.
+        os.link(path, target)
+    except OSError:
+        shutil.copy2(path, target)
+    prune_backups(path, keep)
+    return target
+
+
+def prune_backups(path: Path, keep: int) -> None:
+    folder = backups_folder(path)
+    mine = sorted(
+        (p for p in folder.glob(f"{path.stem} *{path.suffix}") if p.is_file()),
+        key=lambda p: (p.stat().st_mtime_ns, p.name),
+    )
+    for old in mine[: max(0, len(mine) - keep)]:
+        old.unlink()
+
+
+def check_package(path: Path, xml_parts: Sequence[str]) -> None:
+    """Reopen a written package: every member's CRC, and the named XML parts well formed."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for info in zf.infolist():
+                parser = xml.parsers.expat.ParserCreate() if info.filename in xml_parts else None
+                with zf.open(info) as fh:
+                    while block := fh.read(1 << 20):
+                        if parser is not None:
+                            parser.Parse(block, False)
+                if parser is not None:
+                    parser.Parse(b"", True)
+    except (zipfile.BadZipFile, xml.parsers.expat.ExpatError, OSError, EOFError) as e:
+        raise SaveError(
+            f"{path}: the new file did not check out ({e}); the tracker was not changed"
+        ) from None
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write(
+    path: Path, write: Callable[[Path], None], check_parts: Sequence[str] = (), keep_backups: int = 10
+) -> Path | None:
+    """``write(temp)`` then check, back up the old tracker, and replace it. Returns the backup path."""
+    tmp = temp_path(path)
+    try:
+        write(tmp)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        check_package(tmp, check_parts)
+        kept = backup(path, keep_backups)
+        os.replace(tmp, path)
+        _fsync_dir(path.parent)
+        return kept
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

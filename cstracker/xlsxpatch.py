@@ -1,0 +1,365 @@
+"""Patch an .xlsx package in a stream: only the rows cstracker writes change.
+
+Every zip member except the ones being patched is copied as its compressed
+bytes, untouched, so whatever a coordinator added in Excel or LibreOffice
+(charts, images, comments, pivot tables, slicers, x14 validations, extLst
+sections, other sheets) is carried over byte for byte. The sheet XML is read
+in chunks; rows that are not updated are copied verbatim (whole chunks when
+no update falls inside them), so time is proportional to the sheet's size
+and memory stays flat. Only the rows being updated are taken apart, and only
+into cells; a cell outside cstracker's columns is kept as it was.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import struct
+import xml.etree.ElementTree as ET
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from cstracker.layout import col_index, col_letters, parse_range
+
+CHUNK = 1 << 20
+_ROW = re.compile(rb"<row\b[^>]*?(?:/>|>.*?</row>)", re.S)
+_ROW_OPEN = re.compile(rb"<row\b([^>]*?)(/?)>")
+_ROW_R = re.compile(rb'\br="(\d+)"')
+_CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
+_CELL_R = re.compile(rb'\br="([A-Z]+)(\d+)"')
+_ATTR_S = re.compile(rb'\bs="(\d+)"')
+_FORMULA = re.compile(rb"<f\b[^>]*?(?:/>|>.*?</f>)", re.S)
+_COL = re.compile(rb"<col\b([^>]*?)/?>")
+_DIMENSION = re.compile(rb'<dimension\b[^>]*?\bref="([^"]*)"')
+_WRAP = b'<sheetData xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">%s</sheetData>'
+
+
+def check_row(row: bytes) -> bytes:
+    """A row cstracker wrote or merged must be well-formed XML on its own; ValueError if not."""
+    try:
+        ET.fromstring(_WRAP % row)
+    except ET.ParseError as e:
+        raise ValueError(f"a rewritten row is not well-formed XML ({e})") from None
+    return row
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A value to write. kind: "s" text, "n" number, "f" formula with a cached value, "" clear."""
+
+    kind: str
+    value: str | int | float | None = None
+    formula: str | None = None
+    #: a style forced for this cell (the quote-prefix style); None = the column's style
+    style: int | None = None
+
+
+def _esc(text: str) -> bytes:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").encode("utf-8")
+
+
+def _number(value: int | float) -> bytes:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).encode() if isinstance(value, int) else repr(value).encode()
+
+
+def cell_xml(ref: bytes, cell: Cell, style: int | None, formula_xml: bytes | None = None) -> bytes:
+    """One <c> element. ``formula_xml`` keeps an existing (maybe shared) formula element as it was."""
+    s = b' s="%d"' % style if style is not None else b""
+    if cell.kind == "s":
+        text = str(cell.value)
+        space = b' xml:space="preserve"' if text != text.strip() or "\n" in text else b""
+        return b'<c r="%s"%s t="inlineStr"><is><t%s>%s</t></is></c>' % (ref, s, space, _esc(text))
+    if cell.kind == "n":
+        return b'<c r="%s"%s><v>%s</v></c>' % (ref, s, _number(cell.value))  # type: ignore[arg-type]
+    if cell.kind == "f":
+        f = formula_xml if formula_xml is not None else b"<f>%s</f>" % _esc(cell.formula or "")
+        if isinstance(cell.value, int | float):
+            return b'<c r="%s"%s>%s<v>%s</v></c>' % (ref, s, f, _number(cell.value))
+        return b'<c r="%s"%s t="str">%s<v>%s</v></c>' % (ref, s, f, _esc(str(cell.value or "")))
+    return b'<c r="%s"%s/>' % (ref, s)
+
+
+class SheetPatcher:
+    """Rewrites one worksheet part: ``updates`` = sheet row -> {column: Cell}."""
+
+    def __init__(self, updates: dict[int, dict[int, Cell]], quote_prefix_style: int | None = None):
+        self.updates = updates
+        self.pending = sorted(updates)
+        self.quote_prefix_style = quote_prefix_style
+        self.col_styles: dict[int, int] = {}
+        self.prev_row = b""
+        self.current = 0
+        self.max_col = max((c for cells in updates.values() for c in cells), default=0)
+
+    # -- the whole part --------------------------------------------------------------------------
+    def __call__(self, src: IO[bytes], dst: IO[bytes]) -> None:
+        buf = b""
+        for chunk in _chunks(src):
+            buf += chunk
+            i = buf.find(b"<sheetData")
+            if i >= 0:
+                j = buf.find(b">", i)
+                if j >= 0:
+                    break
+        else:
+            raise ValueError("the worksheet has no <sheetData>")
+        head, tag, buf = buf[:i], buf[i : j + 1], buf[j + 1 :]
+        dst.write(self._patch_head(head))
+        if tag.endswith(b"/>"):
+            dst.write(b"<sheetData>")
+            dst.write(self._flush_pending(None))
+            dst.write(b"</sheetData>")
+            dst.write(buf)
+            for chunk in _chunks(src):
+                dst.write(chunk)
+            return
+        dst.write(tag)
+        chunks = _chunks(src)
+        while True:
+            end = buf.find(b"</sheetData>")
+            if end >= 0:
+                dst.write(self._rows(buf[:end]))
+                dst.write(self._flush_pending(None))
+                dst.write(buf[end:])
+                break
+            cut = buf.rfind(b"</row>")
+            if cut >= 0:
+                cut += 6
+                dst.write(self._rows(buf[:cut]))
+                buf = buf[cut:]
+            more = next(chunks, None)
+            if more is None:
+                raise ValueError("the worksheet ends inside <sheetData>")
+            buf += more
+        for chunk in chunks:
+            dst.write(chunk)
+
+    def _patch_head(self, head: bytes) -> bytes:
+        for m in _COL.finditer(head):
+            attrs = m[1]
+            lo, hi, st = (re.search(rb'\b%s="(\d+)"' % k, attrs) for k in (b"min", b"max", b"style"))
+            if lo and hi and st:
+                for c in range(int(lo[1]), min(int(hi[1]), 16384) + 1):
+                    self.col_styles[c] = int(st[1])
+        last_row = self.pending[-1] if self.pending else 0
+        m = _DIMENSION.search(head)
+        if m and last_row:
+            try:
+                c1, r1, c2, r2 = parse_range(m[1].decode())
+            except ValueError:
+                c1, r1, c2, r2 = 1, 1, self.max_col, last_row
+            ref = f"{col_letters(c1)}{r1}:{col_letters(max(c2, self.max_col))}{max(r2, last_row)}"
+            head = head[: m.start(1)] + ref.encode() + head[m.end(1) :]
+        return head
+
+    # -- rows ------------------------------------------------------------------------------------
+    def _rows(self, region: bytes) -> bytes:
+        """Rows in ``region`` (whole rows only), with updates merged and new rows inserted in order."""
+        if not region.strip():
+            return region
+        last = region.rfind(b"<row")
+        m = (
+            _ROW_R.search(_ROW_OPEN.match(region, last)[0])
+            if last >= 0 and _ROW_OPEN.match(region, last)
+            else None
+        )
+        if m and (not self.pending or self.pending[0] > int(m[1])):
+            self.current = int(m[1])
+            self.prev_row = region[last:]
+            return region
+        out: list[bytes] = []
+        pos = 0
+        for rm in _ROW.finditer(region):
+            out.append(region[pos : rm.start()])
+            pos = rm.end()
+            row = rm[0]
+            rr = _ROW_R.search(_ROW_OPEN.match(row)[0])
+            number = int(rr[1]) if rr else self.current + 1
+            out.append(self._flush_pending(number))
+            if self.pending and self.pending[0] == number:
+                self.pending.pop(0)
+                row = check_row(self._merge(row, number, self.updates[number]))
+            self.current = number
+            self.prev_row = row
+            out.append(row)
+        out.append(region[pos:])
+        return b"".join(out)
+
+    def _flush_pending(self, before: int | None) -> bytes:
+        """New rows for every pending row number below ``before`` (all of them when None)."""
+        out = []
+        while self.pending and (before is None or self.pending[0] < before):
+            number = self.pending.pop(0)
+            row = check_row(
+                b'<row r="%d">' % number + self._cells({}, number, self.updates[number]) + b"</row>"
+            )
+            self.current = number
+            out.append(row)
+            self.prev_row = row
+        return b"".join(out)
+
+    def _style_for(self, col: int, cell: Cell, existing: int | None) -> int | None:
+        if cell.style is not None:
+            return cell.style
+        if existing is not None and existing != self.quote_prefix_style:
+            return existing
+        if col in self.col_styles:
+            return self.col_styles[col]
+        return self._prev_style(col)
+
+    def _prev_style(self, col: int) -> int | None:
+        for m in _CELL.finditer(self.prev_row):
+            r = _CELL_R.search(m[1])
+            if r and col_index(r[1].decode()) == col:
+                s = _ATTR_S.search(m[1])
+                return int(s[1]) if s else None
+        return None
+
+    def _cells(self, existing: dict[int, bytes], number: int, updates: dict[int, Cell]) -> bytes:
+        out = []
+        for col in sorted(set(existing) | set(updates)):
+            old = existing.get(col)
+            if col not in updates:
+                out.append(old or b"")
+                continue
+            cell = updates[col]
+            if old is None and cell.kind == "":
+                continue
+            old_style = None
+            formula_xml = None
+            if old is not None:
+                attrs = _CELL.match(old)
+                s = _ATTR_S.search(attrs[1]) if attrs else None
+                old_style = int(s[1]) if s else None
+                f = _FORMULA.search(attrs[2] or b"") if attrs else None
+                formula_xml = f[0] if f and cell.kind == "f" else None
+            ref = col_letters(col).encode() + str(number).encode()
+            out.append(cell_xml(ref, cell, self._style_for(col, cell, old_style), formula_xml))
+        return b"".join(out)
+
+    def _merge(self, row: bytes, number: int, updates: dict[int, Cell]) -> bytes:
+        opening = _ROW_OPEN.match(row)
+        attrs = re.sub(rb'\s*\bspans="[^"]*"', b"", opening[1])
+        if not _ROW_R.search(attrs):
+            attrs = b' r="%d"' % number + attrs
+        body = b"" if opening[2] else row[opening.end() : -len(b"</row>")]
+        existing: dict[int, bytes] = {}
+        col = 0
+        pos = 0
+        for m in _CELL.finditer(body):
+            pos = m.end()
+            r = _CELL_R.search(m[1])
+            col = col_index(r[1].decode()) if r else col + 1
+            xml = m[0]
+            if not r:
+                xml = b'<c r="%s%d"' % (col_letters(col).encode(), number) + xml[2:]
+            existing[col] = xml
+        rest = body[pos:]
+        return b"<row%s>" % attrs + self._cells(existing, number, updates) + rest + b"</row>"
+
+
+def patch_table(xml: bytes, last_row: int) -> bytes:
+    """Extend the Table's ref (and its autoFilter's) down to ``last_row``; never shrink it."""
+
+    def grow(m: re.Match[bytes]) -> bytes:
+        c1, r1, c2, r2 = parse_range(m[2].decode())
+        ref = f"{col_letters(c1)}{r1}:{col_letters(c2)}{max(r2, last_row)}"
+        return m[1] + ref.encode() + m[3]
+
+    xml = re.sub(rb'(<table\b[^>]*?\bref=")([^"]+)(")', grow, xml, count=1)
+    return re.sub(rb'(<autoFilter\b[^>]*?\bref=")([^"]+)(")', grow, xml, count=1)
+
+
+def _chunks(src: IO[bytes]) -> Iterator[bytes]:
+    while True:
+        chunk = src.read(CHUNK)
+        if not chunk:
+            return
+        yield chunk
+
+
+# -- the package ---------------------------------------------------------------------------------
+
+Patch = Callable[[IO[bytes], IO[bytes]], None]
+
+
+def rewrite_package(src: Path, dst: Path, patches: dict[str, Patch], compresslevel: int = 1) -> None:
+    """Write ``dst``: ``src``'s members in order, raw-copied except those in ``patches``."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            if info.filename in patches:
+                zi = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+                zi.compress_type = zipfile.ZIP_DEFLATED
+                zi.external_attr = info.external_attr
+                _set_level(zi, compresslevel)
+                with zin.open(info) as fin, zout.open(zi, "w", force_zip64=info.file_size > 1 << 30) as fout:
+                    patches[info.filename](fin, fout)
+            else:
+                copy_member_raw(zin, zout, info)
+
+
+def _set_level(zi: zipfile.ZipInfo, level: int) -> None:
+    for attr in ("compress_level", "_compresslevel"):
+        try:
+            setattr(zi, attr, level)
+            return
+        except AttributeError:
+            continue
+
+
+def _strip_zip64(extra: bytes) -> bytes:
+    out = b""
+    i = 0
+    while i + 4 <= len(extra):
+        kind, size = struct.unpack("<HH", extra[i : i + 4])
+        if kind != 0x0001:
+            out += extra[i : i + 4 + size]
+        i += 4 + size
+    return out
+
+
+def copy_member_raw(zin: zipfile.ZipFile, zout: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    """Copy one member's compressed bytes as they are (no recompression, same CRC)."""
+    fp = zin.fp
+    if fp is None or zout.fp is None or info.flag_bits & 0x1:
+        zout.writestr(copy.copy(info), zin.read(info))
+        return
+    fp.seek(info.header_offset)
+    header = fp.read(30)
+    if header[:4] != b"PK\x03\x04":
+        raise zipfile.BadZipFile(f"bad local header for {info.filename}")
+    name_len, extra_len = struct.unpack("<HH", header[26:30])
+    fp.seek(info.header_offset + 30 + name_len + extra_len)
+    zi = copy.copy(info)
+    zi.flag_bits &= ~0x08  # sizes go in the local header, so no data descriptor follows
+    zi.extra = _strip_zip64(info.extra)
+    zi.header_offset = zout.fp.tell()
+    zout.fp.write(zi.FileHeader())
+    remaining = info.compress_size
+    while remaining:
+        block = fp.read(min(CHUNK, remaining))
+        if not block:
+            raise zipfile.BadZipFile(f"{info.filename} is truncated")
+        zout.fp.write(block)
+        remaining -= len(block)
+    zout.filelist.append(zi)
+    zout.NameToInfo[zi.filename] = zi
+    zout.start_dir = zout.fp.tell()
+    zout._didModify = True
+
+
+def raw_member(path: Path, name: str) -> bytes:
+    """A member's compressed bytes as stored (for tests that prove a raw copy)."""
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo(name)
+        assert zf.fp is not None
+        zf.fp.seek(info.header_offset)
+        header = zf.fp.read(30)
+        name_len, extra_len = struct.unpack("<HH", header[26:30])
+        zf.fp.seek(info.header_offset + 30 + name_len + extra_len)
+        return zf.fp.read(info.compress_size)

@@ -1,0 +1,114 @@
+"""What a coordinator adds in a spreadsheet program survives upsert + save, byte for byte.
+
+The fixture is made by LibreOffice itself, driven through UNO (tests/uno_edit.py
+run with Debian's python3 + python3-uno): an extra sheet, an extra column inside
+the table, a chart, an image, comments, conditional formatting and a list
+validation whose source is on another sheet, saved as .xlsx.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+from libreoffice import needs_libreoffice
+
+from cstracker.synthetic import synthetic_records
+from cstracker.tracker import Tracker
+from cstracker.xlsxpatch import raw_member
+from tests.conftest import TODAY
+
+HERE = Path(__file__).parent
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+def _has_uno() -> bool:
+    try:
+        return subprocess.run([SYSTEM_PYTHON, "-c", "import uno"], capture_output=True).returncode == 0
+    except OSError:
+        return False
+
+
+needs_uno = pytest.mark.skipif(not _has_uno(), reason="Debian python3-uno is not installed")
+
+
+def parts(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as zf:
+        return {i.filename: zf.read(i) for i in zf.infolist()}
+
+
+@pytest.fixture(scope="module")
+def edited(tmp_path_factory) -> Path:
+    from cstracker.config import load_config
+    from cstracker.tracker import init_tracker
+
+    folder = tmp_path_factory.mktemp("lo")
+    made = init_tracker(folder / "made.xlsx", load_config(None))
+    with Tracker.open_for_update(made) as t:
+        t.upsert(synthetic_records(5, today=TODAY), today=TODAY)
+        t.save()
+    out = folder / "Referral Tracker.xlsx"
+    subprocess.run([SYSTEM_PYTHON, str(HERE / "uno_edit.py"), str(made), str(out)], check=True, timeout=240)
+    return out
+
+
+@needs_libreoffice
+@needs_uno
+def test_libreoffice_edits_survive_upsert_and_save(edited, tmp_path):
+    path = tmp_path / edited.name
+    shutil.copy(edited, path)
+    before = parts(path)
+    t = Tracker.open(path)
+    sheet_part, table_part = t.layout.sheet_part, t.layout.table_part
+    # the fixture really has what a coordinator added
+    names = set(before)
+    assert any(n.startswith("xl/charts/") for n in names) and any(n.startswith("xl/media/") for n in names)
+    assert any(n.startswith("xl/comments") for n in names)
+    sheet_before = before[sheet_part].decode()
+    assert "<conditionalFormatting" in sheet_before and "Notes" in sheet_before  # cross-sheet list
+    assert t.layout.columns["referrer"] == 4  # "My notes" was inserted as column C
+
+    rid = t.rows()[0].raw["referral_id"]
+    with Tracker.open_for_update(path) as t:
+        result = t.upsert(
+            [
+                {"referral_id": rid, "age": 16, "detail": "=HYPERLINK(1)"},
+                *synthetic_records(2, seed=3, with_ids=False),
+            ],
+            today=TODAY,
+        )
+        t.save()
+    assert list(result.updated) == [rid] and len(result.added) == 2
+    after = parts(path)
+    assert list(after) == list(before)
+    changed = [n for n in before if before[n] != after[n]]
+    assert sorted(changed) == sorted([sheet_part, table_part])
+    for name in before:
+        if name not in changed:
+            assert raw_member(path, name) == raw_member(edited, name), name
+
+    sheet_after = after[sheet_part].decode()
+    for tag in ("conditionalFormatting", "dataValidations", "legacyDrawing", "tableParts"):
+        assert _element(sheet_before, tag) == _element(sheet_after, tag), tag
+    # the extra column's cells are still there, in the updated row too
+    for cell in ("C1", "C2", "C3", "C4"):
+        assert _cell(sheet_before, cell) == _cell(sheet_after, cell), cell
+    out = Tracker.open(path)
+    assert len(out.records()) == 7
+    assert out.find(referral_id=rid)["detail"] == "=HYPERLINK(1)"
+
+
+def _element(xml: str, tag: str) -> str:
+    m = re.search(rf"<{tag}\b.*?(?:</{tag}>|/>)", xml, re.S)
+    assert m, tag
+    return m[0]
+
+
+def _cell(xml: str, ref: str) -> str:
+    m = re.search(rf'<c r="{ref}"[^>]*?(?:/>|>.*?</c>)', xml, re.S)
+    assert m, ref
+    return m[0]
