@@ -19,8 +19,6 @@ Which date counts a row into a period:
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,28 +26,12 @@ import numpy as np
 import pandas as pd
 
 from cstracker.config import Settings
-from cstracker.periods import Period, add_months, month_end, month_start
-from cstracker.rules import check_record
-from cstracker.schema import CONTEXT_ACTION_FIELD, CodeLists, Kind
+from cstracker.periods import Period, month_end
+from cstracker.schema import CodeLists, Kind
 
 NOT_RECORDED = "Not recorded"
 TOTAL = "Total"
 AGE_BANDS = ((5, 10), (11, 12), (13, 14), (15, 16), (17, 18), (19, 25))
-#: Words in place names written several ways; "st" is Saint first and Street elsewhere.
-CONTEXT_WORDS = {
-    "acad": "academy",
-    "sch": "school",
-    "schl": "school",
-    "coll": "college",
-    "rd": "road",
-    "ave": "avenue",
-    "pk": "park",
-    "est": "estate",
-    "sq": "square",
-    "ctr": "centre",
-    "center": "centre",
-    "hs": "high school",
-}
 
 
 @dataclass
@@ -125,19 +107,19 @@ def frame_from_records(records: list[dict[str, Any]], lists: CodeLists) -> pd.Da
     return frame
 
 
-def _ts(day: dt.date) -> pd.Timestamp:
+def stamp(day: dt.date) -> pd.Timestamp:
     return pd.Timestamp(day)
 
 
-def _within(series: pd.Series, start: dt.date, end: dt.date) -> pd.Series:
-    return (series >= _ts(start)) & (series < _ts(end + dt.timedelta(days=1)))
+def within(series: pd.Series, start: dt.date, end: dt.date) -> pd.Series:
+    return (series >= stamp(start)) & (series < stamp(end + dt.timedelta(days=1)))
 
 
 def _month_label(m: dt.date) -> str:
     return f"{m:%b %Y}"
 
 
-def _fid(kind: str, start: dt.date, end: dt.date, *more: str) -> str:
+def figure_id(kind: str, start: dt.date, end: dt.date, *more: str) -> str:
     return ":".join((kind, start.isoformat(), end.isoformat(), *more))
 
 
@@ -162,22 +144,6 @@ def _crosstab(rows: pd.Categorical, cols: pd.Categorical) -> pd.DataFrame:
     return table.astype(int)
 
 
-def normalise_context(text: Any) -> str:
-    """Fold case, spacing, punctuation and common variants: "St. Aidan's  Acad" -> "saint aidans academy"."""
-    if text is None or (isinstance(text, float) and pd.isna(text)) or text is pd.NA:
-        return ""
-    words = re.sub(r"[^a-z0-9]+", " ", str(text).lower().replace("&", " and ").replace("'", "")).split()
-    if words and words[0] == "the":
-        words = words[1:]
-    out = []
-    for i, w in enumerate(words):
-        if w == "st":
-            out.append("saint" if i == 0 else "street")
-        else:
-            out.append(CONTEXT_WORDS.get(w, w))
-    return " ".join(out)
-
-
 def _median(values: pd.Series) -> float | None:
     return float(values.median()) if len(values) else None
 
@@ -187,7 +153,7 @@ def _median(values: pd.Series) -> float | None:
 # ---------------------------------------------------------------------------------------------
 
 
-class _Data:
+class ReportData:
     """The dataframe with the helper columns every table uses."""
 
     def __init__(self, df: pd.DataFrame, lists: CodeLists, settings: Settings, today: dt.date):
@@ -197,7 +163,7 @@ class _Data:
         self.today = today
         self.received = pd.to_datetime(df["date_received"])
         consulted = pd.to_datetime(df["consultation_date"])
-        self.consulted = consulted.where(consulted <= _ts(today))
+        self.consulted = consulted.where(consulted <= stamp(today))
         self.decided = pd.to_datetime(df["decision_date"])
         self.due = consulted + pd.to_timedelta(settings.follow_up_days, unit="D")
         self.followed = pd.to_datetime(df["follow_up_date"])
@@ -222,10 +188,10 @@ class _Data:
         return [int(v) for v in self.theme_flags[np.asarray(mask, dtype=bool)].sum(axis=0)]
 
     def received_in(self, start: dt.date, end: dt.date) -> pd.Series:
-        return _within(self.received, start, end)
+        return within(self.received, start, end)
 
     def consulted_in(self, start: dt.date, end: dt.date) -> pd.Series:
-        return _within(self.consulted, start, end)
+        return within(self.consulted, start, end)
 
 
 def build_report(
@@ -235,9 +201,16 @@ def build_report(
     settings: Settings,
     today: dt.date,
     trend_months: int | None = None,
+    internal: bool = True,
 ) -> Report:
-    """Every table for ``period``; ``today`` decides what is held, overdue or in the future."""
-    data = _Data(df, lists, settings, today)
+    """Every table for ``period``; ``today`` decides what is held, overdue or in the future.
+
+    ``internal=False`` leaves out the tables only the internal report shows (contexts, lists).
+    """
+    # The practice tables live in their own module, which builds on this one's helpers.
+    from cstracker.report_practice import actions, contexts, data_quality, timeliness
+
+    data = ReportData(df, lists, settings, today)
     months = period.trend_months(trend_months or (24 if period.kind == "year" else 12))
     sheets = {
         "Summary": _summary(data, period, months),
@@ -245,11 +218,13 @@ def build_report(
         "Themes": _themes(data, period, months),
         "Referrers": [_referrers(data, period)],
         "Young people": _young_people(data, period),
-        "Contexts": [_contexts(data, period)],
-        "Actions": _actions(data, period),
-        "Timeliness": _timeliness(data, period),
-        "Data quality": _data_quality(data, period),
+        "Contexts": [contexts(data, period)] if internal else [],
+        "Actions": actions(data, period),
+        "Timeliness": timeliness(data, period),
+        "Data quality": data_quality(data, period) if internal else [],
     }
+    if not internal:
+        sheets = {name: [t for t in tables if not t.internal] for name, tables in sheets.items()}
     return Report(
         period,
         today,
@@ -263,7 +238,7 @@ def build_report(
 # -- Summary ------------------------------------------------------------------------------------
 
 
-def _summary(d: _Data, period: Period, months: list[dt.date]) -> list[Table]:
+def _summary(d: ReportData, period: Period, months: list[dt.date]) -> list[Table]:
     previous, last_year = period.previous(), period.last_year()
     if last_year == previous:  # a calendar year: show the year before that instead
         last_year = previous.previous()
@@ -289,17 +264,17 @@ def _summary(d: _Data, period: Period, months: list[dt.date]) -> list[Table]:
         counts = pd.Series(sv).value_counts().reindex([*codes, NOT_RECORDED], fill_value=0)
         for code in [*codes, NOT_RECORDED]:
             decisions.loc[code, col] = int(counts[code])
-            ids[(code, col)] = _fid("dec", p.start, p.end, code)
+            ids[(code, col)] = figure_id("dec", p.start, p.end, code)
         decisions.loc["Referrals received", col] = int(got.sum())
-        ids[("Referrals received", col)] = _fid("recv", p.start, p.end)
+        ids[("Referrals received", col)] = figure_id("recv", p.start, p.end)
         held = d.consulted_in(p.start, p.end)
-        due = _within(d.due, p.start, p.end)
-        overdue = due & (d.due < _ts(d.today)) & d.followed.isna()
+        due = within(d.due, p.start, p.end)
+        overdue = due & (d.due < stamp(d.today)) & d.followed.isna()
         activity.loc[activity_rows[0], col] = int(held.sum())
         activity.loc[activity_rows[1], col] = int(due.sum())
         activity.loc[activity_rows[2], col] = int(overdue.sum())
         activity.loc[activity_rows[3], col] = int((got & d.repeat).sum())
-        ids[(activity_rows[0], col)] = _fid("cons", p.start, p.end)
+        ids[(activity_rows[0], col)] = figure_id("cons", p.start, p.end)
         waits = (d.consulted[held] - d.received[held]).dt.days.dropna()
         median.loc[median.index[0], col] = _median(waits)
         median_basis[(median.index[0], col)] = ()
@@ -330,7 +305,7 @@ def _summary(d: _Data, period: Period, months: list[dt.date]) -> list[Table]:
     return [t_decisions, t_activity, t_median, _top_themes(d, period), _last_months(d, months)]
 
 
-def _top_themes(d: _Data, period: Period, top: int = 5) -> Table:
+def _top_themes(d: ReportData, period: Period, top: int = 5) -> Table:
     held = d.consulted_in(period.start, period.end)
     total = int(held.sum())
     counts = pd.Series(d.theme_counts(held), index=d.themes)
@@ -344,8 +319,8 @@ def _top_themes(d: _Data, period: Period, top: int = 5) -> Table:
         index=order,
         dtype=object,
     )
-    cons_id = _fid("cons", period.start, period.end)
-    ids = {(t, "Consultations"): _fid("theme", period.start, period.end, t) for t in order}
+    cons_id = figure_id("cons", period.start, period.end)
+    ids = {(t, "Consultations"): figure_id("theme", period.start, period.end, t) for t in order}
     basis = {(t, "Share of consultations"): (ids[(t, "Consultations")], cons_id) for t in order}
     return Table(
         "summary_top_themes",
@@ -358,15 +333,15 @@ def _top_themes(d: _Data, period: Period, top: int = 5) -> Table:
     )
 
 
-def _last_months(d: _Data, months: list[dt.date]) -> Table:
+def _last_months(d: ReportData, months: list[dt.date]) -> Table:
     months = months[-12:]
     rows, ids = [], {}
     for m in months:
         end = month_end(m)
         label = _month_label(m)
         rows.append((label, int(d.received_in(m, end).sum()), int(d.consulted_in(m, end).sum())))
-        ids[(label, "Referrals received")] = _fid("recv", m, end)
-        ids[(label, "Consultations held")] = _fid("cons", m, end)
+        ids[(label, "Referrals received")] = figure_id("recv", m, end)
+        ids[(label, "Consultations held")] = figure_id("cons", m, end)
     frame = pd.DataFrame(
         [r[1:] for r in rows],
         index=[r[0] for r in rows],
@@ -384,7 +359,7 @@ def _last_months(d: _Data, months: list[dt.date]) -> Table:
 # -- Monthly trend ------------------------------------------------------------------------------
 
 
-def _monthly_trend(d: _Data, months: list[dt.date]) -> Table:
+def _monthly_trend(d: ReportData, months: list[dt.date]) -> Table:
     first, last = months[0], month_end(months[-1])
     window = d.received_in(first, last)
     month_of = d.received[window].dt.to_period("M").dt.start_time.dt.date
@@ -395,12 +370,12 @@ def _monthly_trend(d: _Data, months: list[dt.date]) -> Table:
     ids = {}
     for m, label in labels.items():
         end = month_end(m)
-        ids[(label, TOTAL)] = _fid("recv", m, end)
+        ids[(label, TOTAL)] = figure_id("recv", m, end)
         for c in table.columns[:-1]:
-            ids[(label, c)] = _fid("recv", m, end, "concern", c)
-    ids[(TOTAL, TOTAL)] = _fid("recv", first, last)
+            ids[(label, c)] = figure_id("recv", m, end, "concern", c)
+    ids[(TOTAL, TOTAL)] = figure_id("recv", first, last)
     for c in table.columns[:-1]:
-        ids[(TOTAL, c)] = _fid("recv", first, last, "concern", c)
+        ids[(TOTAL, c)] = figure_id("recv", first, last, "concern", c)
     return Table(
         "monthly_trend",
         f"Referrals received per month by primary concern (last {len(months)} months)",
@@ -417,7 +392,7 @@ def _monthly_trend(d: _Data, months: list[dt.date]) -> Table:
 # -- Themes -------------------------------------------------------------------------------------
 
 
-def _themes(d: _Data, period: Period, months: list[dt.date]) -> list[Table]:
+def _themes(d: ReportData, period: Period, months: list[dt.date]) -> list[Table]:
     labels = [_month_label(m) for m in months]
     first, last = months[0], month_end(months[-1])
     counts = pd.DataFrame(0, index=d.themes, columns=[*labels, TOTAL])
@@ -430,13 +405,13 @@ def _themes(d: _Data, period: Period, months: list[dt.date]) -> list[Table]:
         held = d.consulted_in(start, end)
         n_held = int(held.sum())
         held_row.loc["Consultations held", col] = n_held
-        cons_id = _fid("cons", start, end)
+        cons_id = figure_id("cons", start, end)
         ids[("Consultations held", col)] = cons_id
         per_theme = d.theme_counts(held)
         counts[col] = per_theme
         shares[col] = [k / n_held if n_held else None for k in per_theme]
         for t in d.themes:
-            ids[(t, col)] = _fid("theme", start, end, t)
+            ids[(t, col)] = figure_id("theme", start, end, t)
             basis[(t, col)] = (ids[(t, col)], cons_id)
     t_counts = Table(
         "themes_counts",
@@ -466,7 +441,7 @@ def _themes(d: _Data, period: Period, months: list[dt.date]) -> list[Table]:
     return [t_counts, t_held, t_shares, _cooccurrence(d, period)]
 
 
-def _cooccurrence(d: _Data, period: Period) -> Table:
+def _cooccurrence(d: ReportData, period: Period) -> Table:
     held = d.consulted_in(period.start, period.end)
     flags = d.theme_flags[held.to_numpy()].astype(int)
     matrix = flags.T @ flags
@@ -474,7 +449,7 @@ def _cooccurrence(d: _Data, period: Period) -> Table:
     ids = {}
     for i, a in enumerate(d.themes):
         for b in d.themes[i:]:
-            fid = _fid("theme", period.start, period.end, a) if a == b else f"co:{period.label}:{a}|{b}"
+            fid = figure_id("theme", period.start, period.end, a) if a == b else f"co:{period.label}:{a}|{b}"
             ids[(a, b)] = ids[(b, a)] = fid
     return Table(
         "themes_cooccurrence",
@@ -489,7 +464,7 @@ def _cooccurrence(d: _Data, period: Period) -> Table:
 # -- Referrers ----------------------------------------------------------------------------------
 
 
-def _referrers(d: _Data, period: Period) -> Table:
+def _referrers(d: ReportData, period: Period) -> Table:
     got = d.received_in(period.start, period.end).to_numpy()
     sub = d.df.loc[got]
     team = _codes_with_blank(sub["referrer_team"], d.lists.codes("referrer_team"))
@@ -514,8 +489,8 @@ def _referrers(d: _Data, period: Period) -> Table:
         tops.append(", ".join(f"{t} ({sums[t]})" for t in best))
     frame["Top themes"] = tops
     count_cols = tuple(table.columns)
-    ids = {(TOTAL, c): _fid("dec", period.start, period.end, c) for c in count_cols[:-1]}
-    ids[(TOTAL, "Referrals received")] = _fid("recv", period.start, period.end)
+    ids = {(TOTAL, c): figure_id("dec", period.start, period.end, c) for c in count_cols[:-1]}
+    ids[(TOTAL, "Referrals received")] = figure_id("recv", period.start, period.end)
     t = Table(
         "referrers",
         f"Referrals received in {period.title} by referrer team/service",
@@ -545,7 +520,7 @@ def age_band(age: Any) -> str:
     return NOT_RECORDED
 
 
-def _young_people(d: _Data, period: Period) -> list[Table]:
+def _young_people(d: ReportData, period: Period) -> list[Table]:
     got = d.received_in(period.start, period.end).to_numpy()
     sub = d.df.loc[got]
     concern = pd.Categorical(pd.Series(d.concern)[got], categories=d.concern.categories)
@@ -563,9 +538,9 @@ def _young_people(d: _Data, period: Period) -> list[Table]:
     out = []
     for key, title, cats in rows:
         table = _crosstab(cats, concern)
-        ids = {(TOTAL, TOTAL): _fid("recv", period.start, period.end)}
+        ids = {(TOTAL, TOTAL): figure_id("recv", period.start, period.end)}
         for c in table.columns[:-1]:
-            ids[(TOTAL, c)] = _fid("recv", period.start, period.end, "concern", c)
+            ids[(TOTAL, c)] = figure_id("recv", period.start, period.end, "concern", c)
         out.append(
             Table(
                 f"young_{key}",
@@ -578,300 +553,3 @@ def _young_people(d: _Data, period: Period) -> list[Table]:
             )
         )
     return out
-
-
-# -- Contexts -----------------------------------------------------------------------------------
-
-
-def _most_used(group: pd.DataFrame, column: str) -> str:
-    """The value used most often in ``column``; on a tie, the one used most recently."""
-    stats = group.groupby(column)["date"].agg(n="size", last="max")
-    return str(sorted(stats.itertuples(), key=lambda r: (-r.n, -r.last.value, str(r.Index)))[0].Index)
-
-
-def _contexts(d: _Data, period: Period) -> Table:
-    last = month_start(period.end)
-    win3 = (add_months(last, -2), period.end)
-    win6 = (add_months(last, -5), period.end)
-    earliest = min(period.start, win6[0])
-    detail = d.df["detail"]
-    seen = d.consulted_in(earliest, period.end) & detail.notna()
-    sub = pd.DataFrame(
-        {
-            "key": detail[seen].map(normalise_context),
-            "detail": detail[seen].astype(str).str.strip(),
-            "mosaic": d.df.loc[seen, "mosaic_id"],
-            "concern": pd.Series(d.concern, index=d.df.index)[seen].astype(str),
-            "date": d.consulted[seen],
-        }
-    )
-    sub = sub[sub["key"] != ""]
-    columns = [
-        "Context",
-        "Primary concern",
-        "Young people in the period",
-        "Young people, last 3 months",
-        "Young people, last 6 months",
-        "Consultations in the period",
-        "Hotspot",
-    ]
-    out = []
-    for _key, g in sub.groupby("key", sort=True):
-        in_p = _within(g["date"], period.start, period.end)
-        in3 = _within(g["date"], *win3)
-        in6 = _within(g["date"], *win6)
-        name, concern = _most_used(g, "detail"), _most_used(g, "concern")
-        people = int(g.loc[in_p, "mosaic"].nunique())
-        out.append(
-            [
-                name,
-                concern,
-                people,
-                int(g.loc[in3, "mosaic"].nunique()),
-                int(g.loc[in6, "mosaic"].nunique()),
-                int(in_p.sum()),
-                "Hotspot" if people >= d.settings.hotspot_threshold else "",
-            ]
-        )
-    out.sort(key=lambda r: (-r[2], -r[3], -r[4], r[0]))
-    frame = pd.DataFrame(out, columns=columns).set_index("Context")
-    frame.index = [str(i) for i in frame.index]
-    return Table(
-        "contexts",
-        f"Places and groups named in Detail (consultations held up to {period.end:%d/%m/%Y})",
-        frame,
-        formats={**dict.fromkeys(columns[2:6], "int"), "Primary concern": "text", "Hotspot": "text"},
-        internal=True,
-        note=f"Spellings are matched ignoring case, spacing, punctuation and variants such as St/Saint. "
-        f"A hotspot is a place or group named for {d.settings.hotspot_threshold} or more different "
-        f"young people in the period.",
-    )
-
-
-# -- Actions ------------------------------------------------------------------------------------
-
-
-def _actions(d: _Data, period: Period) -> list[Table]:
-    held = d.consulted_in(period.start, period.end).to_numpy()
-    sub = d.df.loc[held]
-    concern = pd.Series(d.concern, index=d.df.index)[held].astype(str)
-    contexts = [c for c in d.lists.codes("primary_concern") if c in CONTEXT_ACTION_FIELD]
-    has_action = {
-        c: sub[CONTEXT_ACTION_FIELD[c]].astype("string").str.strip().fillna("") != "" for c in contexts
-    }
-    cols = ["Action agreed for it", "No action for it", "Consultations with this primary concern"]
-    matched = pd.DataFrame(0, index=[*contexts, TOTAL], columns=cols)
-    agreed = pd.DataFrame(0, index=contexts, columns=["Consultations with an action for this context"])
-    missing_rows = []
-    for c in contexts:
-        is_c = (concern == c).to_numpy()
-        acted = has_action[c].to_numpy()
-        matched.loc[c, cols[0]] = int((is_c & acted).sum())
-        matched.loc[c, cols[1]] = int((is_c & ~acted).sum())
-        matched.loc[c, cols[2]] = int(is_c.sum())
-        agreed.loc[c, agreed.columns[0]] = int(acted.sum())
-        for idx in sub.index[is_c & ~acted]:
-            missing_rows.append(
-                (
-                    str(sub.at[idx, "referral_id"] or ""),
-                    d.consulted[idx].date(),
-                    c,
-                    int(d.df.at[idx, "_row"]),
-                )
-            )
-    matched.loc[TOTAL] = matched.loc[contexts].sum()
-    missing = pd.DataFrame(
-        [r[1:] for r in missing_rows],
-        index=[r[0] for r in missing_rows],
-        columns=["Consultation date", "Primary concern", "Tracker row"],
-    )
-    n_held = int(held.sum())
-    interventions = pd.DataFrame(
-        {
-            "Consultations": [int(sub[f"intervention:{i}"].sum()) for i in d.interventions],
-            "Share of consultations": [
-                (int(sub[f"intervention:{i}"].sum()) / n_held if n_held else None) for i in d.interventions
-            ],
-        },
-        index=d.interventions,
-        dtype=object,
-    )
-    t_int = Table(
-        "interventions",
-        "Interventions offered, by type",
-        interventions,
-        counts=("Consultations",),
-        formats={"Share of consultations": "pct"},
-    )
-    cons_id = _fid("cons", period.start, period.end)
-    for i in d.interventions:
-        t_int.basis[(i, "Share of consultations")] = (t_int.cell_id(i, "Consultations"), cons_id)
-    return [
-        Table(
-            "actions_matched",
-            f"Do the actions match where harm is located? (consultations held in {period.title})",
-            matched.astype(int),
-            counts=tuple(cols),
-            row_totals=True,
-            col_totals=True,
-            note="The toolkit asks that agreed actions address the context where harm is located.",
-        ),
-        Table(
-            "actions_agreed", "Agreed actions by context", agreed.astype(int), counts=tuple(agreed.columns)
-        ),
-        Table(
-            "actions_missing",
-            "Consultations whose primary concern's context got no action",
-            missing,
-            formats={"Consultation date": "date", "Primary concern": "text", "Tracker row": "plain"},
-            internal=True,
-        ),
-        t_int,
-    ]
-
-
-# -- Timeliness ---------------------------------------------------------------------------------
-
-
-def _timeliness(d: _Data, period: Period) -> list[Table]:
-    decided = _within(d.decided, period.start, period.end)
-    held = d.consulted_in(period.start, period.end)
-    spans = [
-        ("Referral to decision", (d.decided - d.received)[decided]),
-        ("Decision to consultation", (d.consulted - d.decided)[held]),
-        ("Referral to consultation", (d.consulted - d.received)[held]),
-    ]
-    cols = ["Number", "Median days", "Lower quartile", "Upper quartile"]
-    frame = pd.DataFrame(index=[s[0] for s in spans], columns=cols, dtype=object)
-    n, basis = {}, {}
-    for label, gaps in spans:
-        days = gaps.dt.days.dropna()
-        frame.loc[label, "Number"] = len(days)
-        for col, q in (("Median days", 0.5), ("Lower quartile", 0.25), ("Upper quartile", 0.75)):
-            frame.loc[label, col] = float(days.quantile(q)) if len(days) else None
-            n[(label, col)] = len(days)
-            basis[(label, col)] = ()
-    stats = Table(
-        "timeliness",
-        f"Days between referral, decision and consultation ({period.title})",
-        frame,
-        counts=("Number",),
-        n=n,
-        basis=basis,
-        formats={c: "days" for c in cols[1:]},
-        note="Decisions made in the period, and consultations held in the period.",
-    )
-    overdue = d.due.notna() & (d.due < _ts(d.today)) & d.followed.isna()
-    rows = d.df.loc[overdue.to_numpy()].copy()
-    rows["_due"] = d.due[overdue]
-    rows = rows.sort_values(["_due", "_row"])
-    listing = pd.DataFrame(
-        {
-            "Consultation date": [x.date() for x in pd.to_datetime(rows["consultation_date"])],
-            "Follow-up due": [x.date() for x in rows["_due"]],
-            "Days overdue": [(d.today - x.date()).days for x in rows["_due"]],
-            "CS practitioner": rows["cs_practitioner"].astype("string").fillna("").tolist(),
-        },
-        index=rows["referral_id"].astype("string").fillna("(no ID)").tolist(),
-    )
-    return [
-        stats,
-        Table(
-            "overdue",
-            f"Follow-ups overdue on {d.today:%d/%m/%Y}",
-            listing,
-            formats={
-                "Consultation date": "date",
-                "Follow-up due": "date",
-                "Days overdue": "plain",
-                "CS practitioner": "text",
-            },
-            internal=True,
-        ),
-    ]
-
-
-# -- Data quality -------------------------------------------------------------------------------
-
-
-def _as_record(row: dict[str, Any]) -> dict[str, Any]:
-    out = {}
-    for k, v in row.items():
-        if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and pd.isna(v)):
-            out[k] = None
-        elif isinstance(v, pd.Timestamp):
-            out[k] = v.date()
-        else:
-            out[k] = v
-    return out
-
-
-def _data_quality(d: _Data, period: Period) -> list[Table]:
-    got = d.received_in(period.start, period.end).to_numpy()
-    sub = d.df.loc[got]
-    fields = [f for f in d.lists.fields() if f.key in d.df.columns]
-    labels = {f.key: f.label for f in fields}
-    found = []
-    for row in sub.to_dict("records"):
-        record = _as_record(row)
-        for finding in check_record(record, d.lists, d.today):
-            found.append(
-                (
-                    str(record.get("referral_id") or "(no ID)"),
-                    int(row["_row"]),
-                    labels.get(finding.field_key, ""),
-                    finding.rule,
-                    finding.severity,
-                    finding.message,
-                )
-            )
-    summary = Counter((f[3], f[2], f[4]) for f in found)
-    by_rule = pd.DataFrame(
-        [(rule, fld, sev, count) for (rule, fld, sev), count in sorted(summary.items())],
-        columns=["Rule", "Field", "Severity", "Rows"],
-    )
-    by_rule.index = [f"{r.Rule} / {r.Field}" for r in by_rule.itertuples()]
-    by_rule = by_rule.drop(columns=["Rule"])
-    listing = pd.DataFrame(
-        [f[1:3] + f[4:] for f in found],
-        index=[f[0] for f in found],
-        columns=["Tracker row", "Field", "Severity", "Problem"],
-    )
-    complete = []
-    for f in fields:
-        if f.computed or f.kind is Kind.FLAG:
-            continue
-        col = sub[f.key]
-        filled = col.notna()
-        if col.dtype == object or str(col.dtype) == "string":
-            filled &= col.astype("string").str.strip().fillna("") != ""
-        k = int(filled.sum())
-        complete.append((f.label, k, len(sub) - k, k / len(sub) if len(sub) else None))
-    completeness = pd.DataFrame(
-        [c[1:] for c in complete], index=[c[0] for c in complete], columns=["Filled", "Blank", "Share filled"]
-    )
-    return [
-        Table(
-            "dq_rules",
-            f"Problems found by the validation rules (referrals received in {period.title})",
-            by_rule,
-            formats={"Field": "text", "Severity": "text", "Rows": "int"},
-            internal=True,
-            note="Values a column does not allow are read as blank here; cstracker validate lists them.",
-        ),
-        Table(
-            "dq_rows",
-            "Each problem",
-            listing,
-            formats={"Tracker row": "plain", "Field": "text", "Severity": "text", "Problem": "text"},
-            internal=True,
-        ),
-        Table(
-            "dq_completeness",
-            "How complete each field is",
-            completeness,
-            formats={"Filled": "int", "Blank": "int", "Share filled": "pct"},
-            internal=True,
-            note="Some fields apply only to some referrals (e.g. Signposted to only when Not suitable).",
-        ),
-    ]

@@ -84,7 +84,12 @@ def make_report(
         raise ReportError(f"{out_path}: that is the tracker itself; give another --out file")
     tracker = Tracker.open(tracker_path)
     report = build_report(
-        tracker.dataframe(), period, tracker.lists, tracker.settings, today or dt.date.today()
+        tracker.dataframe(),
+        period,
+        tracker.lists,
+        tracker.settings,
+        today or dt.date.today(),
+        internal=not publish,
     )
     return write_report(report, out_path, publish)
 

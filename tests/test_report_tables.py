@@ -14,7 +14,8 @@ import pytest
 
 from cstracker.config import Settings
 from cstracker.periods import parse_period, range_period
-from cstracker.report_tables import age_band, build_report, frame_from_records, normalise_context
+from cstracker.report_practice import normalise_context
+from cstracker.report_tables import age_band, build_report, frame_from_records
 from cstracker.schema import CodeLists
 from tests.conftest import TODAY
 
