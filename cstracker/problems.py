@@ -44,7 +44,7 @@ class Problem:
         if self.field:
             head += f"{self.field}: "
         shown = f" (value {self.value!r})" if self.value else ""
-        tag = "warning" if self.severity == "warning" else self.rule
+        tag = f"warning: {self.rule}" if self.severity == "warning" else self.rule
         return f"{head}{self.message}{shown} [{tag}]"
 
 

@@ -4,13 +4,20 @@ A save writes a temporary file in the tracker's own folder (so the final
 ``os.replace`` is a rename on one file system, atomic), checks that it
 reopens, keeps the previous tracker in ``<stem> backups/`` and only then
 swaps the new file in. A process killed at any moment leaves either the old
-tracker or the new one, never a half-written file.
+tracker or the new one, never a half-written file; the temporary file such a
+kill leaves behind is removed the next time the lock is taken.
+
+The lock file itself (``.<name>.cstracker-lock``) stays after a command ends,
+on purpose: it is empty, and deleting it on release would let a waiting writer
+hold a lock on the deleted file while a third process locks a new file of the
+same name, so both would write at once (filelock never deletes it either).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 import uuid
 import xml.parsers.expat
@@ -61,6 +68,7 @@ def tracker_lock(path: Path) -> Iterator[None]:
             "wait for it to finish and try again"
         ) from None
     try:
+        remove_stale_temps(path)
         yield
     finally:
         lock.release()
@@ -68,6 +76,27 @@ def tracker_lock(path: Path) -> Iterator[None]:
 
 def temp_path(path: Path) -> Path:
     return path.with_name(f"{TEMP_PREFIX}{path.stem}-{uuid.uuid4().hex[:8]}.xlsx")
+
+
+def stale_temps(path: Path) -> list[Path]:
+    """Temporary files of this tracker's saves (``temp_path``), e.g. left by a save that was killed."""
+    mine = re.compile(re.escape(TEMP_PREFIX + path.stem) + r"-[0-9a-f]{8}\.xlsx")
+    try:
+        return [p for p in path.parent.iterdir() if mine.fullmatch(p.name)]
+    except OSError:
+        return []
+
+
+def remove_stale_temps(path: Path) -> list[Path]:
+    """Delete them. Only call with the tracker's lock held: then no other save of it is running."""
+    removed = []
+    for p in stale_temps(path):
+        try:
+            p.unlink()
+            removed.append(p)
+        except OSError:
+            pass  # e.g. a file system that refuses; the next save uses a new name anyway
+    return removed
 
 
 def backups_folder(path: Path) -> Path:

@@ -128,6 +128,7 @@ def synthetic_records(
     days = sorted(rng.randrange(span + 1) for _ in range(n))
     mosaic_pool = [f"9{rng.randrange(10**6):06d}" for _ in range(max(1, int(n * 0.8)))]
     seq: dict[int, int] = {}
+    taken: set[tuple[str, dt.date]] = set()
     out = []
     for offset in days:
         received = start + dt.timedelta(days=offset)
@@ -135,7 +136,7 @@ def synthetic_records(
             "date_received": received,
             "referrer": f"{rng.choice(_FIRST)} {rng.choice(_LAST)}",
             "referrer_team": rng.choices(lists.codes("referrer_team"), team_w)[0],
-            "mosaic_id": rng.choice(mosaic_pool),
+            "mosaic_id": _fresh_mosaic(rng, mosaic_pool, received, taken),
             "previous_referrals": rng.choice((0, 0, 0, 1, 1, 2, 3)),
             "initial_referrer": rng.choice(("School", "Police", "Health", "Parent", "YJS", None)),
             "age": rng.choice((11, 12, 13, 13, 14, 14, 15, 15, 15, 16, 16, 17, 17, 18)),
@@ -180,6 +181,16 @@ def synthetic_records(
         for code in lists.interventions:
             r.setdefault(f"intervention:{code}", False)
     return out
+
+
+def _fresh_mosaic(rng: random.Random, pool: list[str], received: dt.date, taken: set) -> str:
+    """A young person from the pool not already referred on this day (one referral per person per day)."""
+    for attempt in range(1000):
+        mosaic = rng.choice(pool) if attempt < 20 else f"9{rng.randrange(10**6):06d}"
+        if (mosaic, received) not in taken:
+            taken.add((mosaic, received))
+            return mosaic
+    raise RuntimeError("no free synthetic Mosaic ID left")
 
 
 def _consultation(r, consulted, rng, lists, theme_w, follow_up_days, today) -> None:

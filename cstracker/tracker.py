@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Iterator, Mapping
+import xml.etree.ElementTree as ET
+import zipfile
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,13 +21,15 @@ from typing import Any
 
 from cstracker import derived, safety
 from cstracker.config import Config, Settings
-from cstracker.convert import EXCEL_EPOCH, convert, is_blank, looks_like_formula, parse_date
+from cstracker.convert import convert, is_blank, parse_date
 from cstracker.errors import TrackerError, TrackerLayoutError
 from cstracker.layout import Layout, col_letters, read_layout
+from cstracker.newrows import NewRows, already_clean, excel_serial  # noqa: F401 (excel_serial: API)
 from cstracker.rules import Record, convert_record
 from cstracker.schema import CodeLists, Field, Kind
+from cstracker.sheetscan import SheetScan, scan_sheet
 from cstracker.workbook import SHEET_REFERRALS, create_tracker
-from cstracker.xlsxpatch import Cell, SheetPatcher, patch_table, rewrite_package
+from cstracker.xlsxpatch import SheetPatcher, patch_table, rewrite_package
 
 _SEQ_ID = re.compile(r"^([A-Z][A-Z0-9]*)-(\d{4})-(\d+)$")
 _FASTEXCEL_TYPE = {Kind.DATE: "datetime", Kind.DATETIME: "datetime", Kind.INT: "float"}
@@ -70,28 +74,45 @@ def init_tracker(path: str | Path, config: Config, overwrite: bool = False) -> P
     return path
 
 
-def excel_serial(value: dt.date) -> int | float:
-    if isinstance(value, dt.datetime):
-        delta = value - dt.datetime(1899, 12, 30)
-        return round(delta.days + delta.seconds / 86400, 8)
-    return (value - EXCEL_EPOCH).days
-
-
 class Tracker:
-    """An open tracker. ``open`` reads; ``open_for_update`` also locks and allows ``upsert``/``save``."""
+    """An open tracker. ``open`` reads; ``open_for_update`` also locks and allows ``upsert``/``save``.
+
+    Reading rows (``rows``, ``records``, ``dataframe``) loads the sheet with fastexcel. Adding or
+    updating rows needs much less (the IDs in use, the last row used and the rows being updated),
+    so when nothing has been read yet ``upsert`` streams the sheet XML for just that
+    (``sheetscan.py``) instead of holding every cell of a large tracker in memory.
+    """
 
     def __init__(self, path: Path, layout: Layout, writable: bool = False):
         self.path = path
         self.layout = layout
         self.writable = writable
+        self._keys = tuple(f.key for f in layout.fields)
+        self._pos = {k: i for i, k in enumerate(self._keys)}
+        self._blank = tuple(False if f.kind is Kind.FLAG else None for f in layout.fields)
+        self._checks: list | None = None
+        self._forget()
+
+    def _forget(self) -> None:
+        """Drop everything read or staged (after a save the file itself holds it)."""
         self._frame: Any = None
+        #: the non-blank rows of the file (valid once _rows_read)
         self._numbers: list[int] = []
-        #: sheet row -> raw values of rows added or updated in this session
-        self._touched: dict[int, dict[str, Any]] = {}
+        self._rows_read = False
+        self._indexed = False
+        self._file_empty = False
         self._by_id: dict[str, int] = {}
         self._seq: dict[tuple[str, int], int] = {}
-        self._updates: dict[int, dict[str, Any]] = {}
         self._last_row = 0
+        self._any_rows = False
+        #: sheet row -> raw values of rows the scan fetched for updating
+        self._fetched: dict[int, dict[str, Any]] = {}
+        #: sheet row -> values in field order of rows added in this session
+        self._new: dict[int, tuple[Any, ...]] = {}
+        #: sheet row -> raw values of existing rows updated in this session
+        self._touched: dict[int, dict[str, Any]] = {}
+        #: sheet row -> {key: value} to write into existing rows
+        self._updates: dict[int, dict[str, Any]] = {}
 
     # -- opening ---------------------------------------------------------------------------------
     @classmethod
@@ -166,15 +187,26 @@ class Tracker:
         return mask
 
     def _index(self) -> None:
-        """Read the rows once (as stored, text) and index the non-blank ones by Referral ID."""
-        if self._frame is not None:
+        """Read the rows once (as stored, text); index the non-blank ones by Referral ID unless a scan did."""
+        if self._rows_read:
             return
+        lay = self.layout
+        if lay.table_ref[3] == lay.header_row + 1:
+            # A new tracker (one empty Table row): a scan says so without loading a spreadsheet reader.
+            self._ensure_index()
+            if self._file_empty:
+                self._numbers, self._rows_read = [], True
+                return
         frame = self._load(typed=False)
         first = self.layout.header_row + 1
         blank = self._blank_mask(frame).to_numpy() if len(frame) else []
         self._frame = frame
         self._numbers = [first + i for i in range(len(frame)) if not blank[i]]
+        self._rows_read = True
+        if self._indexed:
+            return
         self._last_row = max([self.layout.table_ref[3], *self._numbers[-1:]])
+        self._any_rows = bool(self._numbers)
         ids = frame["referral_id"].astype("string").str.strip().str.upper().tolist()
         self._by_id = {}
         for number in reversed(self._numbers):
@@ -184,6 +216,55 @@ class Tracker:
         self._seq = {}
         for rid in self._by_id:
             self._note_id(rid)
+        self._indexed = True
+
+    def _scan(self, wanted: Collection[str]) -> SheetScan:
+        lay = self.layout
+        used = [c for k, c in lay.columns.items() if lay.fields_by_key[k].kind is not Kind.FORMULA]
+        try:
+            with zipfile.ZipFile(self.path) as zf:
+                return scan_sheet(
+                    zf,
+                    lay.sheet_part,
+                    id_col=lay.columns["referral_id"],
+                    columns=list(lay.columns.values()),
+                    used_cols=used,
+                    first_row=lay.header_row + 1,
+                    tail_from=lay.table_ref[3],
+                    wanted=wanted,
+                )
+        except (zipfile.BadZipFile, OSError, KeyError, ValueError, ET.ParseError, EOFError) as e:
+            raise TrackerError(f"{self.path}: sheet {SHEET_REFERRALS} cannot be read ({e})") from None
+
+    def _keep_fetched(self, found: SheetScan) -> None:
+        columns = self.layout.columns
+        for number, values in found.rows.items():
+            self._fetched[number] = {k: values.get(c) for k, c in columns.items()}
+
+    def _ensure_index(self, wanted: Collection[str] = ()) -> None:
+        """The IDs in use and the last row used, plus the rows of the ``wanted`` IDs, read as cheaply as possible."""
+        if not self._indexed:
+            found = self._scan(wanted)
+            self._by_id = found.ids
+            self._seq = {}
+            for rid in self._by_id:
+                self._note_id(rid)
+            self._last_row = max(self.layout.table_ref[3], found.last_used)
+            # Rows strictly inside the Table are not checked for content by the scan; this only
+            # matters for the new tracker's single empty row, where there are none.
+            self._any_rows = bool(found.ids) or found.last_used > 0
+            self._file_empty = not self._any_rows and self.layout.table_ref[3] == self.layout.header_row + 1
+            self._keep_fetched(found)
+            self._indexed = True
+            return
+        if self._frame is not None:
+            return
+        held = (self._fetched, self._touched, self._new)
+        missing = {
+            rid for rid in wanted if rid in self._by_id and not any(self._by_id[rid] in h for h in held)
+        }
+        if missing:
+            self._keep_fetched(self._scan(missing))
 
     def _note_id(self, rid: str) -> None:
         m = _SEQ_ID.match(rid)
@@ -192,9 +273,15 @@ class Tracker:
             self._seq[key] = max(self._seq.get(key, 0), int(m[3]))
 
     def _raw(self, number: int) -> dict[str, Any]:
+        if number in self._new:
+            return dict(zip(self._keys, self._new[number], strict=True))
         if number in self._touched:
             return self._touched[number]
-        assert self._frame is not None
+        if number in self._fetched:
+            return self._fetched[number]
+        self._index()
+        if self._frame is None:  # the file has no rows
+            return dict.fromkeys(self.layout.columns)
         i = number - (self.layout.header_row + 1)
         values = self._frame.iloc[i].tolist()
         return {
@@ -208,15 +295,20 @@ class Tracker:
     def rows(self) -> list[TrackerRow]:
         """Every row with something in cstracker's columns, values as stored (text), in sheet order."""
         self._index()
-        assert self._frame is not None
-        keys = list(self._frame.columns)
+        frame = self._frame
+        by_col = sorted(self.layout.columns, key=self.layout.columns.__getitem__)
+        keys = list(frame.columns) if frame is not None else by_col
         letters = {k: col_letters(self.layout.columns[k]) for k in keys}
         first = self.layout.header_row + 1
-        columns = [self._frame[k].astype(object).where(self._frame[k].notna(), None).tolist() for k in keys]
+        columns = (
+            [frame[k].astype(object).where(frame[k].notna(), None).tolist() for k in keys]
+            if keys and frame is not None
+            else []
+        )
         out = []
-        for number in sorted({*self._numbers, *self._touched}):
-            if number in self._touched:
-                raw = self._touched[number]
+        for number in sorted({*self._numbers, *self._touched, *self._new}):
+            if number in self._new or number in self._touched:
+                raw = self._raw(number)
             else:
                 i = number - first
                 raw = {k: columns[j][i] for j, k in enumerate(keys)}
@@ -264,9 +356,10 @@ class Tracker:
         date_received: dt.date | None = None,
     ) -> Record | None:
         """The first record matching every criterion given (Referral ID, or Mosaic ID + date received)."""
-        self._index()
         if referral_id:
-            number = self._by_id.get(str(referral_id).strip().upper())
+            rid = str(referral_id).strip().upper()
+            self._ensure_index({rid})
+            number = self._by_id.get(rid)
             return self._typed(self._row(number)) if number else None
         if mosaic_id is None and date_received is None:
             return None
@@ -281,27 +374,52 @@ class Tracker:
 
     def next_referral_id(self, date_received: dt.date | None = None) -> str:
         """The next free ``PREFIX-YEAR-NNNN`` for the year of ``date_received`` (today when None)."""
-        self._index()
+        self._ensure_index()
         year = (date_received or dt.date.today()).year
         prefix = self.settings.referral_id_prefix
         return f"{prefix}-{year}-{self._seq.get((prefix, year), 0) + 1:04d}"
 
     # -- writing ---------------------------------------------------------------------------------
+    def _value(self, i: int, value: Any, where: str) -> Any:
+        """One incoming value for field number ``i``, converted (unless it is already what convert gives)."""
+        if value is None:
+            return self._blank[i]
+        if self._checks is None:
+            self._checks = already_clean(self.fields, self.lists)
+        if self._checks[i](value):
+            return value
+        f = self.fields[i]
+        got = convert(f, value, self.lists)
+        if not got.ok:
+            shown = "" if f.sensitive else f" {str(value)[:40]!r}"
+            raise TrackerError(f"{self.path}: {where}: {f.label}{shown} {got.error}")
+        return got.value
+
+    def _position(self, key: str, where: str) -> int | None:
+        """The field number of ``key``; None for keys cstracker computes or callers' own (``_...``)."""
+        if key.startswith("_") or key in derived.FORMULAS:
+            return None
+        i = self._pos.get(key)
+        if i is None:
+            raise TrackerError(f"{self.path}: {where}: '{key}' is not a column of this tracker")
+        return i
+
     def _clean(self, record: Mapping[str, Any], where: str) -> dict[str, Any]:
-        fields = self.layout.fields_by_key
         out: dict[str, Any] = {}
         for key, value in record.items():
-            if key.startswith("_") or key in derived.FORMULAS:
-                continue
-            f = fields.get(key)
-            if f is None:
-                raise TrackerError(f"{self.path}: {where}: '{key}' is not a column of this tracker")
-            got = convert(f, value, self.lists)
-            if not got.ok:
-                shown = "" if f.sensitive else f" {str(value)[:40]!r}"
-                raise TrackerError(f"{self.path}: {where}: {f.label}{shown} {got.error}")
-            out[key] = got.value
+            i = self._position(key, where)
+            if i is not None:
+                out[key] = self._value(i, value, where)
         return out
+
+    def _clean_new(self, record: Mapping[str, Any], where: str) -> list[Any]:
+        """A new row's values in field order, blanks for the keys the record leaves out."""
+        values = list(self._blank)
+        for key, value in record.items():
+            i = self._position(key, where)
+            if i is not None:
+                values[i] = self._value(i, value, where)
+        return values
 
     def upsert(
         self,
@@ -313,79 +431,70 @@ class Tracker:
         """Add or update rows keyed on Referral ID; a record without one gets the next free ID."""
         if not self.writable:
             raise TrackerError(f"{self.path}: opened read-only; use Tracker.open_for_update to write")
-        self._index()
+        records = records if isinstance(records, list | tuple) else list(records)
+        self._ensure_index({_id_key(r) for r in records} - {""})
         now = (now or dt.datetime.now()).replace(microsecond=0)
         result = UpsertResult()
         placeholder = self._placeholder_row()
+        pos = self._pos
         for n, incoming in enumerate(records, start=1):
-            rid = str(incoming.get("referral_id") or "").strip().upper()
-            new = self._clean(incoming, f"record {n}" + (f" ({rid})" if rid else ""))
-            if source is not None and "source" not in new:
-                new["source"] = source
+            rid = _id_key(incoming)
+            where = f"record {n}" + (f" ({rid})" if rid else "")
             existing = self._by_id.get(rid) if rid else None
             if existing is None:
+                values = self._clean_new(incoming, where)
+                if source is not None and "source" not in incoming:
+                    values[pos["source"]] = source
                 if not rid:
-                    rid = self.next_referral_id(new.get("date_received"))
-                new["referral_id"] = rid
-                new["last_updated"] = now
+                    rid = self.next_referral_id(values[pos["date_received"]])
+                values[pos["referral_id"]] = rid
+                values[pos["last_updated"]] = now
+                row = dict(zip(self._keys, values, strict=True))
+                for key, value in derived.computed_values(row, self.settings.follow_up_days, today).items():
+                    values[pos[key]] = value
                 number = placeholder or self._last_row + 1
                 placeholder = None
                 self._last_row = max(self._last_row, number)
-                merged = {f.key: (False if f.kind is Kind.FLAG else None) for f in self.fields}
-                merged.update(new)
-                self._stage(number, new, merged, today)
-                self._touched[number] = {**merged, **self._computed(merged, today)}
+                self._new[number] = tuple(values)
+                self._any_rows = True
                 self._by_id[rid] = number
                 self._note_id(rid)
                 result.added.append(rid)
                 continue
+            new = self._clean(incoming, where)
+            if source is not None and "source" not in new:
+                new["source"] = source
             old = self._typed(self._row(existing))
             changed = [k for k, v in new.items() if k not in ("source", "last_updated") and old.get(k) != v]
             if not changed:
                 result.unchanged.append(rid)
                 continue
             new["last_updated"] = now
-            merged = {**old, **new}
-            self._stage(existing, new, merged, today)
-            self._touched[existing] = {**self._raw(existing), **new, **self._computed(merged, today)}
+            computed = self._computed({**old, **new}, today)
+            if existing in self._new:
+                row = {**self._raw(existing), **new, **computed}
+                self._new[existing] = tuple(row[k] for k in self._keys)
+            else:
+                self._updates.setdefault(existing, {}).update({**new, **computed})
+                self._touched[existing] = {**self._raw(existing), **new, **computed}
             result.updated[rid] = changed
         return result
 
     def _placeholder_row(self) -> int | None:
         """The new tracker's one empty Table row, reused by the first row added."""
         c1, r1, c2, r2 = self.layout.table_ref
-        if self._numbers or self._touched or r2 != r1 + 1:
+        if self._any_rows or self._touched or self._new or r2 != r1 + 1:
             return None
         return r2
 
     def _computed(self, record: Mapping[str, Any], today: dt.date | None) -> dict[str, Any]:
         return derived.computed_values(dict(record), self.settings.follow_up_days, today)
 
-    def _stage(self, number: int, new: dict[str, Any], merged: dict[str, Any], today: dt.date | None) -> None:
-        values = self._updates.setdefault(number, {})
-        values.update(new)
-        values.update(self._computed(merged, today))
-
-    def _cell(self, f: Field, value: Any) -> Cell:
-        if f.key in derived.FORMULAS:
-            cached = excel_serial(value) if isinstance(value, dt.date) else (value or "")
-            return Cell("f", cached, derived.FORMULAS[f.key]())
-        if value is None or value is False:
-            return Cell("")
-        if value is True:
-            return Cell("s", self.lists.codes("tick")[0])
-        if isinstance(value, dt.date):
-            return Cell("n", excel_serial(value))
-        if isinstance(value, int):
-            return Cell("n", value)
-        text = str(value)
-        return Cell("s", text, style=self.layout.quote_prefix_style if looks_like_formula(text) else None)
-
     def save(self) -> Path | None:
         """Write the staged rows: atomic, backed up, only the Referrals sheet and Table parts change."""
         if not self.writable:
             raise TrackerError(f"{self.path}: opened read-only; use Tracker.open_for_update to write")
-        if not self._updates:
+        if not self._updates and not self._new:
             return None
         lay = self.layout
         if lay.totals_row:
@@ -393,14 +502,15 @@ class Tracker:
                 f"{self.path}: sheet {SHEET_REFERRALS}: the Table has a Total Row; turn it off "
                 "(Table Design > Total Row) so rows can be added below the last one"
             )
+        new_rows = NewRows(self._new, lay, self.lists.codes("tick")[0])
         fields = lay.fields_by_key
         updates = {
-            number: {lay.columns[k]: self._cell(fields[k], v) for k, v in values.items()}
+            number: {lay.columns[k]: new_rows.cell(fields[k], v) for k, v in values.items()}
             for number, values in self._updates.items()
         }
-        last = max(updates)
+        last = max([*updates, *self._new])
         patches = {
-            lay.sheet_part: SheetPatcher(updates, lay.quote_prefix_style),
+            lay.sheet_part: SheetPatcher(updates, lay.quote_prefix_style, new_rows if self._new else None),
             lay.table_part: lambda src, dst: dst.write(patch_table(src.read(), last)),
         }
         backup = safety.atomic_write(
@@ -413,5 +523,10 @@ class Tracker:
         )
         c1, r1, c2, r2 = lay.table_ref
         lay.table_ref = (c1, r1, c2, max(r2, last))
-        self._updates = {}
+        # The file now holds every staged row; later reads and upserts start from it.
+        self._forget()
         return backup
+
+
+def _id_key(record: Mapping[str, Any]) -> str:
+    return str(record.get("referral_id") or "").strip().upper()

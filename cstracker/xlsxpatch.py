@@ -15,12 +15,13 @@ from __future__ import annotations
 import copy
 import re
 import struct
-import xml.etree.ElementTree as ET
+import xml.parsers.expat
 import zipfile
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Protocol
 
 from cstracker.layout import col_index, col_letters, parse_range
 
@@ -34,16 +35,6 @@ _ATTR_S = re.compile(rb'\bs="(\d+)"')
 _FORMULA = re.compile(rb"<f\b[^>]*?(?:/>|>.*?</f>)", re.S)
 _COL = re.compile(rb"<col\b([^>]*?)/?>")
 _DIMENSION = re.compile(rb'<dimension\b[^>]*?\bref="([^"]*)"')
-_WRAP = b'<sheetData xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">%s</sheetData>'
-
-
-def check_row(row: bytes) -> bytes:
-    """A row cstracker wrote or merged must be well-formed XML on its own; ValueError if not."""
-    try:
-        ET.fromstring(_WRAP % row)
-    except ET.ParseError as e:
-        raise ValueError(f"a rewritten row is not well-formed XML ({e})") from None
-    return row
 
 
 @dataclass(frozen=True)
@@ -67,34 +58,121 @@ def _number(value: int | float) -> bytes:
     return str(value).encode() if isinstance(value, int) else repr(value).encode()
 
 
+def text_xml(ref: bytes, style: int | None, text: str) -> bytes:
+    """A text cell, stored inline (no shared-strings part to rewrite)."""
+    s = b' s="%d"' % style if style is not None else b""
+    space = b' xml:space="preserve"' if text != text.strip() or "\n" in text else b""
+    return b'<c r="%s"%s t="inlineStr"><is><t%s>%s</t></is></c>' % (ref, s, space, _esc(text))
+
+
+def number_xml(ref: bytes, style: int | None, value: int | float) -> bytes:
+    s = b' s="%d"' % style if style is not None else b""
+    return b'<c r="%s"%s><v>%s</v></c>' % (ref, s, _number(value))
+
+
+def formula_cell_xml(ref: bytes, style: int | None, f: bytes, cached: str | int | float | None) -> bytes:
+    """A formula cell: ``f`` is the whole ``<f>`` element, ``cached`` the value shown until recalculation."""
+    s = b' s="%d"' % style if style is not None else b""
+    if isinstance(cached, int | float):
+        return b'<c r="%s"%s>%s<v>%s</v></c>' % (ref, s, f, _number(cached))
+    return b'<c r="%s"%s t="str">%s<v>%s</v></c>' % (ref, s, f, _esc(str(cached or "")))
+
+
+def formula_element(formula: str) -> bytes:
+    return b"<f>%s</f>" % _esc(formula)
+
+
 def cell_xml(ref: bytes, cell: Cell, style: int | None, formula_xml: bytes | None = None) -> bytes:
     """One <c> element. ``formula_xml`` keeps an existing (maybe shared) formula element as it was."""
-    s = b' s="%d"' % style if style is not None else b""
     if cell.kind == "s":
-        text = str(cell.value)
-        space = b' xml:space="preserve"' if text != text.strip() or "\n" in text else b""
-        return b'<c r="%s"%s t="inlineStr"><is><t%s>%s</t></is></c>' % (ref, s, space, _esc(text))
+        return text_xml(ref, style, str(cell.value))
     if cell.kind == "n":
-        return b'<c r="%s"%s><v>%s</v></c>' % (ref, s, _number(cell.value))  # type: ignore[arg-type]
+        return number_xml(ref, style, cell.value)  # type: ignore[arg-type]
     if cell.kind == "f":
-        f = formula_xml if formula_xml is not None else b"<f>%s</f>" % _esc(cell.formula or "")
-        if isinstance(cell.value, int | float):
-            return b'<c r="%s"%s>%s<v>%s</v></c>' % (ref, s, f, _number(cell.value))
-        return b'<c r="%s"%s t="str">%s<v>%s</v></c>' % (ref, s, f, _esc(str(cell.value or "")))
+        f = formula_xml if formula_xml is not None else formula_element(cell.formula or "")
+        return formula_cell_xml(ref, style, f, cell.value)
+    s = b' s="%d"' % style if style is not None else b""
     return b'<c r="%s"%s/>' % (ref, s)
 
 
-class SheetPatcher:
-    """Rewrites one worksheet part: ``updates`` = sheet row -> {column: Cell}."""
+_SHEET_DATA_OPEN = b'<sheetData xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
 
-    def __init__(self, updates: dict[int, dict[int, Cell]], quote_prefix_style: int | None = None):
+
+class RowChecker:
+    """Every row cstracker writes or merges must be well-formed XML; ValueError at the first that is not.
+
+    One expat parser reads the rows as they are written (a parser per row costs
+    more than writing the row). No namespace processing: a merged row keeps
+    attributes such as ``x14ac:dyDescent`` whose prefix is declared on the
+    worksheet element, outside the rows.
+    """
+
+    def __init__(self) -> None:
+        self.parser = xml.parsers.expat.ParserCreate()
+        self.parser.Parse(_SHEET_DATA_OPEN, False)
+
+    def __call__(self, row: bytes) -> bytes:
+        try:
+            self.parser.Parse(row, False)
+        except xml.parsers.expat.ExpatError as e:
+            raise ValueError(f"a rewritten row is not well-formed XML ({e})") from None
+        return row
+
+    def close(self) -> None:
+        self(b"</sheetData>")
+        try:
+            self.parser.Parse(b"", True)
+        except xml.parsers.expat.ExpatError as e:
+            raise ValueError(f"a rewritten row is not well-formed XML ({e})") from None
+
+
+def check_row(row: bytes) -> bytes:
+    """A row cstracker wrote or merged must be well-formed XML on its own; ValueError if not."""
+    checker = RowChecker()
+    checker(row)
+    checker.close()
+    return row
+
+
+class AppendedRows(Protocol):
+    """New rows produced one at a time while the sheet is written, so they are never all in memory."""
+
+    #: the sheet rows to write, ascending
+    numbers: list[int]
+    max_col: int
+
+    def render(self, number: int, column_style: Callable[[int], int | None]) -> bytes:
+        """The cells (``<c>`` elements, in column order) of a row that is not in the sheet yet."""
+        ...
+
+    def cells(self, number: int) -> dict[int, Cell]:
+        """The same row as cells, merged into a row element the sheet already has (e.g. an empty Table row)."""
+        ...
+
+
+class SheetPatcher:
+    """Rewrites one worksheet part: ``updates`` = sheet row -> {column: Cell}, plus ``appended`` rows."""
+
+    def __init__(
+        self,
+        updates: dict[int, dict[int, Cell]],
+        quote_prefix_style: int | None = None,
+        appended: AppendedRows | None = None,
+    ):
         self.updates = updates
-        self.pending = sorted(updates)
+        self.appended = appended
+        numbers = set(updates) | set(appended.numbers if appended else ())
+        self.pending = deque(sorted(numbers))
         self.quote_prefix_style = quote_prefix_style
         self.col_styles: dict[int, int] = {}
         self.prev_row = b""
+        self._prev_styles: dict[int, int | None] | None = None
         self.current = 0
-        self.max_col = max((c for cells in updates.values() for c in cells), default=0)
+        self.max_col = max(
+            [*(c for cells in updates.values() for c in cells), appended.max_col if appended else 0],
+            default=0,
+        )
+        self.check = RowChecker()
 
     # -- the whole part --------------------------------------------------------------------------
     def __call__(self, src: IO[bytes], dst: IO[bytes]) -> None:
@@ -112,7 +190,8 @@ class SheetPatcher:
         dst.write(self._patch_head(head))
         if tag.endswith(b"/>"):
             dst.write(b"<sheetData>")
-            dst.write(self._flush_pending(None))
+            self._flush_pending(None, dst)
+            self.check.close()
             dst.write(b"</sheetData>")
             dst.write(buf)
             for chunk in _chunks(src):
@@ -123,14 +202,15 @@ class SheetPatcher:
         while True:
             end = buf.find(b"</sheetData>")
             if end >= 0:
-                dst.write(self._rows(buf[:end]))
-                dst.write(self._flush_pending(None))
+                self._rows(buf[:end], dst)
+                self._flush_pending(None, dst)
+                self.check.close()
                 dst.write(buf[end:])
                 break
             cut = buf.rfind(b"</row>")
             if cut >= 0:
                 cut += 6
-                dst.write(self._rows(buf[:cut]))
+                self._rows(buf[:cut], dst)
                 buf = buf[cut:]
             more = next(chunks, None)
             if more is None:
@@ -158,67 +238,76 @@ class SheetPatcher:
         return head
 
     # -- rows ------------------------------------------------------------------------------------
-    def _rows(self, region: bytes) -> bytes:
+    def _set_prev(self, row: bytes) -> None:
+        self.prev_row = row
+        self._prev_styles = None
+
+    def _rows(self, region: bytes, dst: IO[bytes]) -> None:
         """Rows in ``region`` (whole rows only), with updates merged and new rows inserted in order."""
         if not region.strip():
-            return region
+            dst.write(region)
+            return
         last = region.rfind(b"<row")
-        m = (
-            _ROW_R.search(_ROW_OPEN.match(region, last)[0])
-            if last >= 0 and _ROW_OPEN.match(region, last)
-            else None
-        )
+        opening = _ROW_OPEN.match(region, last) if last >= 0 else None
+        m = _ROW_R.search(opening[0]) if opening else None
         if m and (not self.pending or self.pending[0] > int(m[1])):
             self.current = int(m[1])
-            self.prev_row = region[last:]
-            return region
-        out: list[bytes] = []
+            self._set_prev(region[last:])
+            dst.write(region)
+            return
         pos = 0
         for rm in _ROW.finditer(region):
-            out.append(region[pos : rm.start()])
+            dst.write(region[pos : rm.start()])
             pos = rm.end()
             row = rm[0]
             rr = _ROW_R.search(_ROW_OPEN.match(row)[0])
             number = int(rr[1]) if rr else self.current + 1
-            out.append(self._flush_pending(number))
+            self._flush_pending(number, dst)
             if self.pending and self.pending[0] == number:
-                self.pending.pop(0)
-                row = check_row(self._merge(row, number, self.updates[number]))
+                self.pending.popleft()
+                cells = self.updates.get(number)
+                if cells is None and self.appended is not None:
+                    cells = self.appended.cells(number)
+                row = self.check(self._merge(row, number, cells or {}))
             self.current = number
-            self.prev_row = row
-            out.append(row)
-        out.append(region[pos:])
-        return b"".join(out)
+            self._set_prev(row)
+            dst.write(row)
+        dst.write(region[pos:])
 
-    def _flush_pending(self, before: int | None) -> bytes:
+    def _flush_pending(self, before: int | None, dst: IO[bytes]) -> None:
         """New rows for every pending row number below ``before`` (all of them when None)."""
-        out = []
         while self.pending and (before is None or self.pending[0] < before):
-            number = self.pending.pop(0)
-            row = check_row(
-                b'<row r="%d">' % number + self._cells({}, number, self.updates[number]) + b"</row>"
-            )
+            number = self.pending.popleft()
+            if number in self.updates or self.appended is None:
+                cells = self._cells({}, number, self.updates.get(number, {}))
+            else:
+                cells = self.appended.render(number, self.column_style)
+            row = self.check(b'<row r="%d">%s</row>' % (number, cells))
             self.current = number
-            out.append(row)
-            self.prev_row = row
-        return b"".join(out)
+            dst.write(row)
+            self._set_prev(row)
+
+    def column_style(self, col: int) -> int | None:
+        """The style a new cell in ``col`` takes: the column's own, else the cell above's."""
+        style = self.col_styles.get(col)
+        return style if style is not None else self._prev_style(col)
 
     def _style_for(self, col: int, cell: Cell, existing: int | None) -> int | None:
         if cell.style is not None:
             return cell.style
         if existing is not None and existing != self.quote_prefix_style:
             return existing
-        if col in self.col_styles:
-            return self.col_styles[col]
-        return self._prev_style(col)
+        return self.column_style(col)
 
     def _prev_style(self, col: int) -> int | None:
-        for m in _CELL.finditer(self.prev_row):
-            r = _CELL_R.search(m[1])
-            if r and col_index(r[1].decode()) == col:
-                s = _ATTR_S.search(m[1])
-                return int(s[1]) if s else None
-        return None
+        if self._prev_styles is None:
+            self._prev_styles = {}
+            for m in _CELL.finditer(self.prev_row):
+                r = _CELL_R.search(m[1])
+                if r:
+                    s = _ATTR_S.search(m[1])
+                    self._prev_styles.setdefault(col_index(r[1].decode()), int(s[1]) if s else None)
+        return self._prev_styles.get(col)
 
     def _cells(self, existing: dict[int, bytes], number: int, updates: dict[int, Cell]) -> bytes:
         out = []

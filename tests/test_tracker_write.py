@@ -251,3 +251,130 @@ def test_libreoffice_recalculates_status_and_follow_up_due(blank_tracker, tmp_pa
             assert shown == ""
         else:
             assert shown in (due.strftime("%m/%d/%Y"), due.strftime("%d/%m/%Y"), due.isoformat())
+
+
+# -- the streaming scan and the compact new rows --------------------------------------------------
+
+
+def _hand_edited(blank_tracker, tmp_path):
+    """30 rows by cstracker, then edited in openpyxl (shared strings): a gap, a doubled ID, rows below."""
+    upsert(blank_tracker, synthetic_records(30, today=TODAY))
+    wb = openpyxl.load_workbook(blank_tracker)
+    ws = wb["Referrals"]
+    rid_col, mosaic_col, detail_col = col(ws, "referral_id"), col(ws, "mosaic_id"), col(ws, "detail")
+    for c in range(1, ws.max_column + 1):
+        if not str(ws.cell(8, c).value or "").startswith("="):
+            ws.cell(8, c).value = None
+    ws.cell(10, rid_col).value = ws.cell(5, rid_col).value
+    ws.cell(12, rid_col).value = "cs-2026-0990 "  # typed by hand: lower case, a trailing space
+    ws.cell(33, mosaic_col).value = "0044556"  # below the Table, no Referral ID
+    ws.cell(35, detail_col).value = "   "  # only spaces: not a used row
+    path = tmp_path / "edited.xlsx"
+    wb.save(path)
+    return path, ws.cell(5, rid_col).value, ws.cell(20, rid_col).value
+
+
+@pytest.mark.parametrize("chunk", [None, 700])
+def test_scan_and_full_read_agree(blank_tracker, tmp_path, monkeypatch, chunk):
+    """Adding rows after a cheap scan of the sheet writes the same file as after reading every row."""
+    import shutil
+
+    from cstracker import sheetscan
+
+    if chunk:  # small chunks: the ID-only search inside the Table and every chunk boundary are used
+        monkeypatch.setattr(sheetscan, "CHUNK", chunk)
+    path, doubled, other = _hand_edited(blank_tracker, tmp_path)
+    batch = [
+        {"referral_id": doubled, "age": 11},
+        {"referral_id": other.lower(), "age": Tracker.open(path).find(referral_id=other)["age"]},
+        {"date_received": dt.date(2026, 11, 1), "mosaic_id": "9000001"},
+        {"referral_id": "CS-2026-0990", "detail": "typed twice"},
+    ]
+    outcomes = []
+    for read_first in (False, True):
+        copy = tmp_path / f"read-first-{read_first}.xlsx"
+        shutil.copy(path, copy)
+        with Tracker.open_for_update(copy) as t:
+            if read_first:
+                t.rows()
+            result = t.upsert(batch, today=TODAY, now=NOW)
+            t.save()
+        with zipfile.ZipFile(copy) as zf:
+            outcomes.append((result, zf.read("xl/worksheets/sheet1.xml")))
+    assert outcomes[0] == outcomes[1]
+    result = outcomes[0][0]
+    assert result.updated == {doubled: ["age"], "CS-2026-0990": ["detail"]}
+    assert result.unchanged == [other] and result.added == ["CS-2026-0991"]
+    rows = {r.row: r.raw for r in Tracker.open(copy).rows()}
+    assert 8 not in rows and rows[33]["mosaic_id"] == "0044556" and 35 not in rows
+    assert rows[34]["referral_id"] == "CS-2026-0991"  # below the last used row, not in the gap
+    assert rows[5]["age"] == "11" and rows[10]["age"] != "11"  # the first row with a doubled ID
+    assert rows[12]["detail"] == "typed twice"
+
+
+def test_find_and_next_id_without_reading_every_row(blank_tracker, tmp_path):
+    path, doubled, _ = _hand_edited(blank_tracker, tmp_path)
+    scanned, read = Tracker.open(path), Tracker.open(path)
+    read.rows()
+    for rid in (doubled, "CS-2026-0990", "CS-2026-0999"):
+        assert scanned.find(referral_id=rid) == read.find(referral_id=rid)
+    assert scanned.next_referral_id(TODAY) == read.next_referral_id(TODAY) == "CS-2026-0991"
+    assert [r.row for r in scanned.rows()] == [r.row for r in read.rows()]
+
+
+def test_a_row_typed_into_the_new_trackers_empty_row_is_kept(blank_tracker):
+    wb = openpyxl.load_workbook(blank_tracker)
+    ws = wb["Referrals"]
+    ws.cell(2, col(ws, "mosaic_id")).value = "0012345"
+    wb.save(blank_tracker)
+    result = upsert(blank_tracker, [{"date_received": TODAY, "mosaic_id": "9000001"}])
+    rows = Tracker.open(blank_tracker).rows()
+    assert [r.row for r in rows] == [2, 3] and rows[0].raw["mosaic_id"] == "0012345"
+    assert rows[1].raw["referral_id"] == result.added[0]
+
+
+def test_new_rows_are_written_as_their_cells_would_be(blank_tracker):
+    from cstracker.newrows import NewRows
+    from cstracker.xlsxpatch import SheetPatcher
+
+    upsert(blank_tracker, synthetic_records(12, today=TODAY))
+    upsert(blank_tracker, [{"date_received": TODAY, "mosaic_id": "9000001", "detail": p} for p in PAYLOADS])
+    t = Tracker.open(blank_tracker)
+    rows = {n: tuple(r[f.key] for f in t.fields) for n, r in enumerate(t.records(), start=100)}
+    new = NewRows(rows, t.layout, t.lists.codes("tick")[0])
+    patcher = SheetPatcher({}, t.layout.quote_prefix_style)
+    # some columns styled by <cols>, the others take the style of the cell above
+    patcher.col_styles = {c: 7 for c in range(1, 60, 2)}
+    patcher._set_prev(b'<row r="99"><c r="B99" s="3"/><c r="D99" s="4"><v>1</v></c></row>')
+    for n in rows:
+        assert new.render(n, patcher.column_style) == patcher._cells({}, n, new.cells(n))
+    assert b't="inlineStr"' in new.render(max(rows), patcher.column_style)
+
+
+_messy = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 200),
+    st.floats(allow_nan=True),
+    st.dates(dt.date(1940, 1, 1), dt.date(2030, 1, 1)),
+    st.datetimes(dt.datetime(2000, 1, 1), dt.datetime(2030, 1, 1)),
+    st.text(max_size=12),
+    st.sampled_from(["Yes", " yes", "peer grp", "Peer Group", "CS-2026-0001", "cs-1", "0012", " 12 ", "x"]),
+)
+
+
+@given(st.data())
+def test_values_taken_as_they_are_are_what_convert_gives(data):
+    """The fast path of upsert accepts a value unconverted only when convert() would return it unchanged."""
+    from cstracker.convert import convert
+    from cstracker.newrows import already_clean
+
+    fields = LISTS.fields()
+    checks = already_clean(fields, LISTS)
+    for f, check in zip(fields, checks, strict=True):
+        if f.computed:
+            continue
+        value = data.draw(st.one_of(_value(f), _messy), label=f.key)
+        if value is not None and check(value):
+            got = convert(f, value, LISTS)
+            assert got.ok and got.value == value and type(got.value) is type(value), (f.key, value)
