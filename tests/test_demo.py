@@ -53,7 +53,9 @@ def test_demo_command(tmp_path, monkeypatch):
     import cstracker.demo as demo
 
     real = demo.run_demo
-    monkeypatch.setattr(demo, "run_demo", lambda out, seed, echo: real(out, seed=seed, today=TODAY, echo=echo))
+    monkeypatch.setattr(
+        demo, "run_demo", lambda out, seed, echo: real(out, seed=seed, today=TODAY, echo=echo)
+    )
     result = CliRunner().invoke(cli, ["demo", "--out", str(tmp_path / "d"), "--seed", "3"])
     assert result.exit_code == 0, result.output
     assert "Done. Open" in result.output
