@@ -105,7 +105,10 @@ def contexts(d: ReportData, period: Period) -> Table:
         },
         index=keys,
     )
-    frame[columns[6]] = ["Hotspot" if n >= d.settings.hotspot_threshold else "" for n in frame[columns[2]]]
+    frame[columns[6]] = [
+        _hotspot(counts, d.settings.hotspot_threshold)
+        for counts in frame[columns[2:5]].itertuples(index=False)
+    ]
     frame = frame.sort_values(
         columns[2:5] + [columns[0]], ascending=[False, False, False, True], kind="stable"
     )
@@ -119,8 +122,20 @@ def contexts(d: ReportData, period: Period) -> Table:
         internal=True,
         note=f"Spellings are matched ignoring case, spacing, punctuation and variants such as St/Saint. "
         f"A hotspot is a place or group named for {d.settings.hotspot_threshold} or more different "
-        f"young people in the period.",
+        f"young people in the period (or, when marked so, in the last 3 or 6 months).",
     )
+
+
+def _hotspot(counts: tuple[int, int, int], threshold: int) -> str:
+    """'Hotspot' for the period; a slower build-up over 3 or 6 months is flagged too, and says so."""
+    in_period, last3, last6 = counts
+    if in_period >= threshold:
+        return "Hotspot"
+    if last3 >= threshold:
+        return "Hotspot (last 3 months)"
+    if last6 >= threshold:
+        return "Hotspot (last 6 months)"
+    return ""
 
 
 # -- Actions ------------------------------------------------------------------------------------

@@ -262,6 +262,17 @@ def test_contexts_hotspot_flag():
     }
 
 
+def test_contexts_hotspot_building_up_over_months_is_flagged_as_such(report):
+    # October alone: one young person at each place; with September and August, two.
+    r = build_report(hand_frame(), report.period, LISTS, Settings(hotspot_threshold=2), TODAY)
+    got = cells(r.table("contexts"), cols=["Young people in the period", "Hotspot"])
+    assert got == {
+        "Market Square": [1, "Hotspot (last 3 months)"],
+        "St. Aidans High": [1, "Hotspot (last 3 months)"],
+        "the Park Boys": [1, ""],
+    }
+
+
 @pytest.mark.parametrize(
     ("text", "key"),
     [
