@@ -16,6 +16,7 @@ value is never used.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import gc
 import multiprocessing as mp
 import os
 import resource
@@ -343,6 +344,8 @@ def _alarm(_signum: int, _frame: Any) -> None:
 def _init_worker(lists: CodeLists, limits: Limits) -> None:
     """Each worker: its lists and limits, an address-space cap, and a per-form alarm."""
     _worker["lists"], _worker["limits"] = lists, limits
+    # a forked worker inherits the parent's objects: keep the collector off them (no copy-on-write churn)
+    gc.freeze()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     signal.signal(signal.SIGALRM, _alarm)
     try:
@@ -357,7 +360,11 @@ def _init_worker(lists: CodeLists, limits: Limits) -> None:
         pass  # no /proc (not Linux): the time limit and the size checks still hold
 
 
-def _work(path: str) -> FormRead:
+def _work(paths: list[str]) -> list[FormRead]:
+    return [_work_one(p) for p in paths]
+
+
+def _work_one(path: str) -> FormRead:
     limits: Limits = _worker["limits"]
     signal.setitimer(signal.ITIMER_REAL, limits.seconds)
     try:
@@ -417,18 +424,28 @@ class FormReaderPool:
         self.close()
 
     def read(
-        self, paths: Sequence[str | Path], done: Callable[[FormRead], None] | None = None
+        self,
+        paths: Sequence[str | Path],
+        done: Callable[[FormRead], None] | None = None,
+        meanwhile: Callable[[], None] | None = None,
     ) -> list[FormRead]:
-        """Read every path; results in the order given. ``done`` is called as each form finishes."""
+        """Read every path; results in the order given.
+
+        ``done`` is called as each form finishes; ``meanwhile`` once, while the workers read (the
+        caller's own work, e.g. loading the tracker, overlaps the reading).
+        """
         results: dict[int, FormRead] = {}
         queue = list(range(len(paths)))
         suspects: list[int] = []  # unfinished when a worker died: retried one at a time to find the culprit
         while queue or suspects:
             if suspects:
-                batch = [suspects.pop(0)]
+                batch, size = [suspects.pop(0)], 1
             else:
                 batch, queue = queue, []
-            failed = self._run(batch, paths, results, done)
+                # a few forms per task keeps the hand-over cost small; several tasks per worker keep them busy
+                size = max(1, min(16, len(batch) // (self.workers * 4)))
+            failed = self._run(batch, size, paths, results, done, meanwhile)
+            meanwhile = None
             if failed and len(batch) == 1:
                 i = batch[0]
                 results[i] = FormRead(
@@ -441,35 +458,44 @@ class FormReaderPool:
                     done(results[i])
             else:
                 suspects.extend(failed)
+        if meanwhile is not None:
+            meanwhile()
         return [results[i] for i in range(len(paths))]
 
     def _run(
         self,
         batch: list[int],
+        size: int,
         paths: Sequence[str | Path],
         results: dict[int, FormRead],
         done: Callable[[FormRead], None] | None,
+        meanwhile: Callable[[], None] | None,
     ) -> list[int]:
-        """Submit ``batch``; collect what finishes. Returns the indexes lost to a dead or stuck worker."""
+        """Submit ``batch`` in chunks; collect what finishes. Returns the indexes lost to a dead or stuck worker."""
         pool = self._start()
-        futures = {pool.submit(_work, str(paths[i])): i for i in batch}
+        chunks = [batch[i : i + size] for i in range(0, len(batch), size)]
+        futures = {pool.submit(_work, [str(paths[i]) for i in chunk]): chunk for chunk in chunks}
+        if meanwhile is not None:
+            meanwhile()
         waiting = set(futures)
         broken = False
         while waiting and not broken:
-            # every form has its own alarm; no progress for longer than that means a worker is stuck
+            # every form has its own alarm; no progress for longer than a chunk's worth means a worker is stuck
             finished, waiting = cf.wait(
-                waiting, timeout=self.limits.seconds + 10, return_when=cf.FIRST_COMPLETED
+                waiting, timeout=self.limits.seconds * size + 10, return_when=cf.FIRST_COMPLETED
             )
             if not finished:
                 broken = True
             for fut in finished:
                 try:
-                    results[futures[fut]] = fut.result()
+                    reads = fut.result()
                 except cf.process.BrokenProcessPool:
                     broken = True
                     continue
-                if done:
-                    done(results[futures[fut]])
+                for i, read in zip(futures[fut], reads, strict=True):
+                    results[i] = read
+                    if done:
+                        done(read)
         if broken:
             self._kill()
         return [i for i in batch if i not in results]
@@ -481,9 +507,12 @@ def read_forms(
     limits: Limits = DEFAULT_LIMITS,
     workers: int | None = None,
     done: Callable[[FormRead], None] | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> list[FormRead]:
-    """Read many forms in a pool of workers; one FormRead per path, in order."""
+    """Read many forms in a pool of workers; one FormRead per path, in order (see FormReaderPool.read)."""
     if not paths:
+        if meanwhile is not None:
+            meanwhile()
         return []
     with FormReaderPool(lists, limits, workers=min(len(paths), workers or os.cpu_count() or 1)) as pool:
-        return pool.read(paths, done)
+        return pool.read(paths, done, meanwhile)

@@ -232,12 +232,12 @@ def _sections(
 
 def form_items(lists: CodeLists) -> dict[str, FormItem]:
     """Every input of the form by its defined name (lower case, as the reader keys them)."""
-    return _items(form_sections(lists))
+    return _items(lists.codes("primary_concern"), lists.themes, lists.interventions)
 
 
 @functools.lru_cache(maxsize=16)
-def _items(sections: tuple[FormSection, ...]) -> dict[str, FormItem]:
-    return {item.name: item for section in sections for item in section.items}
+def _items(*codes: tuple[str, ...]) -> dict[str, FormItem]:
+    return {item.name: item for section in _sections(*codes) for item in section.items}
 
 
 def new_form_id() -> str:

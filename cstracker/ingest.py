@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import glob
+import re
 import shutil
 import sys
 from collections.abc import Callable, Iterable, Sequence
@@ -32,6 +33,7 @@ from cstracker.rules import Record, check_record, convert_record
 from cstracker.schema import Field
 
 FORM_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+_STORED_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}( 00:00:00)?$")
 #: keys a form never changes on a matched row: the row's identity and its bookkeeping
 _NOT_FROM_FORM = ("referral_id", "source", "form_id", "last_updated", "status", "follow_up_due")
 
@@ -130,6 +132,7 @@ class _Index:
         self.fields: tuple[Field, ...] = tracker.fields
         self.by_key = {f.key: f for f in self.fields}
         self.raw_rows = {}
+        self.states: dict[int, _Row] = {}  # sheet row -> its state, once a form has touched it
         self.by_id: dict[str, _Row | int] = {}
         self.by_form: dict[str, _Row | int] = {}
         self.by_person: dict[tuple[str, dt.date], _Row | int] = {}
@@ -147,6 +150,12 @@ class _Index:
     def _value(self, key: str, raw: Any) -> Any:
         if is_blank(raw):
             return None
+        if key == "date_received" and isinstance(raw, str) and _STORED_DATE.match(raw):
+            # the common case, a real date cell read back as text: skip the general parser
+            try:
+                return dt.date.fromisoformat(raw[:10])
+            except ValueError:
+                return None
         got = convert(self.by_key[key], raw, self.tracker.lists)
         return got.value if got.ok else None
 
@@ -154,13 +163,10 @@ class _Index:
         """The batch's view of a row, made (typed) the first time a form touches it."""
         if ref is None or isinstance(ref, _Row):
             return ref
-        raw = self.raw_rows[ref]
-        record, _ = convert_record(raw.raw, self.tracker.lists, self.fields)
-        state = _Row(record.get("referral_id"), record, record.get("form_id"))
-        for table in (self.by_id, self.by_form, self.by_person):
-            for k, v in list(table.items()):
-                if v == ref:
-                    table[k] = state
+        state = self.states.get(ref)
+        if state is None:
+            record, _ = convert_record(self.raw_rows[ref].raw, self.tracker.lists, self.fields)
+            state = self.states[ref] = _Row(record.get("referral_id"), record, record.get("form_id"))
         return state
 
     def remember(self, state: _Row) -> None:
@@ -196,8 +202,10 @@ def ingest(
     paths = [p for p in paths if p.resolve() != tracker.resolve()]
     opener = nullcontext(Tracker.open(tracker)) if dry_run else Tracker.open_for_update(tracker, force=force)
     with opener as t:
-        reads = _read_all(paths, t.lists, limits, workers, progress)
-        index = _Index(t)
+        indexes: list[_Index] = []
+        # the tracker's rows load in this process while the workers read the forms
+        reads = _read_all(paths, t.lists, limits, workers, progress, lambda: indexes.append(_Index(t)))
+        index = indexes[0]
         planner = _Planner(t, index, today)
         planner.note_shared_form_ids(reads)
         outcomes = [planner.plan(read) for read in reads]
@@ -215,16 +223,20 @@ def ingest(
 
 
 def _read_all(
-    paths: list[Path], lists: Any, limits: Limits, workers: int | None, progress: bool
+    paths: list[Path],
+    lists: Any,
+    limits: Limits,
+    workers: int | None,
+    progress: bool,
+    meanwhile: Callable[[], None],
 ) -> list[FormRead]:
-    if not progress:
-        return read_forms(paths, lists, limits, workers)
+    if not progress or not sys.stderr.isatty():
+        return read_forms(paths, lists, limits, workers, meanwhile=meanwhile)
     from tqdm import tqdm
 
     # delay: a batch that takes less than a moment shows no bar at all
     with tqdm(total=len(paths), unit="form", file=sys.stderr, delay=1.0, leave=False) as bar:
-        done: Callable[[FormRead], None] = lambda _read: bar.update(1)  # noqa: E731
-        return read_forms(paths, lists, limits, workers, done)
+        return read_forms(paths, lists, limits, workers, lambda _read: bar.update(1), meanwhile)
 
 
 class _Planner:

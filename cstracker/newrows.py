@@ -113,23 +113,27 @@ class NewRows:
         """The cells of a row the sheet does not have yet; the same XML ``cells`` would give."""
         values = self.rows[number]
         n = b"%d" % number
+        qp = self.quote_prefix_style
         out = []
         for i, col, letters, f in self.plan:
             v = values[i]
-            ref = letters + n
-            if f.key in self.formulas:
+            formula = self.formulas.get(f.key)
+            if formula is not None:
                 cached = excel_serial(v) if isinstance(v, dt.date) else (v or "")
-                out.append(formula_cell_xml(ref, column_style(col), self.formulas[f.key], cached))
+                out.append(formula_cell_xml(letters + n, column_style(col), formula, cached))
             elif v is None or v is False:
                 continue
+            elif type(v) is str:  # the commonest value first
+                forced = qp if looks_like_formula(v) else None
+                out.append(text_xml(letters + n, forced if forced is not None else column_style(col), v))
             elif v is True:
-                out.append(text_xml(ref, column_style(col), self.tick))
+                out.append(text_xml(letters + n, column_style(col), self.tick))
             elif isinstance(v, dt.date):
-                out.append(number_xml(ref, column_style(col), excel_serial(v)))
+                out.append(number_xml(letters + n, column_style(col), excel_serial(v)))
             elif isinstance(v, int):
-                out.append(number_xml(ref, column_style(col), v))
+                out.append(number_xml(letters + n, column_style(col), v))
             else:
                 text = str(v)
-                forced = self.quote_prefix_style if looks_like_formula(text) else None
-                out.append(text_xml(ref, forced if forced is not None else column_style(col), text))
+                forced = qp if looks_like_formula(text) else None
+                out.append(text_xml(letters + n, forced if forced is not None else column_style(col), text))
         return b"".join(out)

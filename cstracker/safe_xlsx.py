@@ -22,7 +22,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from cstracker.errors import FormError
 
@@ -58,8 +58,7 @@ class UnreadableFile(FormError):
         self.rule, self.message, self.sheet, self.cell = rule, message, sheet, cell
 
 
-@dataclass(frozen=True)
-class Cell:
+class Cell(NamedTuple):
     value: Any  # str, int, float, bool or None
     formula: bool = False
 
@@ -250,11 +249,20 @@ class SafeWorkbook:
         out: dict[str, tuple[str, str]] = {}
         if rels_name not in self.infos:
             return out
-        for el in _tree(self.read_part(rels_name), rels_name).iter():
-            if _local(el.tag) == "Relationship" and el.get("Id") and el.get("TargetMode") != "External":
-                target = el.get("Target", "")
+        data = self.read_part(rels_name)
+        _guard(data, rels_name)
+        tags = _REL_TAG.findall(data)
+        if len(tags) == data.count(b"<Relationship "):
+            found = [{k.decode(): _text(v) for k, v in _ATTR.findall(tag)} for tag in tags]
+        else:
+            found = [
+                dict(el.attrib) for el in _tree(data, rels_name).iter() if _local(el.tag) == "Relationship"
+            ]
+        for attrs in found:
+            if attrs.get("Id") and attrs.get("TargetMode") != "External":
+                target = attrs.get("Target", "")
                 name = target.lstrip("/") if target.startswith("/") else posixpath.join(folder, target)
-                out[el.get("Id", "")] = (el.get("Type", ""), posixpath.normpath(name))
+                out[attrs["Id"]] = (attrs.get("Type", ""), posixpath.normpath(name))
         return out
 
     def cells(self, sheet: str, wanted: set[str] | None = None) -> dict[str, Cell]:
@@ -316,8 +324,10 @@ def _local(tag: str) -> str:
     return tag.rpartition("}")[2]
 
 
+_REL_TAG = re.compile(rb"<Relationship\s([^>]*?)/?>")
+_ATTR = re.compile(rb'([A-Za-z:]+)="([^"]*)"')
 _SHEET_TAG = re.compile(rb'<sheet name="([^"]*)" sheetId="\d+"(?: state="\w+")? r:id="([^"]*)"/>')
-_NAME_TAG = re.compile(rb'<definedName name="([^"]*)">([^<]*)</definedName>')
+_NAME_TAG = re.compile(rb'<definedName name="([^"]*)"([^>]*)>([^<]*)</definedName>')
 
 
 def _workbook(data: bytes) -> tuple[dict[str, str], dict[str, str]]:
@@ -325,10 +335,14 @@ def _workbook(data: bytes) -> tuple[dict[str, str], dict[str, str]]:
     _guard(data, "workbook")
     sheets_fast = _SHEET_TAG.findall(data)
     names_fast = _NAME_TAG.findall(data)
-    if len(sheets_fast) == data.count(b"<sheet ") and len(names_fast) == data.count(b"<definedName"):
+    if len(sheets_fast) == data.count(b"<sheet ") and len(names_fast) == data.count(b"<definedName "):
         return (
             {_text(n): rid.decode("utf-8") for n, rid in sheets_fast},
-            {_text(n).lower(): _text(ref).strip() for n, ref in names_fast},
+            {
+                _text(n).lower(): _text(ref).strip()
+                for n, attrs, ref in names_fast
+                if b"localSheetId" not in attrs
+            },
         )
     sheets: dict[str, str] = {}
     names: dict[str, str] = {}
@@ -341,7 +355,6 @@ def _workbook(data: bytes) -> tuple[dict[str, str], dict[str, str]]:
     return sheets, names
 
 
-_SI = re.compile(rb"<si>(.*?)</si>|<si/>", re.S)
 _T = re.compile(rb"<t(?:\s[^>]*)?>(.*?)</t>|<t\s*/>", re.S)
 _RPH = re.compile(rb"<rPh\b.*?</rPh>", re.S)
 _ESC = re.compile(r"&(#x[0-9A-Fa-f]+|#\d+|lt|gt|amp|quot|apos);|_x([0-9A-Fa-f]{4})_")
@@ -360,8 +373,9 @@ def _unescape_match(m: re.Match[str]) -> str:
 
 
 def _text(raw: bytes) -> str:
-    text = raw.decode("utf-8", "replace")
-    return _ESC.sub(_unescape_match, text) if ("&" in text or "_x" in text) else text
+    if b"&" not in raw and b"_x" not in raw:
+        return raw.decode("utf-8", "replace")
+    return _ESC.sub(_unescape_match, raw.decode("utf-8", "replace"))
 
 
 def _undo_ooxml_escapes(text: str) -> str:
@@ -375,8 +389,9 @@ class _SharedStrings:
         _guard(data, "shared strings")
         self.items: list[bytes] | None = None
         self.tree: list[str] | None = None
-        if data.count(b"<si>") + data.count(b"<si/>") == data.count(b"<si") and b"<si" in data:
-            self.items = [m[1] or b"" for m in _SI.finditer(data)]
+        if data.count(b"<si>") == data.count(b"<si") and b"<si" in data:
+            # one C-level split; an entry is cut at its </si> only when it is asked for
+            self.items = data.split(b"<si>")[1:]
         elif data:
             self.tree = [
                 _undo_ooxml_escapes(
@@ -392,7 +407,8 @@ class _SharedStrings:
         if self.items is not None:
             if not 0 <= index < len(self.items):
                 return None
-            raw = _RPH.sub(b"", self.items[index]) if b"<rPh" in self.items[index] else self.items[index]
+            raw = self.items[index].split(b"</si>", 1)[0]
+            raw = _RPH.sub(b"", raw) if b"<rPh" in raw else raw
             return "".join(_text(m[1] or b"") for m in _T.finditer(raw))
         if self.tree is not None and 0 <= index < len(self.tree):
             return self.tree[index]
@@ -403,7 +419,8 @@ def _in_phonetic(si: ET.Element, t: ET.Element) -> bool:
     return any(_local(ph.tag) == "rPh" and any(x is t for x in ph.iter()) for ph in si)
 
 
-_CELL_ANY = re.compile(rb"<c[\s/>]")
+_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")  # a cell formula, not <formula1> of a validation
+_CELL_ODD = re.compile(rb"<c[\t\n\r]")
 _CELL_FAST = re.compile(rb'<c r="([A-Z]{1,3}[0-9]{1,7})"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
 _TYPE = re.compile(rb'\bt="([A-Za-z]+)"')
 _V = re.compile(rb"<v>(.*?)</v>", re.S)
@@ -448,26 +465,28 @@ def _cell_pattern(wanted: set[str] | None) -> re.Pattern[bytes]:
 
 def _sheet_fast(data: bytes, wanted: set[str] | None) -> tuple[dict[str, Cell], dict[str, int]] | None:
     """Cells by regex when the XML has the shape every spreadsheet program writes; else None."""
-    if len(_CELL_ANY.findall(data)) != data.count(b'<c r="'):
+    cells = data.count(b"<c ") + data.count(b"<c>") + data.count(b"<c/")
+    if cells != data.count(b'<c r="') or _CELL_ODD.search(data):
         return None
     found: dict[str, Cell] = {}
     shared: dict[str, int] = {}
-    for m in _cell_pattern(wanted).finditer(data):
-        ref = m[1].decode("ascii")
-        inner = m[3] or b""
-        tm = _TYPE.search(m[2])
+    for ref_b, attrs, inner in _cell_pattern(wanted).findall(data):
+        ref = ref_b.decode("ascii")
+        if not inner:
+            found[ref] = Cell(None, False)
+            continue
+        tm = _TYPE.search(attrs) if b't="' in attrs else None
         kind = tm[1].decode("ascii") if tm else "n"
-        formula = b"<f" in inner
         if kind == "inlineStr":
             raw = _RPH.sub(b"", inner) if b"<rPh" in inner else inner
-            value: Any = "".join(_text(t[1] or b"") for t in _T.finditer(raw)) if b"<is" in inner else None
+            value: Any = "".join(_text(t) for t in _T.findall(raw)) if b"<is" in inner else None
         else:
             vm = _V.search(inner)
             value = _value(kind, _text(vm[1]) if vm else None)
         if kind == "s" and isinstance(value, int):
             shared[ref] = value
             value = None
-        found[ref] = Cell(value, formula)
+        found[ref] = Cell(value, _FORMULA.search(inner) is not None)
     return found, shared
 
 

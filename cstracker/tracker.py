@@ -21,7 +21,7 @@ from typing import Any
 
 from cstracker import derived, safety
 from cstracker.config import Config, Settings
-from cstracker.convert import convert, is_blank, parse_date
+from cstracker.convert import SERIAL_RANGE, convert, is_blank, parse_date
 from cstracker.errors import TrackerError, TrackerLayoutError
 from cstracker.layout import Layout, col_letters, read_layout
 from cstracker.newrows import NewRows, already_clean, excel_serial  # noqa: F401 (excel_serial: API)
@@ -32,6 +32,7 @@ from cstracker.workbook import SHEET_REFERRALS, create_tracker
 from cstracker.xlsxpatch import SheetPatcher, patch_table, rewrite_package
 
 _SEQ_ID = re.compile(r"^([A-Z][A-Z0-9]*)-(\d{4})-(\d+)$")
+_EXCEL_ZERO = dt.datetime(1899, 12, 30)
 _FASTEXCEL_TYPE = {Kind.DATE: "datetime", Kind.DATETIME: "datetime", Kind.INT: "float"}
 
 
@@ -238,8 +239,14 @@ class Tracker:
 
     def _keep_fetched(self, found: SheetScan) -> None:
         columns = self.layout.columns
+        stamps = [f.key for f in self.fields if f.kind is Kind.DATETIME]
         for number, values in found.rows.items():
-            self._fetched[number] = {k: values.get(c) for k, c in columns.items()}
+            raw = {k: values.get(c) for k, c in columns.items()}
+            for key in stamps:
+                # A date-time serial is stored to 8 decimals of a day: round to the second, as readers do.
+                if isinstance(raw[key], float) and SERIAL_RANGE[0] <= raw[key] <= SERIAL_RANGE[1]:
+                    raw[key] = _EXCEL_ZERO + dt.timedelta(seconds=round(raw[key] * 86400))
+            self._fetched[number] = raw
 
     def _ensure_index(self, wanted: Collection[str] = ()) -> None:
         """The IDs in use and the last row used, plus the rows of the ``wanted`` IDs, read as cheaply as possible."""

@@ -7,7 +7,9 @@ sections, other sheets) is carried over byte for byte. The sheet XML is read
 in chunks; rows that are not updated are copied verbatim (whole chunks when
 no update falls inside them), so time is proportional to the sheet's size
 and memory stays flat. Only the rows being updated are taken apart, and only
-into cells; a cell outside cstracker's columns is kept as it was.
+into cells; a cell outside cstracker's columns is kept as it was. New rows
+come from an ``AppendedRows`` source one row at a time (``newrows.py``), so a
+save of 50,000 new rows never holds them all as cells or XML.
 """
 
 from __future__ import annotations

@@ -161,7 +161,7 @@ def test_lost_names_fall_back_to_the_labels_and_say_so(tmp_path):
     n = len(form_items(LISTS))
     assert lines(got) == [
         f"{path}, sheet {SHEET_FORM}: the form's named cells are missing (a spreadsheet program dropped them); "
-        f"its fields were found by the labels beside them instead ({n} of {n}): check the row [warning]"
+        f"its fields were found by the labels beside them instead ({n} of {n}): check the row [warning: names-lost]"
     ]
 
 

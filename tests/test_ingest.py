@@ -49,11 +49,8 @@ def tracker_rows(path: Path) -> list[dict]:
 
 
 def form_part(record: dict) -> dict:
-    """What a tracker row holds of the form's fields (flags False when not ticked)."""
-    return {
-        k: record.get(k, False if k in FLAG_KEYS else None) or (False if k in FLAG_KEYS else None)
-        for k in FORM_KEYS
-    }
+    """What a tracker row holds of the form's fields (a flag not ticked is False, a blank is None)."""
+    return {k: bool(record.get(k)) if k in FLAG_KEYS else record.get(k) for k in FORM_KEYS}
 
 
 def example(mosaic: str = "9100001", **extra) -> dict:
@@ -263,7 +260,7 @@ def test_a_prefilled_form_that_changes_a_tracker_value_says_so(tmp_path):
         "Age, Gender, Primary concern, Detail, Theme: CSE, Theme: Poor school attendance, Actions: School, "
         "Intervention: Peer-group mapping)",
         f"  {form}, {SHEET_FORM}!{cell}: Referrer: replaced a different value already on the tracker ('Sam Reid') "
-        "with the form's [warning]",
+        "with the form's [warning: overwrote-value]",
     ]
     assert tracker_rows(tracker)[0]["referrer"] == "Sam Reed"
 
@@ -421,17 +418,13 @@ def zip_bomb(folder, good):
 
 def huge_shared_strings(folder, good):
     """A shared-strings part that says it is 500 MB: refused from the zip directory, before unpacking."""
-    path = folder / "huge.xlsx"
-    path.write_bytes(good.read_bytes())
+    path = write_form(folder / "huge.xlsx", Config(), form_id=new_form_id())
     data = bytearray(path.read_bytes())
     name = b"xl/sharedStrings.xml"
-    at = 0
-    while True:
-        at = data.find(b"PK\x01\x02", at)
-        (n,) = struct.unpack_from("<H", data, at + 28)
-        if data[at + 46 : at + 46 + n] == name:
-            break
-        at += 4
+    at = data.find(b"PK\x01\x02")  # the zip's central directory: one entry per part
+    while data[at + 46 : at + 46 + struct.unpack_from("<H", data, at + 28)[0]] != name:
+        at = data.find(b"PK\x01\x02", at + 4)
+        assert at > 0, "no shared-strings part"
     struct.pack_into("<I", data, at + 24, 500 * 1024 * 1024)
     path.write_bytes(bytes(data))
     return path, [
@@ -492,3 +485,16 @@ def test_a_missing_file_is_rejected_and_the_rest_go_in(tmp_path):
         f"  {tmp_path / 'none-*.xlsx'}: matches no file [no-such-file]",
     ]
     assert len(tracker_rows(tracker)) == 1
+
+
+def test_a_form_from_the_blank_template_has_no_form_id_and_still_goes_in_once(tmp_path):
+    from cstracker.forms import write_blank_template
+
+    tracker = new_tracker(tmp_path)
+    form = fill_form(write_blank_template(tmp_path / "from template.xlsx", Config()), example())
+    first = ingest(tracker, [form], today=TODAY)
+    assert [(o.outcome, o.form_id) for o in first.outcomes] == [("added", None)]
+    second = ingest(tracker, [form], today=TODAY)
+    assert [(o.outcome, o.referral_id) for o in second.outcomes] == [("unchanged", "CS-2026-0001")]
+    (row,) = tracker_rows(tracker)
+    assert row["form_id"] is None and row["source"] == "form: from template.xlsx"

@@ -119,7 +119,12 @@ def test_update_sets_only_given_keys_and_keeps_other_cells(blank_tracker):
     assert first["last_updated"] == NOW
 
 
-def test_rows_without_r_attributes(blank_tracker, tmp_path):
+@pytest.mark.parametrize("chunk", [None, 300])
+def test_rows_without_r_attributes(blank_tracker, tmp_path, monkeypatch, chunk):
+    from cstracker import sheetscan
+
+    if chunk:  # small chunks: rows inside the Table are scanned chunk by chunk
+        monkeypatch.setattr(sheetscan, "CHUNK", chunk)
     upsert(blank_tracker, synthetic_records(3, today=TODAY))
     stripped = tmp_path / "no-r.xlsx"
     with zipfile.ZipFile(blank_tracker) as zin, zipfile.ZipFile(stripped, "w") as zout:
@@ -274,8 +279,19 @@ def _hand_edited(blank_tracker, tmp_path):
     return path, ws.cell(5, rid_col).value, ws.cell(20, rid_col).value
 
 
-@pytest.mark.parametrize("chunk", [None, 700])
-def test_scan_and_full_read_agree(blank_tracker, tmp_path, monkeypatch, chunk):
+def _strip_first_cell_refs(path, rows):
+    """Column A's cells without r= in ``rows`` (allowed: a cell without one follows the one before it)."""
+    with zipfile.ZipFile(path) as zf:
+        parts = {i.filename: zf.read(i) for i in zf.infolist()}
+    pattern = rb'(<c) r="A(?:%s)"' % b"|".join(b"%d" % r for r in rows)
+    parts["xl/worksheets/sheet1.xml"] = re.sub(pattern, rb"\1", parts["xl/worksheets/sheet1.xml"])
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+
+
+@pytest.mark.parametrize("chunk, strip", [(None, False), (700, False), (700, True)])
+def test_scan_and_full_read_agree(blank_tracker, tmp_path, monkeypatch, chunk, strip):
     """Adding rows after a cheap scan of the sheet writes the same file as after reading every row."""
     import shutil
 
@@ -284,6 +300,8 @@ def test_scan_and_full_read_agree(blank_tracker, tmp_path, monkeypatch, chunk):
     if chunk:  # small chunks: the ID-only search inside the Table and every chunk boundary are used
         monkeypatch.setattr(sheetscan, "CHUNK", chunk)
     path, doubled, other = _hand_edited(blank_tracker, tmp_path)
+    if strip:
+        _strip_first_cell_refs(path, range(3, 30))
     batch = [
         {"referral_id": doubled, "age": 11},
         {"referral_id": other.lower(), "age": Tracker.open(path).find(referral_id=other)["age"]},
@@ -314,11 +332,16 @@ def test_scan_and_full_read_agree(blank_tracker, tmp_path, monkeypatch, chunk):
 
 def test_find_and_next_id_without_reading_every_row(blank_tracker, tmp_path):
     path, doubled, _ = _hand_edited(blank_tracker, tmp_path)
+    odd = dt.datetime(2026, 11, 27, 10, 30, 1)  # a time a serial number does not hold exactly
+    with Tracker.open_for_update(path) as t:
+        stamped = t.upsert([{"date_received": TODAY, "mosaic_id": "9000001"}], today=TODAY, now=odd).added[0]
+        t.save()
     scanned, read = Tracker.open(path), Tracker.open(path)
     read.rows()
-    for rid in (doubled, "CS-2026-0990", "CS-2026-0999"):
+    assert scanned.find(referral_id=stamped)["last_updated"] == odd
+    for rid in (doubled, "CS-2026-0990", "CS-2026-0999", stamped):
         assert scanned.find(referral_id=rid) == read.find(referral_id=rid)
-    assert scanned.next_referral_id(TODAY) == read.next_referral_id(TODAY) == "CS-2026-0991"
+    assert scanned.next_referral_id(TODAY) == read.next_referral_id(TODAY) == "CS-2026-0992"
     assert [r.row for r in scanned.rows()] == [r.row for r in read.rows()]
 
 
