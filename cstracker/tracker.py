@@ -163,10 +163,15 @@ class Tracker:
                 use_columns=lambda c: c.absolute_index + 1 in by_col,
                 dtypes=dtypes,
             )
-            frame = sheet.to_pandas()
             names = {c.name: by_col[c.absolute_index + 1].key for c in sheet.selected_columns}
+            table = sheet.to_arrow()
         except Exception as e:  # fastexcel raises its own error types per problem
             raise TrackerError(f"{self.path}: sheet {SHEET_REFERRALS} cannot be read ({e})") from None
+        # Let the reader's copy of the sheet go before pandas makes its own, and let Arrow free each
+        # column as it is converted: at 100,000 rows this keeps the peak at the reader's own.
+        del sheet, reader
+        frame = table.to_pandas(self_destruct=True, split_blocks=True)
+        del table
         frame = frame.rename(columns=names)
         missing = [lay.fields_by_key[k].label for k in lay.columns if k not in frame.columns]
         if missing:
@@ -341,7 +346,9 @@ class Tracker:
         frame = self._load(typed=True)
         frame["_row"] = range(self.layout.header_row + 1, self.layout.header_row + 1 + len(frame))
         if len(frame):
-            frame = frame[~self._blank_mask(frame).to_numpy()]
+            blank = self._blank_mask(frame).to_numpy()
+            if blank.any():  # filtering copies every column: only when there is something to drop
+                frame = frame[~blank]
         from cstracker.schema import TICK_VALUES
 
         for f in self.fields:
