@@ -19,7 +19,6 @@ import concurrent.futures as cf
 import gc
 import multiprocessing as mp
 import os
-import resource
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -347,8 +346,11 @@ def _init_worker(lists: CodeLists, limits: Limits) -> None:
     # a forked worker inherits the parent's objects: keep the collector off them (no copy-on-write churn)
     gc.freeze()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    signal.signal(signal.SIGALRM, _alarm)
+    if hasattr(signal, "SIGALRM"):
+        signal.signal(signal.SIGALRM, _alarm)
     try:
+        import resource  # not on Windows: there the parent's watchdog is the only limit
+
         with open("/proc/self/status", encoding="ascii") as fh:
             vm = next((int(line.split()[1]) * 1024 for line in fh if line.startswith("VmSize:")), 0)
         cap = vm + limits.memory_bytes
@@ -356,8 +358,8 @@ def _init_worker(lists: CodeLists, limits: Limits) -> None:
         if hard != resource.RLIM_INFINITY:
             cap = min(cap, hard)
         resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
-    except (OSError, ValueError):
-        pass  # no /proc (not Linux): the time limit and the size checks still hold
+    except (ImportError, OSError, ValueError):
+        pass  # no /proc or no rlimits (not Linux): the time limit and the size checks still hold
 
 
 def _work(paths: list[str]) -> list[FormRead]:
@@ -366,7 +368,9 @@ def _work(paths: list[str]) -> list[FormRead]:
 
 def _work_one(path: str) -> FormRead:
     limits: Limits = _worker["limits"]
-    signal.setitimer(signal.ITIMER_REAL, limits.seconds)
+    alarm = hasattr(signal, "setitimer")
+    if alarm:
+        signal.setitimer(signal.ITIMER_REAL, limits.seconds)
     try:
         return read_form(path, _worker["lists"], limits)
     except _TimeUp:
@@ -380,7 +384,8 @@ def _work_one(path: str) -> FormRead:
     except Exception as e:
         return FormRead(Path(path), problems=[_unreadable(path, e)])
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        if alarm:
+            signal.setitimer(signal.ITIMER_REAL, 0)
 
 
 class FormReaderPool:

@@ -340,14 +340,19 @@ def read_and_map(
     table = read_source(source, sheet=sheet, header_score=matcher.score)
     mapping = map_columns(table.headers, fields, lists, mapping_file)
     missing = mapping.missing_required()
+    where = f"{table.name}{f', sheet {table.sheet!r}' if table.sheet else ''}, header row {table.header_row}"
     if missing:
         found = ", ".join(f"{c.letter} {c.header!r}" for c in mapping.columns) or "none"
         labels = " and ".join(f.label for f in missing)
+        others = ", ".join(repr(n) for n in table.other_sheets)
         raise SourceError(
-            f"{table.name}{f', sheet {table.sheet!r}' if table.sheet else ''}, header row {table.header_row}: no column for {labels}, which every row needs; "
+            f"{where}: no column for {labels}, which every row needs; "
             f'rename the column or name it in a mapping file ([columns] "your heading" = "{missing[0].label}"). '
             f"Columns found: {found}"
+            + (f". The workbook has other sheets ({others}): choose one with --sheet NAME" if others else "")
         )
+    if not table.rows:
+        raise SourceError(f"{where}: no data rows below the header; nothing to import")
     return table, mapping
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from cstracker.config import Settings
 from cstracker.errors import TrackerError, TrackerLayoutError
+from cstracker.safety import backups_folder
 from cstracker.schema import DEFAULT_CODE_LISTS, CodeLists, Field, Kind, normalise_token
 from cstracker.workbook import (
     LIST_NAME_PREFIX,
@@ -256,13 +257,17 @@ def read_layout(path: str | Path) -> Layout:
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as e:
-        raise TrackerError(f"{path}: not an .xlsx workbook ({e})") from None
+        raise TrackerError(f"{path}: {_not_xlsx(path, None) or f'not an .xlsx workbook ({e})'}") from None
     with zf:
+        wrong = _not_xlsx(path, zf)
+        if wrong:
+            raise TrackerError(f"{path}: {wrong}")
         sheets, names = _sheet_names(zf, path)
         if SHEET_REFERRALS not in sheets:
             raise TrackerLayoutError(
                 f"{path}: the sheet '{SHEET_REFERRALS}' is missing or renamed; sheets are: {', '.join(sheets)}"
             )
+        _check_own_sheets(path, sheets, names)
         sheet_part = sheets[SHEET_REFERRALS]
         table_part, table = _find_table(zf, sheet_part, path)
         table_ref = parse_range(table.get("ref", "A1"))
@@ -298,6 +303,56 @@ def read_layout(path: str | Path) -> Layout:
         quote_prefix_style=qp_style,
         totals_row=totals,
     )
+
+
+#: what a coordinator calls the file kinds that are not an .xlsx workbook
+_SAVE_AS_XLSX = "open it in Excel or LibreOffice and save it as an Excel workbook (.xlsx)"
+
+
+def _not_xlsx(path: Path, zf: zipfile.ZipFile | None) -> str | None:
+    """Why the file at ``path`` is not an .xlsx tracker, in a coordinator's words; None when it is one."""
+    if path.is_dir():
+        return "is a folder, not a tracker file; give the path of the .xlsx file"
+    if zf is None:
+        try:
+            with path.open("rb") as f:
+                head = f.read(8)
+        except OSError as e:
+            return f"cannot be read ({e.strerror})"
+        if head.startswith(b"\xd0\xcf\x11\xe0"):
+            return f"is an old Excel 97-2003 (.xls) workbook, not an .xlsx tracker; {_SAVE_AS_XLSX}"
+        if path.suffix.lower() in (".csv", ".txt", ".tsv"):
+            return (
+                "is a text (CSV) file, not an .xlsx tracker; to bring its rows into a tracker use "
+                f"cstracker import TRACKER '{path.name}'"
+            )
+        return "is not an .xlsx workbook (not a spreadsheet file cstracker can read)"
+    names = set(zf.namelist())
+    if "mimetype" in names and zf.read("mimetype").startswith(b"application/vnd.oasis.opendocument"):
+        return f"is an OpenDocument (.ods) spreadsheet, not an .xlsx tracker; {_SAVE_AS_XLSX}"
+    if "xl/workbook.xml" in names and path.suffix.lower() not in (".xlsx", ".xlsm"):
+        return f"is an Excel workbook but its name ends in '{path.suffix}'; rename it to end in .xlsx"
+    return None
+
+
+def _check_own_sheets(path: Path, sheets: dict[str, str], names: dict[str, str]) -> None:
+    """The Lists and hidden settings sheets hold the tracker's own lists and settings: refuse without them.
+
+    A sheet renamed by hand is fine (its defined names follow it); one deleted leaves
+    names pointing nowhere (Excel writes #REF!).
+    """
+    own = [v for k, v in names.items() if k.startswith((LIST_NAME_PREFIX, SETTING_NAME_PREFIX))]
+    targets = {(_target(v) or ("#REF",))[0] for v in own}
+    if targets <= set(sheets):
+        return
+    gone = [f"'{s}'" for s in (SHEET_LISTS, SHEET_META) if s not in sheets] or [f"'{SHEET_LISTS}'"]
+    if gone:
+        what = "sheet" if len(gone) == 1 else "sheets"
+        raise TrackerLayoutError(
+            f"{path}: the {what} {' and '.join(gone)} (the tracker's code lists and settings) "
+            f"{'is' if len(gone) == 1 else 'are'} missing, deleted or renamed; restore the tracker "
+            f"from '{backups_folder(path).name}' or rename the {what} back. Sheets are: {', '.join(sheets)}"
+        )
 
 
 def match_headers(headers: dict[int, str], fields: tuple[Field, ...]) -> tuple[dict[str, int], list[str]]:

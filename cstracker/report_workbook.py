@@ -31,6 +31,10 @@ SUPPRESSED = "c"
 COUNT_FORMAT = "#,##0"
 NUMBER_FORMATS = {"int": COUNT_FORMAT, "pct": "0%", "days": "0.0", "date": "dd/mm/yyyy", "plain": "0"}
 FIRST_TABLE_ROW = 4
+#: column widths in characters: the label column, other columns, and the widest a column grows to
+LABEL_WIDTH, COLUMN_WIDTH, MAX_WIDTH = 34, 13, 60
+#: points per line of 10-point text, for rows whose headings or text wrap
+LINE_HEIGHT = 13
 
 
 @dataclass
@@ -138,6 +142,10 @@ class _Writer:
             {**base, "border": 1, "align": "right", "font_color": "#7F7F7F", "bold": True, "top": 2}
         )
         self.numbers: dict[tuple[str, bool], object] = {}
+        # LibreOffice neither widens columns nor grows wrapped rows of an .xlsx on load, so
+        # each sheet's widths and heights are worked out from what was written (``finish``)
+        self.widths: dict[int, int] = {}
+        self.wrapped: list[tuple[int, dict[int, str]]] = []
         for name, fmt in NUMBER_FORMATS.items():
             for total in (False, True):
                 extra = {"bold": True, "top": 2} if total else {}
@@ -156,9 +164,26 @@ class _Writer:
         ws.write_string(
             1, 0, made + (" Published version." if self.publish else " INTERNAL: not for sharing.")
         )
-        ws.set_column(0, 0, 34)
-        ws.set_column(1, 30, 13)
+        ws.set_column(0, 0, LABEL_WIDTH)
+        ws.set_column(1, 30, COLUMN_WIDTH)
+        self.widths, self.wrapped = {0: LABEL_WIDTH}, []
         return ws
+
+    def finish(self, ws) -> None:
+        """Widen columns to their longest label or text (up to MAX_WIDTH) and grow rows that wrap."""
+        for col, width in self.widths.items():
+            if width > (LABEL_WIDTH if col == 0 else COLUMN_WIDTH):
+                ws.set_column(col, col, width)
+        for row, texts in self.wrapped:
+            lines = max(
+                math.ceil(len(text) / max(self.widths.get(col, COLUMN_WIDTH) - 1, 1))
+                for col, text in texts.items()
+            )
+            if lines > 1:
+                ws.set_row(row, LINE_HEIGHT * lines)
+
+    def _fit(self, col: int, text: str) -> None:
+        self.widths[col] = min(max(self.widths.get(col, 0), len(text) + 2), MAX_WIDTH)
 
     def table(
         self, ws, sheet: str, t: Table, row: int, hidden: set[tuple[str, str]], col: int = 0
@@ -174,6 +199,7 @@ class _Writer:
         for j, c in enumerate(columns, start=1):
             ws.write_string(row, col + j, str(c), self.head)
         header = row
+        self.wrapped.append((header, {col + j: str(c) for j, c in enumerate(columns, start=1)}))
         if t.data.empty:
             ws.write_string(row + 1, col, "None in this period.", self.note)
             return row + 3, Placed(sheet, header, row + 1, row + 1, col, col + len(columns), columns)
@@ -184,6 +210,16 @@ class _Writer:
             label = str(label)
             total = t.col_totals and i == len(t.data) - 1
             ws.write_string(r, col, label, self.label_total if total else self.label)
+            self._fit(col, label)
+            texts = {
+                col + j: str(v)
+                for j, (v, f) in enumerate(zip(values, fmts, strict=True), start=1)
+                if f == "text" and not _blank(v)
+            }
+            for c, text in texts.items():
+                self._fit(c, text)
+            if texts:
+                self.wrapped.append((r, texts))
             for j, (c, value, fmt) in enumerate(zip(columns, values, fmts, strict=True), start=1):
                 self._cell(ws, r, col + j, value, fmt, bool(hidden) and (label, c) in hidden, total)
         last = header + len(t.data)
@@ -276,6 +312,7 @@ def _write(report: Report, path: Path, publish: bool) -> WrittenReport:
             _months_chart(wb, ws, result.placed["summary_months"])
         if sheet == "Monthly trend":
             _trend_chart(wb, ws, result.placed["monthly_trend"], row)
+        w.finish(ws)
     result.hidden_cells = sum(len(v) for v in hidden.values())
     wb.close()
     return result
@@ -283,11 +320,13 @@ def _write(report: Report, path: Path, publish: bool) -> WrittenReport:
 
 def _summary_note(w: _Writer, ws, report: Report, publish: bool, threshold: int) -> int:
     if publish:
-        lines = [
+        symbols = (
             f"c = a count from 1 to {threshold}, or a figure hidden so that such a count cannot be worked out "
-            "from the totals or the other figures of its row or column. 0 means none.",
-            "Aggregates only: no Referral IDs, Mosaic IDs, names, places or free text.",
-        ]
+            "from the totals or the other figures of its row or column. 0 means none."
+            if threshold > 0
+            else "No figure is hidden: this tracker's small-count threshold is 0 (set in its settings)."
+        )
+        lines = [symbols, "Aggregates only: no Referral IDs, Mosaic IDs, names, places or free text."]
         style = w.note
     else:
         lines = [
@@ -297,6 +336,9 @@ def _summary_note(w: _Writer, ws, report: Report, publish: bool, threshold: int)
         style = w.warn
     for i, line in enumerate(lines):
         ws.write_string(2 + i, 0, line, style)
+    if report.rows_in_period == 0:
+        ws.write_string(2 + len(lines), 0, f"No referrals were received in {report.period.title}.", w.warn)
+        return 4 + len(lines)
     return 3 + len(lines)
 
 

@@ -246,24 +246,9 @@ class SafeWorkbook:
         """Relationship Id -> (type, part name) for ``part`` ('' = the package)."""
         folder, base = posixpath.split(part)
         rels_name = posixpath.join(folder, "_rels", base + ".rels")
-        out: dict[str, tuple[str, str]] = {}
         if rels_name not in self.infos:
-            return out
-        data = self.read_part(rels_name)
-        _guard(data, rels_name)
-        tags = _REL_TAG.findall(data)
-        if len(tags) == data.count(b"<Relationship "):
-            found = [{k.decode(): _text(v) for k, v in _ATTR.findall(tag)} for tag in tags]
-        else:
-            found = [
-                dict(el.attrib) for el in _tree(data, rels_name).iter() if _local(el.tag) == "Relationship"
-            ]
-        for attrs in found:
-            if attrs.get("Id") and attrs.get("TargetMode") != "External":
-                target = attrs.get("Target", "")
-                name = target.lstrip("/") if target.startswith("/") else posixpath.join(folder, target)
-                out[attrs["Id"]] = (attrs.get("Type", ""), posixpath.normpath(name))
-        return out
+            return {}
+        return _relationships(self.read_part(rels_name), folder, rels_name)
 
     def cells(self, sheet: str, wanted: set[str] | None = None) -> dict[str, Cell]:
         """Cell -> Cell for the ``wanted`` cells of ``sheet`` (every cell when None); {} if no such sheet."""
@@ -330,6 +315,25 @@ _SHEET_TAG = re.compile(rb'<sheet name="([^"]*)" sheetId="\d+"(?: state="\w+")? 
 _NAME_TAG = re.compile(rb'<definedName name="([^"]*)"([^>]*)>([^<]*)</definedName>')
 
 
+@functools.lru_cache(maxsize=32)
+def _relationships(data: bytes, folder: str, what: str) -> dict[str, tuple[str, str]]:
+    """Parsed relationships; cached by content, as every form of one layout carries the same."""
+    _guard(data, what)
+    tags = _REL_TAG.findall(data)
+    if len(tags) == data.count(b"<Relationship "):
+        found = [{k.decode(): _text(v) for k, v in _ATTR.findall(tag)} for tag in tags]
+    else:
+        found = [dict(el.attrib) for el in _tree(data, what).iter() if _local(el.tag) == "Relationship"]
+    out: dict[str, tuple[str, str]] = {}
+    for attrs in found:
+        if attrs.get("Id") and attrs.get("TargetMode") != "External":
+            target = attrs.get("Target", "")
+            name = target.lstrip("/") if target.startswith("/") else posixpath.join(folder, target)
+            out[attrs["Id"]] = (attrs.get("Type", ""), posixpath.normpath(name))
+    return out
+
+
+@functools.lru_cache(maxsize=32)
 def _workbook(data: bytes) -> tuple[dict[str, str], dict[str, str]]:
     """Sheet name -> relationship id; workbook-level defined name (lower case) -> its text."""
     _guard(data, "workbook")

@@ -56,6 +56,8 @@ class SourceTable:
     skipped_rows: list[int] = field(default_factory=list)
     #: rows with values to the right of the last headed column (row numbers)
     cells_beyond_header: list[int] = field(default_factory=list)
+    #: the workbook's other sheets when the first was read because no --sheet was given
+    other_sheets: list[str] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -185,6 +187,8 @@ def _read_workbook(path: Path, sheet: str | None, header_score: HeaderScore | No
         raise SourceError(f"{path}, sheet {chosen!r}: cannot be read ({type(e).__name__})") from None
     table = _tabulate(path, ([_cell(v) for v in r] for r in cells), header_score, sheet=chosen)
     table.sheet = chosen
+    if sheet is None:
+        table.other_sheets = names[1:]
     return table
 
 

@@ -55,12 +55,12 @@ class UpsertResult:
 def init_tracker(path: str | Path, config: Config, overwrite: bool = False) -> Path:
     """Create a new tracker at ``path`` atomically; an existing file is refused unless ``overwrite``."""
     path = Path(path)
+    if path.suffix.lower() != ".xlsx":
+        raise TrackerError(f"{path}: a tracker must be an .xlsx file")
     if path.exists() and not overwrite:
         raise TrackerError(
             f"{path}: a file is already there; use --overwrite to replace it (a backup is kept)"
         )
-    if path.suffix.lower() != ".xlsx":
-        raise TrackerError(f"{path}: a tracker must be an .xlsx file")
     if not path.parent.exists():
         raise TrackerError(f"{path}: the folder {path.parent} does not exist")
     with safety.tracker_lock(path):
