@@ -263,3 +263,28 @@ def scan_sheet(
         for region in _regions(src):
             scanner.region(region)
     return scanner.found
+
+
+_FORMULA = re.compile(rb"<f\b")
+_CELL_START = re.compile(rb'<c\b[^>]*?\br="([A-Z]+)(\d+)"')
+
+
+def formula_cells(zf: zipfile.ZipFile, part: str, columns: Collection[int], first_row: int) -> list[str]:
+    """References ("F12") of cells in ``columns`` from ``first_row`` down that hold a formula.
+
+    A value pasted or typed as a formula (``=HYPERLINK(...)``) shows only its
+    result to a reader, so it would pass every check on the value unseen.
+    """
+    wanted = set(columns)
+    found: list[str] = []
+    with zf.open(part) as src:
+        for region in _regions(src):
+            for m in _FORMULA.finditer(region):
+                start = region.rfind(b"<c", 0, m.start())
+                cell = _CELL_START.match(region, start) if start >= 0 else None
+                if cell is None:
+                    continue  # a cell without a position: its value checks still run
+                col, row = col_index(cell[1].decode()), int(cell[2])
+                if col in wanted and row >= first_row:
+                    found.append(f"{cell[1].decode()}{row}")
+    return found

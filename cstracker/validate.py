@@ -10,12 +10,17 @@ Referral IDs, missing IDs and the same young person referred twice on one day.
 from __future__ import annotations
 
 import datetime as dt
+import re
+import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cstracker.layout import col_index
 from cstracker.problems import Problem, shown_value
 from cstracker.rules import Finding, check_record, convert_record
+from cstracker.schema import Kind
+from cstracker.sheetscan import formula_cells
 from cstracker.workbook import SHEET_REFERRALS
 
 
@@ -109,8 +114,37 @@ def validate_tracker(path: str | Path, today: dt.date | None = None) -> Validati
                         "is this one referral entered twice?",
                     )
                 )
+    report.problems.extend(_formulas_in_data_columns(tracker, path))
     report.problems.sort(key=lambda p: (p.row or 0, p.cell, p.rule))
     return report
+
+
+def _formulas_in_data_columns(tracker, path: Path) -> list[Problem]:
+    """A formula typed or pasted where a value belongs: readers see only its result, so say so."""
+    layout = tracker.layout
+    data_cols = {
+        col: layout.fields_by_key[key]
+        for key, col in layout.columns.items()
+        if layout.fields_by_key[key].kind is not Kind.FORMULA
+    }
+    with zipfile.ZipFile(path) as zf:
+        refs = formula_cells(zf, layout.sheet_part, data_cols, layout.header_row + 1)
+    problems = []
+    for ref in refs:
+        letters, row = re.match(r"([A-Z]+)(\d+)", ref).groups()
+        f = data_cols[col_index(letters)]
+        problems.append(
+            Problem(
+                file=path.name,
+                sheet=SHEET_REFERRALS,
+                cell=ref,
+                row=int(row),
+                field=f.label,
+                rule="formula-in-data",
+                message="holds a formula, not a value; type the value itself (or paste as values only)",
+            )
+        )
+    return problems
 
 
 def _problem(finding: Finding, row, fields_by_key, path: Path) -> Problem:

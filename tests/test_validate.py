@@ -121,3 +121,14 @@ def test_renamed_and_deleted_columns_get_one_message(tracker):
     assert result.exit_code == 1
     assert len(result.output.strip().splitlines()) == 1
     assert "Traceback" not in result.output
+
+
+def test_a_formula_typed_where_a_value_belongs_is_reported(tracker):
+    cols = type_by_hand(tracker, {(3, "Referrer"): '=HYPERLINK("http://x","click")', (4, "Detail"): "=1+2"})
+    report = validate_tracker(tracker, today=TODAY)
+    got = sorted((p.cell, p.rule) for p in report.errors if p.rule == "formula-in-data")
+    assert got == [(f"{cols['Referrer']}3", "formula-in-data"), (f"{cols['Detail']}4", "formula-in-data")]
+    line = next(p.line() for p in report.errors if p.cell == f"{cols['Detail']}4")
+    assert "Detail: holds a formula, not a value" in line
+    # the Table's own formula columns (Status, Follow-up due) are not reported
+    assert all(p.field not in ("Status", "Follow-up due") for p in report.problems)
