@@ -1,7 +1,8 @@
 """Fill a generated consultation form the way a practitioner would: cell by cell, in a spreadsheet program.
 
-openpyxl stands in for Excel here (fine for forms; the tracker is never written
-with it). Each value goes into the cell behind the field's defined name, typed
+Used by ``cstracker demo`` and by the tests. openpyxl stands in for Excel here
+(fine for forms, which are the practitioner's own files; the tracker is never
+written with it). Each value goes into the cell behind the field's defined name, typed
 as a person would type it: a date as a date, a number as a number, a code as
 its dropdown text, a tick as ✓.
 """

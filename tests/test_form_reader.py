@@ -10,10 +10,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from form_fill import fill_form
 
 from cstracker import form_reader
 from cstracker.config import Config
+from cstracker.form_fill import fill_form
 from cstracker.form_reader import Limits, read_form, read_forms
 from cstracker.forms import SHEET_FORM, form_items, write_form
 from cstracker.schema import CodeLists

@@ -8,10 +8,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from form_fill import cell_of
 
 from cstracker.cli import cli
 from cstracker.config import config_from_dict, load_config
+from cstracker.form_fill import cell_of
 from cstracker.forms import (
     FORM_VERSION,
     GUIDANCE,

@@ -12,13 +12,13 @@ import openpyxl
 import pytest
 import xlsxwriter
 from click.testing import CliRunner
-from form_fill import cell_of, fill_form
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from libreoffice import convert, needs_libreoffice
 
 from cstracker.cli import cli
 from cstracker.config import Config, load_config
+from cstracker.form_fill import cell_of, fill_form
 from cstracker.forms import SHEET_FORM, form_items, input_name, new_form_id, write_form
 from cstracker.ingest import ingest
 from cstracker.schema import CONTEXT_ACTION_FIELD, CodeLists, Kind
