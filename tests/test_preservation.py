@@ -8,9 +8,9 @@ validation whose source is on another sheet, saved as .xlsx.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
-import os
 import subprocess
 import zipfile
 from pathlib import Path
