@@ -34,6 +34,7 @@ from cstracker.schema import (
     flag_field,
     slug,
 )
+from cstracker.workbook import field_validation
 
 FORM_VERSION = "1"
 #: Form versions this cstracker can read.
@@ -506,39 +507,12 @@ class _FormWriter:
             }
         elif f is None:
             return
-        elif f.kind is Kind.CODE:
-            options = {
-                "validate": "list",
-                "source": "=list_" + (f.code_list or ""),
-                "input_title": title,
-                "input_message": f.help[:255],
-                "error_message": f"Pick {f.label} from the dropdown (the Lists sheet shows them all)."[:255],
-            }
-        elif f.kind is Kind.DATE:
-            options = {
-                "validate": "date",
-                "criteria": "between",
-                "minimum": dt.date(1990, 1, 1),
-                "maximum": dt.date(2100, 12, 31),
-                "input_title": title,
-                "input_message": "A date, dd/mm/yyyy.",
-                "error_message": "Type a date, dd/mm/yyyy.",
-            }
-        elif f.kind is Kind.INT and f.bounds:
-            lo, hi = f.bounds
-            options = {
-                "validate": "integer",
-                "criteria": "between",
-                "minimum": lo,
-                "maximum": hi,
-                "input_title": title,
-                "input_message": f.help[:255],
-                "error_message": f"Type a whole number from {lo} to {hi}.",
-            }
-        elif f.help:
-            options = {"validate": "any", "input_title": title, "input_message": f.help[:255]}
         else:
-            return
+            # the same rule as the tracker's column, so a form never accepts what the tracker refuses
+            found = field_validation(f)
+            if found is None:
+                return
+            options = found
         self.ws.data_validation(row, col, row, col, options)
 
 

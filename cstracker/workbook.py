@@ -132,6 +132,17 @@ def _write_referrals(wb: xlsxwriter.Workbook, ws, fields: tuple[Field, ...], con
 
 
 def _add_validation(ws, col: int, f: Field) -> None:
+    options = field_validation(f)
+    if options is not None:
+        ws.data_validation(1, col, LAST_ROW, col, options)
+
+
+def field_validation(f: Field) -> dict[str, object] | None:
+    """Excel data validation for a field's cells (tracker column or form input); None: no rule.
+
+    Lists always come from a defined name on the Lists sheet, never an inline
+    list (Excel caps those at 255 characters).
+    """
     title = f.label[:32]
     common = {"input_title": title, "input_message": f.help[:255], "error_type": "stop", "error_title": title}
     if f.kind in (Kind.CODE, Kind.FLAG):
@@ -170,8 +181,8 @@ def _add_validation(ws, col: int, f: Field) -> None:
     elif f.help:
         options = {"validate": "any"}
     else:
-        return
-    ws.data_validation(1, col, LAST_ROW, col, {**common, **options})
+        return None
+    return {**common, **options}
 
 
 def _add_overdue_highlight(ws, fields: tuple[Field, ...], fmt: object) -> None:
