@@ -39,6 +39,7 @@ from cstracker.forms import (
     form_items,
     form_sections,
 )
+from cstracker.layout import col_letters
 from cstracker.problems import Problem
 from cstracker.rules import convert_record
 from cstracker.safe_xlsx import (
@@ -47,7 +48,6 @@ from cstracker.safe_xlsx import (
     Limits,
     SafeWorkbook,
     UnreadableFile,
-    col_letters,
     name_target,
     split_cell,
 )
@@ -134,19 +134,15 @@ def _raw_values(
         )
     sections = form_sections(lists)
     items = form_items(lists)
-    named = {n: ref for n, ref in wb.names.items() if n.startswith(NAME_PREFIX)}
-    targets: dict[str, tuple[str, str]] = {}
-    if named:
-        for n, ref in named.items():
-            where = name_target(ref)
-            if where is not None:
-                targets[n] = where
-            elif n in items:
-                raise UnreadableFile(
-                    "cell-deleted",
-                    f"the input cell of {_label(items[n])} was deleted (its name {n} points nowhere); "
-                    "copy the answers into a new form",
-                )
+    targets, wanted = _named_targets(wb.names)
+    if targets:
+        broken = next((n for n, where in targets.items() if where is None and n in items), None)
+        if broken is not None:
+            raise UnreadableFile(
+                "cell-deleted",
+                f"the input cell of {_label(items[broken])} was deleted (its name {broken} points nowhere); "
+                "copy the answers into a new form",
+            )
     else:
         if SHEET_FORM not in wb.sheets:
             raise UnreadableFile(
@@ -166,14 +162,15 @@ def _raw_values(
                 severity="warning",
             )
         )
-    wanted: dict[str, set[str]] = {}
-    for sheet, cell in targets.values():
-        wanted.setdefault(sheet, set()).add(cell)
+        wanted = _by_sheet(targets)
     values = {sheet: wb.cells(sheet, cells) for sheet, cells in wanted.items()}
     raw: dict[str, Any] = {}
     cells_by_name: dict[str, str] = {}
-    for n, (sheet, cell) in targets.items():
-        got = values.get(sheet, {}).get(cell, Cell(None))
+    for n, where in targets.items():
+        if where is None:
+            continue  # a broken name of no input: nothing to read
+        sheet, cell = where
+        got = values.get(sheet, {}).get(cell, _NO_CELL)
         result.sheet = sheet
         if got.formula:
             result.problems.append(
@@ -190,6 +187,34 @@ def _raw_values(
         raw[n] = got.value
         cells_by_name[n] = cell
     return raw, cells_by_name
+
+
+_NO_CELL = Cell(None)
+_TARGETS: list[tuple[dict[str, str], dict[str, tuple[str, str] | None], dict[str, set[str]]]] = []
+
+
+def _named_targets(
+    names: dict[str, str],
+) -> tuple[dict[str, tuple[str, str] | None], dict[str, set[str]]]:
+    """Input name -> (sheet, cell) or None when broken, and the cells wanted per sheet.
+
+    Forms of one layout share one parsed workbook part (and so one ``names`` dict): worked out once.
+    """
+    for seen, targets, wanted in _TARGETS:
+        if seen is names:
+            return targets, wanted
+    targets = {n: name_target(ref) for n, ref in names.items() if n.startswith(NAME_PREFIX)}
+    wanted = _by_sheet(targets)
+    _TARGETS[:] = [(names, targets, wanted), *_TARGETS[:3]]
+    return targets, wanted
+
+
+def _by_sheet(targets: dict[str, tuple[str, str] | None]) -> dict[str, set[str]]:
+    wanted: dict[str, set[str]] = {}
+    for where in targets.values():
+        if where is not None:
+            wanted.setdefault(where[0], set()).add(where[1])
+    return wanted
 
 
 def _label(item: FormItem) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import glob
+import os
 import re
 import shutil
 import sys
@@ -26,13 +27,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cstracker.convert import convert, is_blank
+from cstracker.convert import _MOSAIC, _REFERRAL_ID, convert, is_blank
+from cstracker.errors import TrackerError
 from cstracker.form_reader import DEFAULT_LIMITS, FormRead, Limits, read_forms
 from cstracker.problems import Problem, shown_value
 from cstracker.rules import Record, check_record, convert_record
-from cstracker.schema import Field
+from cstracker.schema import Field, Kind
+from cstracker.workbook import SHEET_REFERRALS
 
 FORM_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+#: keys whose stored text, when it matches, is exactly what the converter returns
+_ALREADY_CLEAN = {"referral_id": _REFERRAL_ID, "mosaic_id": _MOSAIC}
 _STORED_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}( 00:00:00)?$")
 #: keys a form never changes on a matched row: the row's identity and its bookkeeping
 _NOT_FROM_FORM = ("referral_id", "source", "form_id", "last_updated", "status", "follow_up_due")
@@ -72,35 +77,46 @@ class IngestResult:
 
 def expand_inputs(inputs: Iterable[str | Path]) -> tuple[list[Path], list[FormOutcome]]:
     """Files, folders (their spreadsheets) and globs -> form paths, once each; missing ones rejected."""
-    paths: list[Path] = []
+    found, missing = _expand(inputs)
+    return list(found), missing
+
+
+def _expand(inputs: Iterable[str | Path]) -> tuple[dict[Path, Path], list[FormOutcome]]:
+    """Form path -> its resolved path (what makes two paths one file), in order; missing ones rejected."""
+    paths: dict[Path, Path] = {}
     missing: list[FormOutcome] = []
     seen: set[Path] = set()
 
-    def add(p: Path) -> None:
-        key = p.resolve()
+    def add(p: Path, key: Path) -> None:
         if key not in seen:
             seen.add(key)
-            paths.append(p)
+            paths[p] = key
 
     for raw in inputs:
         p = Path(raw)
         if p.is_dir():
-            for child in sorted(p.iterdir()):
-                # skip Excel's "~$" owner files and LibreOffice's ".~lock" files
-                if (
-                    child.is_file()
-                    and child.suffix.lower() in FORM_SUFFIXES
-                    and not child.name.startswith(("~$", "."))
-                ):
-                    add(child)
+            folder = p.resolve()
+            # scandir's entries carry their type: no stat (or resolve) per form of a large inbox
+            with os.scandir(p) as entries:
+                for entry in sorted(entries, key=lambda e: e.name):
+                    name = entry.name
+                    # skip Excel's "~$" owner files and LibreOffice's ".~lock" files
+                    if (
+                        name.startswith(("~$", "."))
+                        or Path(name).suffix.lower() not in FORM_SUFFIXES
+                        or not entry.is_file()
+                    ):
+                        continue
+                    child = p / name
+                    add(child, child.resolve() if entry.is_symlink() else folder / name)
         elif p.exists():
-            add(p)
+            add(p, p.resolve())
         elif glob.has_magic(str(raw)):
             matched = sorted(Path(m) for m in glob.glob(str(raw)) if Path(m).is_file())
             if not matched:
                 missing.append(_missing(str(raw), "matches no file"))
             for m in matched:
-                add(m)
+                add(m, m.resolve())
         else:
             missing.append(_missing(str(raw), "no such file or folder"))
     return paths, missing
@@ -125,31 +141,51 @@ class _Row:
 
 
 class _Index:
-    """Tracker rows by Referral ID, by Form ID and by (Mosaic ID, date received), kept current in a batch."""
+    """Tracker rows by Referral ID, by Form ID and by (Mosaic ID, date received), kept current in a batch.
+
+    The sheet is read once with python-calamine, as stored: matching needs four columns of every
+    row and the whole of the few rows forms touch, so no data frame (and no pandas) is built.
+    """
 
     def __init__(self, tracker: Any) -> None:
         self.tracker = tracker
         self.fields: tuple[Field, ...] = tracker.fields
         self.by_key = {f.key: f for f in self.fields}
-        self.raw_rows = {}
         self.states: dict[int, _Row] = {}  # sheet row -> its state, once a form has touched it
         self.by_id: dict[str, _Row | int] = {}
         self.by_form: dict[str, _Row | int] = {}
         self.by_person: dict[tuple[str, dt.date], _Row | int] = {}
-        keys = ("referral_id", "form_id", "mosaic_id", "date_received")
-        for row in tracker.rows():
-            got = {k: self._value(k, row.raw.get(k)) for k in keys}
-            self.raw_rows[row.row] = row
-            if got["referral_id"]:
-                self.by_id.setdefault(got["referral_id"], row.row)
-            if got["form_id"]:
-                self.by_form[got["form_id"]] = row.row
-            if got["mosaic_id"] and got["date_received"]:
-                self.by_person.setdefault((got["mosaic_id"], got["date_received"]), row.row)
+        self.sheet, self.first = _sheet_values(tracker), tracker.layout.header_row + 1
+        self.cols = {k: c - 1 for k, c in tracker.layout.columns.items()}
+        used = [self.cols[f.key] for f in self.fields if f.kind is not Kind.FORMULA and f.key in self.cols]
+        rid, fid, mid, date = (self.cols[k] for k in ("referral_id", "form_id", "mosaic_id", "date_received"))
+        width = max(self.cols.values(), default=0) + 1
+        for number in range(self.first, len(self.sheet) + 1):
+            values = self.sheet[number - 1]
+            if len(values) < width:
+                values = self.sheet[number - 1] = [*values, *[None] * (width - len(values))]
+            # a row with its Referral ID (most rows) is in use: no need to look along it
+            has_id = isinstance(values[rid], str) and values[rid].strip()
+            if not has_id and all(is_blank(values[c]) for c in used):
+                continue
+            got = self._value("referral_id", values[rid])
+            if got:
+                self.by_id.setdefault(got, number)
+            got = self._value("form_id", values[fid])
+            if got:
+                self.by_form[got] = number
+            person = self._value("mosaic_id", values[mid]), self._value("date_received", values[date])
+            if person[0] and person[1]:
+                self.by_person.setdefault(person, number)
 
     def _value(self, key: str, raw: Any) -> Any:
         if is_blank(raw):
             return None
+        if key == "date_received" and isinstance(raw, dt.date):
+            return raw.date() if isinstance(raw, dt.datetime) else raw
+        plain = _ALREADY_CLEAN.get(key)
+        if plain is not None and isinstance(raw, str) and plain.fullmatch(raw):
+            return raw  # as its converter would give it back: skip the general parser
         if key == "date_received" and isinstance(raw, str) and _STORED_DATE.match(raw):
             # the common case, a real date cell read back as text: skip the general parser
             try:
@@ -165,7 +201,9 @@ class _Index:
             return ref
         state = self.states.get(ref)
         if state is None:
-            record, _ = convert_record(self.raw_rows[ref].raw, self.tracker.lists, self.fields)
+            values = self.sheet[ref - 1]
+            raw = {k: None if is_blank(values[c]) else values[c] for k, c in self.cols.items()}
+            record, _ = convert_record(raw, self.tracker.lists, self.fields)
             state = self.states[ref] = _Row(record.get("referral_id"), record, record.get("form_id"))
         return state
 
@@ -197,9 +235,10 @@ def ingest(
     tracker = Path(tracker)
     today = today or dt.date.today()
     result = IngestResult(tracker, dry_run=dry_run)
-    paths, missing = expand_inputs(inputs)
+    found, missing = _expand(inputs)
     # "inbox/*.xlsx" may well match the tracker itself when it lives beside the forms
-    paths = [p for p in paths if p.resolve() != tracker.resolve()]
+    itself = tracker.resolve()
+    paths = [p for p, key in found.items() if key != itself]
     opener = nullcontext(Tracker.open(tracker)) if dry_run else Tracker.open_for_update(tracker, force=force)
     with opener as t:
         indexes: list[_Index] = []
@@ -220,6 +259,17 @@ def ingest(
     if archive is not None and not dry_run:
         _archive(result.outcomes, Path(archive))
     return result
+
+
+def _sheet_values(tracker: Any) -> list[list[Any]]:
+    """The Referrals sheet's values as stored, from cell A1 (the coordinator's own file, not a form)."""
+    import python_calamine
+
+    try:
+        book = python_calamine.CalamineWorkbook.from_path(str(tracker.path))
+        return book.get_sheet_by_name(SHEET_REFERRALS).to_python(skip_empty_area=False)
+    except Exception as e:  # python-calamine raises its own error types per problem
+        raise TrackerError(f"{tracker.path}: sheet {SHEET_REFERRALS} cannot be read ({e})") from None
 
 
 def _read_all(

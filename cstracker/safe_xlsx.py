@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from cstracker.errors import FormError
+from cstracker.layout import col_index, col_letters
 
 MB = 1024 * 1024
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -63,25 +64,10 @@ class Cell(NamedTuple):
     formula: bool = False
 
 
-def col_number(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n
-
-
-def col_letters(n: int) -> str:
-    out = ""
-    while n:
-        n, rem = divmod(n - 1, 26)
-        out = chr(65 + rem) + out
-    return out
-
-
 def split_cell(ref: str) -> tuple[int, int] | None:
     """'B13' -> (13, 2)."""
     m = CELL_RE.match(ref)
-    return (int(m[2]), col_number(m[1])) if m else None
+    return (int(m[2]), col_index(m[1])) if m else None
 
 
 @functools.lru_cache(maxsize=4096)
@@ -411,12 +397,17 @@ class _SharedStrings:
         if self.items is not None:
             if not 0 <= index < len(self.items):
                 return None
-            raw = self.items[index].split(b"</si>", 1)[0]
-            raw = _RPH.sub(b"", raw) if b"<rPh" in raw else raw
-            return "".join(_text(m[1] or b"") for m in _T.finditer(raw))
+            return _si_text(self.items[index].split(b"</si>", 1)[0])
         if self.tree is not None and 0 <= index < len(self.tree):
             return self.tree[index]
         return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _si_text(raw: bytes) -> str:
+    """One shared-strings entry's text; cached, as forms share their codes and answers."""
+    raw = _RPH.sub(b"", raw) if b"<rPh" in raw else raw
+    return "".join(_text(m[1] or b"") for m in _T.finditer(raw))
 
 
 def _in_phonetic(si: ET.Element, t: ET.Element) -> bool:
@@ -424,7 +415,8 @@ def _in_phonetic(si: ET.Element, t: ET.Element) -> bool:
 
 
 _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")  # a cell formula, not <formula1> of a validation
-_CELL_ODD = re.compile(rb"<c[\t\n\r]")
+#: a cell tag without its reference first (or with odd white space): the tree reads such a sheet
+_CELL_NO_REF = re.compile(rb'<c(?:[>/\t\n\r]| (?!r="))')
 _CELL_FAST = re.compile(rb'<c r="([A-Z]{1,3}[0-9]{1,7})"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
 _TYPE = re.compile(rb'\bt="([A-Za-z]+)"')
 _V = re.compile(rb"<v>(.*?)</v>", re.S)
@@ -459,7 +451,7 @@ def _cell_pattern(wanted: set[str] | None) -> re.Pattern[bytes]:
     key = frozenset(wanted)
     pattern = _PATTERNS.get(key)
     if pattern is None:
-        refs = b"|".join(sorted(re.escape(w.encode("ascii")) for w in key if split_cell(w)))
+        refs = _trie(sorted(w.encode("ascii") for w in key if split_cell(w)))
         pattern = re.compile(rb'<c r="(' + refs + rb')"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
         if len(_PATTERNS) > 64:
             _PATTERNS.clear()
@@ -467,10 +459,20 @@ def _cell_pattern(wanted: set[str] | None) -> re.Pattern[bytes]:
     return pattern
 
 
+def _trie(words: list[bytes]) -> bytes:
+    """An alternation sharing prefixes (B(?:13|14)), so each cell is ruled out in a step or two."""
+    if not words:
+        return b"(?!)"
+    heads: dict[bytes, list[bytes]] = {}
+    for w in words:
+        heads.setdefault(w[:1], []).append(w[1:])
+    alts = [re.escape(h) + _trie(rest) if h else b"" for h, rest in heads.items()]
+    return alts[0] if len(alts) == 1 else b"(?:" + b"|".join(alts) + b")"
+
+
 def _sheet_fast(data: bytes, wanted: set[str] | None) -> tuple[dict[str, Cell], dict[str, int]] | None:
     """Cells by regex when the XML has the shape every spreadsheet program writes; else None."""
-    cells = data.count(b"<c ") + data.count(b"<c>") + data.count(b"<c/")
-    if cells != data.count(b'<c r="') or _CELL_ODD.search(data):
+    if _CELL_NO_REF.search(data):
         return None
     found: dict[str, Cell] = {}
     shared: dict[str, int] = {}
@@ -481,6 +483,14 @@ def _sheet_fast(data: bytes, wanted: set[str] | None) -> tuple[dict[str, Cell], 
             continue
         tm = _TYPE.search(attrs) if b't="' in attrs else None
         kind = tm[1].decode("ascii") if tm else "n"
+        if inner.startswith(b"<v>") and inner.endswith(b"</v>") and inner.count(b"<") == 2:
+            # the common shape, a value and nothing else (so no formula): no further searches
+            value = _value(kind, _text(inner[3:-4]))
+            if kind == "s" and isinstance(value, int):
+                shared[ref] = value
+                value = None
+            found[ref] = Cell(value, False)
+            continue
         if kind == "inlineStr":
             raw = _RPH.sub(b"", inner) if b"<rPh" in inner else inner
             value: Any = "".join(_text(t) for t in _T.findall(raw)) if b"<is" in inner else None

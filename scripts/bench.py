@@ -15,7 +15,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
+# This checkout's cstracker, whatever an installed copy points at; then the bench sections beside us.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 #: section name -> module in scripts/ with run(workdir: Path, quick: bool) -> None
 SECTIONS = {

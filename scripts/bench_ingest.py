@@ -102,18 +102,19 @@ def run(workdir: Path, quick: bool) -> None:
     tracker, forms, records = workdir / "tracker.xlsx", workdir / "forms", _new_referrals(n_forms)
     os.sync()  # the forms just written are on disk, so no measured run competes with their write-back
 
-    def best_of(runs: int, fn, *args) -> tuple[float, float]:
-        """The quickest of a few runs (the machine is shared), each on a fresh copy of the tracker."""
-        results = []
-        for n in range(runs):
-            copy = workdir / f"{fn.__name__.strip('_')}-{n}.xlsx"
-            shutil.copy(tracker, copy)
-            results.append(measure(fn, copy, *args))
-        return min(results)
+    def copy_of(name: str, n: int) -> Path:
+        copy = workdir / f"{name}-{n}.xlsx"
+        shutil.copy(tracker, copy)
+        return copy
 
+    # the quickest of a few runs (the machine is shared), each on a fresh copy of the tracker; the two
+    # take turns, so a busy spell on the machine slows both rather than one
     runs = 1 if quick else 3
-    t_ours, m_ours = best_of(runs, _ours, forms)
-    t_floor, m_floor = best_of(runs, _floor, forms, records)
+    ours, floor = [], []
+    for n in range(runs):
+        ours.append(measure(_ours, copy_of("ours", n), forms))
+        floor.append(measure(_floor, copy_of("floor", n), forms, records))
+    (t_ours, m_ours), (t_floor, m_floor) = min(ours), min(floor)
     print(
         f"ingest {n_forms} forms into {n_rows} rows (best of {runs}): cstracker {t_ours:6.2f} s "
         f"({n_forms / t_ours:6.0f} forms/s, {m_ours:5.0f} MiB) | floor (python-calamine named cells + one append) "
