@@ -12,7 +12,7 @@ Headers are compared with case, spacing and punctuation folded away
 
 Every column ends up either mapped (field or list-in-one-cell, with the rule
 that matched it) or ignored (with the reason). The optional mapping file also
-adds local spellings of coded values; see ``docs/readme.d/import.md``.
+adds local spellings of coded values; see the README ("The mapping file").
 """
 
 from __future__ import annotations

@@ -278,7 +278,7 @@ def make_csv(outdir: Path, lists: CodeLists) -> None:
 # ---------------------------------------------------------------------------
 
 MAPPING_TOML = """\
-# legacy.xlsx's own column names and spellings (see docs/readme.d/import.md)
+# legacy.xlsx's own column names and spellings (see the README, "The mapping file")
 [columns]
 "YP Mosaic" = "Mosaic ID"
 "Worker" = "CS practitioner"

@@ -78,3 +78,14 @@ def test_bad_files_name_the_key(tmp_path, text, message):
 def test_missing_file(tmp_path):
     with pytest.raises(ConfigError, match="no such config file"):
         load_config(tmp_path / "nope.toml")
+
+
+def test_the_readme_example_is_valid(tmp_path):
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```toml\n(# ourborough\.toml.*?)```", readme, re.S)[1]
+    cfg = load_config(write(tmp_path, block))
+    assert cfg.settings.referral_id_prefix == "ATB"
+    assert "Knife crime" in cfg.lists.themes and "Domestic abuse in home" in cfg.lists.themes
