@@ -186,15 +186,21 @@ class Tracker:
         return frame
 
     def _blank_mask(self, frame):
+        """True for rows with nothing in cstracker's own columns (spaces count as nothing)."""
         keys = [f.key for f in self.fields if f.kind is not Kind.FORMULA]
-        mask = None
-        for key in keys:
-            col = frame[key]
-            blank = col.isna()
-            if col.dtype == object or str(col.dtype).startswith(("str", "string")):
-                blank = blank | (col.astype("string").str.strip() == "").fillna(True)
-            mask = blank if mask is None else (mask & blank)
-        return mask
+        blank = ~frame[keys].notna().any(axis=1)
+        # A row whose only values are texts of spaces is blank too: rare, so look only at rows
+        # that hold nothing but text, and only at their text columns.
+        texts = [
+            k for k in keys if frame[k].dtype == object or str(frame[k].dtype).startswith(("str", "string"))
+        ]
+        others = [k for k in keys if k not in texts]
+        maybe = ~blank & ~frame[others].notna().any(axis=1) if others else ~blank
+        if maybe.any():
+            sub = frame.loc[maybe, texts]
+            spaces = sub.apply(lambda col: col.astype("string").str.strip().fillna("") == "").all(axis=1)
+            blank = blank | spaces.reindex(frame.index, fill_value=False)
+        return blank
 
     def _index(self) -> None:
         """Read the rows once (as stored, text); index the non-blank ones by Referral ID unless a scan did."""

@@ -95,7 +95,9 @@ def test_mosaic_ids_are_text_and_blank_rows_skipped(blank_tracker, tmp_path):
     ws.cell(2, cols[label("referral_id")]).value = "CS-2026-0007"
     ws.cell(2, cols[label("mosaic_id")]).value = "0012345"
     ws.cell(2, cols[label("date_received")]).value = dt.date(2026, 2, 3)
-    # row 3 left blank; row 4 typed by hand with a Mosaic ID stored as a number
+    # row 3 holds only spaces (blank to a coordinator); row 4 typed by hand with a Mosaic ID as a number
+    ws.cell(3, cols[label("referrer")]).value = "   "
+    ws.cell(3, cols[label("detail")]).value = " "
     ws.cell(4, cols[label("mosaic_id")]).value = 98765
     ws.cell(4, cols[label("date_received")]).value = "03/10/2026"
     path = tmp_path / "typed.xlsx"
