@@ -17,11 +17,11 @@ adds local spellings of coded values; see the README ("The mapping file").
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cstracker.config import read_toml
 from cstracker.errors import ConfigError
 from cstracker.schema import (
     DEFAULT_CODE_LISTS,
@@ -137,16 +137,7 @@ def load_mapping(path: str | Path | None, fields: Sequence[Field], lists: CodeLi
     """Read and check a mapping file; ``None`` gives an empty mapping. Raises ConfigError naming the key."""
     if path is None:
         return MappingFile()
-    path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such mapping file") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not a text file in UTF-8") from None
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{path}: not valid TOML: {e}") from None
-    return mapping_from_dict(data, fields, lists, str(path))
+    return mapping_from_dict(read_toml(path, "mapping file"), fields, lists, str(path))
 
 
 def mapping_from_dict(

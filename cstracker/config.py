@@ -77,16 +77,20 @@ def load_config(path: str | Path | None) -> Config:
     """Read a config file; ``None`` gives the defaults. Raises ConfigError naming the key."""
     if path is None:
         return Config()
+    return config_from_dict(read_toml(path, "config file"), str(path))
+
+
+def read_toml(path: str | Path, what: str) -> dict[str, Any]:
+    """A TOML file's table; ConfigError in one line for a missing, non-UTF-8 or malformed file."""
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+        return tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
-        raise ConfigError(f"{path}: no such config file") from None
+        raise ConfigError(f"{path}: no such {what}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not a text file in UTF-8") from None
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: not valid TOML: {e}") from None
-    return config_from_dict(data, str(path))
 
 
 def config_from_dict(data: dict[str, Any], where: str = "config") -> Config:
