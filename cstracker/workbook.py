@@ -126,6 +126,14 @@ def _write_referrals(wb: xlsxwriter.Workbook, ws, fields: tuple[Field, ...], con
     ws.add_table(0, 0, 1, last_col, {"name": TABLE_NAME, "columns": columns, "style": "Table Style Light 9"})
     ws.set_row(0, 45)
     ws.freeze_panes(1, 1)
+    # Printed, it runs across many pages: each repeats the headings and the Referral ID.
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+    ws.repeat_rows(0)
+    ws.repeat_columns(0)
+    ws.print_across()
+    ws.set_footer("&L&A&RPage &P of &N")
     for i, f in enumerate(fields):
         _add_validation(ws, i, f)
     _add_overdue_highlight(ws, fields, formats["overdue"])

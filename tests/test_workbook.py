@@ -40,6 +40,8 @@ def test_referrals_table_headers_and_layout(wb):
     last = openpyxl.utils.get_column_letter(len(fields))
     assert table.ref == f"A1:{last}2"
     assert ws.freeze_panes == "B2"
+    assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
+    assert ws.print_title_rows == "$1:$1" and ws.print_title_cols == "$A:$A"
     assert ws.column_dimensions["A"].width > 10
 
 
