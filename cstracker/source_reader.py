@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cstracker.errors import SourceError
+from cstracker.errors import SourceError, UsageError
 
 #: How many rows from the top may hold title lines before the header.
 HEADER_SEARCH_ROWS = 30
@@ -86,7 +86,7 @@ def read_source(
     if suffix in XLSX_SUFFIXES:
         return _read_workbook(path, sheet, header_score)
     if sheet:
-        raise SourceError(f"{path}: --sheet is for Excel workbooks; this is a CSV file")
+        raise UsageError(f"{path}: --sheet is for Excel workbooks; this is a CSV file")
     if suffix not in (".csv", ".txt", ".tsv"):
         raise SourceError(f"{path}: not a spreadsheet cstracker can read; use a .csv or .xlsx file")
     return _read_csv(path, header_score)

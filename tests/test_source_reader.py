@@ -8,7 +8,7 @@ import pytest
 import xlsxwriter
 
 from cstracker.column_mapping import HeaderMatcher
-from cstracker.errors import SourceError
+from cstracker.errors import SourceError, UsageError
 from cstracker.schema import CodeLists
 from cstracker.source_reader import decode_bytes, read_source, sniff_delimiter
 
@@ -162,5 +162,5 @@ def test_missing_file(tmp_path):
 
 
 def test_sheet_option_on_a_csv_is_refused(tmp_path):
-    with pytest.raises(SourceError, match="--sheet is for Excel"):
+    with pytest.raises(UsageError, match="--sheet is for Excel"):
         read_source(write(tmp_path / "old.csv", "a,b\n1,2\n"), sheet="x")

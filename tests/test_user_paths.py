@@ -254,3 +254,13 @@ def test_report_with_spaces_and_apostrophes_in_paths(tracker_with_rows, folder):
     result = run("report", str(target), "--month", "2026-10")
     assert result.exit_code == 0, result.output
     assert (folder / "CS trends 2026-10.xlsx").exists()
+
+
+def test_sheet_option_with_a_csv_source_is_a_usage_error(tmp_path):
+    tracker = tmp_path / "t.xlsx"
+    assert CliRunner().invoke(cli, ["init", str(tracker)]).exit_code == 0
+    source = tmp_path / "old.csv"
+    source.write_text("Mosaic No,Date of referral\n9000001,03/10/2026\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["import", str(tracker), str(source), "--sheet", "2025"])
+    assert result.exit_code == 2
+    assert result.output.strip() == f"Error: {source}: --sheet is for Excel workbooks; this is a CSV file"
