@@ -45,8 +45,8 @@ _DAY_FIRST = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})$")
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?$")
 _WORDY = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?[\s\-]+([A-Za-z]+)\.?,?[\s\-]+(\d{2}|\d{4})$")
 _TIME_TAIL = re.compile(r"\s+\d{1,2}:\d{2}(?::\d{2})?$")
-_MOSAIC = re.compile(r"^\d{1,12}$")
-_REFERRAL_ID = re.compile(r"^[A-Z0-9][A-Z0-9/_\-]{0,39}$")
+MOSAIC_PATTERN = re.compile(r"^\d{1,12}$")
+REFERRAL_ID_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9/_\-]{0,39}$")
 #: characters XML 1.0 cannot carry; a spreadsheet would refuse the file
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 EXCEL_CELL_LIMIT = 32767
@@ -188,14 +188,14 @@ def parse_mosaic(raw: Any) -> Converted:
         raw = int(raw)
     text = clean_text(raw).replace(" ", "")
     text = re.sub(r"\.0+$", "", text)
-    if not _MOSAIC.match(text):
+    if not MOSAIC_PATTERN.match(text):
         return Converted(None, "is not a number; a Mosaic ID is 1 to 12 digits")
     return Converted(text)
 
 
 def parse_referral_id(raw: Any) -> Converted:
     text = re.sub(r"\.0+$", "", clean_text(raw)).upper().replace(" ", "")
-    if not _REFERRAL_ID.match(text):
+    if not REFERRAL_ID_PATTERN.match(text):
         return Converted(
             None, "is not a Referral ID; use letters, digits and dashes, e.g. CS-2026-0001 (at most 40)"
         )

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cstracker.convert import _MOSAIC, _REFERRAL_ID, convert, is_blank
+from cstracker.convert import MOSAIC_PATTERN, REFERRAL_ID_PATTERN, convert, is_blank
 from cstracker.errors import TrackerError
 from cstracker.form_reader import DEFAULT_LIMITS, FormRead, Limits, read_forms
 from cstracker.problems import Problem, shown_value
@@ -37,7 +37,7 @@ from cstracker.workbook import SHEET_REFERRALS
 
 FORM_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 #: keys whose stored text, when it matches, is exactly what the converter returns
-_ALREADY_CLEAN = {"referral_id": _REFERRAL_ID, "mosaic_id": _MOSAIC}
+_ALREADY_CLEAN = {"referral_id": REFERRAL_ID_PATTERN, "mosaic_id": MOSAIC_PATTERN}
 _STORED_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}( 00:00:00)?$")
 #: keys a form never changes on a matched row: the row's identity and its bookkeeping
 _NOT_FROM_FORM = ("referral_id", "source", "form_id", "last_updated", "status", "follow_up_due")

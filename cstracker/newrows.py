@@ -12,19 +12,22 @@ anything else still goes through ``convert``.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable
 from typing import Any
 
 from cstracker import derived
-from cstracker.convert import EXCEL_CELL_LIMIT, EXCEL_EPOCH, looks_like_formula
+from cstracker.convert import (
+    EXCEL_CELL_LIMIT,
+    EXCEL_EPOCH,
+    MOSAIC_PATTERN,
+    REFERRAL_ID_PATTERN,
+    looks_like_formula,
+)
 from cstracker.layout import Layout, col_letters
 from cstracker.schema import CodeLists, Field, Kind, normalise_token
 from cstracker.xlsxpatch import Cell, formula_cell_xml, formula_element, number_xml, text_xml
 
 #: the Mosaic IDs and Referral IDs that ``convert`` returns unchanged
-_MOSAIC = re.compile(r"\d{1,12}")
-_REFERRAL_ID = re.compile(r"[A-Z0-9][A-Z0-9/_\-]{0,39}")
 
 
 def excel_serial(value: dt.date) -> int | float:
@@ -55,9 +58,9 @@ def already_clean(fields: tuple[Field, ...], lists: CodeLists) -> list[Callable[
         elif kind is Kind.FLAG:
             checks.append(lambda v: type(v) is bool)
         elif kind is Kind.MOSAIC:
-            checks.append(lambda v: type(v) is str and _MOSAIC.fullmatch(v) is not None)
+            checks.append(lambda v: type(v) is str and MOSAIC_PATTERN.fullmatch(v) is not None)
         elif kind is Kind.ID:
-            checks.append(lambda v: type(v) is str and _REFERRAL_ID.fullmatch(v) is not None)
+            checks.append(lambda v: type(v) is str and REFERRAL_ID_PATTERN.fullmatch(v) is not None)
         elif kind is Kind.CODE:
             table = lists.lookup(f.code_list or "")
             # only the codes that are their own spelling: a code that also names another is converted

@@ -137,7 +137,7 @@ def shared_strings_part(zf: zipfile.ZipFile) -> str | None:
     return None
 
 
-def _regions(src: IO[bytes]) -> Iterator[bytes]:
+def sheet_data_regions(src: IO[bytes]) -> Iterator[bytes]:
     """The sheetData content in pieces that hold whole rows only."""
     buf = b""
     started = False
@@ -167,7 +167,7 @@ def _regions(src: IO[bytes]) -> Iterator[bytes]:
 _NO_REF_FIRST = re.compile(rb'<(?:c|row)(?:>|/>|\s(?!r="))')
 
 
-def _has_all_refs(region: bytes) -> bool:
+def has_all_refs(region: bytes) -> bool:
     return _NO_REF_FIRST.search(region) is None
 
 
@@ -197,7 +197,7 @@ class _Scanner:
     def region(self, region: bytes) -> None:
         last = region.rfind(b"<row")
         m = _ROW_R.search(region, last, region.find(b">", last)) if last >= 0 else None
-        if m and int(m[1]) < self.tail_from and _has_all_refs(region):
+        if m and int(m[1]) < self.tail_from and has_all_refs(region):
             self._ids_only(region)
             self.current = int(m[1])
         else:
@@ -260,7 +260,7 @@ def scan_sheet(
         SharedStrings(zf), id_col, set(columns), set(used_cols), first_row, tail_from, set(wanted)
     )
     with zf.open(part) as src:
-        for region in _regions(src):
+        for region in sheet_data_regions(src):
             scanner.region(region)
     return scanner.found
 
@@ -278,7 +278,7 @@ def formula_cells(zf: zipfile.ZipFile, part: str, columns: Collection[int], firs
     wanted = set(columns)
     found: list[str] = []
     with zf.open(part) as src:
-        for region in _regions(src):
+        for region in sheet_data_regions(src):
             for m in _FORMULA.finditer(region):
                 start = region.rfind(b"<c", 0, m.start())
                 cell = _CELL_START.match(region, start) if start >= 0 else None

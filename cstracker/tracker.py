@@ -28,12 +28,17 @@ from cstracker.newrows import NewRows, already_clean, excel_serial  # noqa: F401
 from cstracker.rules import Record, convert_record
 from cstracker.schema import CodeLists, Field, Kind
 from cstracker.sheetscan import SheetScan, scan_sheet
+from cstracker.sheetslices import NotSliceable, read_in_slices
 from cstracker.workbook import SHEET_REFERRALS, create_tracker
 from cstracker.xlsxpatch import SheetPatcher, patch_table, rewrite_package
 
 _SEQ_ID = re.compile(r"^([A-Z][A-Z0-9]*)-(\d{4})-(\d+)$")
 _EXCEL_ZERO = dt.datetime(1899, 12, 30)
 _FASTEXCEL_TYPE = {Kind.DATE: "datetime", Kind.DATETIME: "datetime", Kind.INT: "float"}
+#: ``dataframe`` reads a Table of more rows than this a slice at a time (the reader would hold
+#: every cell: about 400 MB at 100,000 rows); smaller ones in one read, which is faster.
+SLICED_FROM_ROWS = 30_000
+SLICE_ROWS = 20_000
 
 
 @dataclass
@@ -143,8 +148,13 @@ class Tracker:
         return self.layout.fields
 
     # -- reading ---------------------------------------------------------------------------------
-    def _load(self, typed: bool):
-        """The Referrals sheet, our columns only, as a pandas frame keyed by field key."""
+    def _load(self, typed: bool, sliced: bool = False):
+        """The Referrals sheet, our columns only, as a pandas frame keyed by field key.
+
+        ``sliced``: read a large sheet a slice of rows at a time (``sheetslices.py``) to hold
+        one slice's cells in the reader instead of the whole sheet's; the frame then also has
+        "_row", since blank rows between slices are not in it.
+        """
         import fastexcel
 
         lay = self.layout
@@ -156,20 +166,37 @@ class Tracker:
         if typed:
             dtypes[lay.headers[lay.columns["follow_up_due"]]] = "datetime"
         selected = sorted(by_col)
-        try:
-            reader = fastexcel.read_excel(str(self.path))
+
+        def read(path: str, header_row: int):
+            reader = fastexcel.read_excel(path)
             # eager: straight into Arrow, without the reader's own copy of the sheet alongside;
             # at 100,000 rows this peaks about 80 MB lower than loading a sheet object first.
-            table = reader.load_sheet(
+            return reader.load_sheet(
                 SHEET_REFERRALS,
-                header_row=lay.header_row - 1,
+                header_row=header_row,
                 use_columns=lambda c: c.absolute_index + 1 in by_col,
                 dtypes=dtypes,
                 eager=True,
             )
+
+        rows = None
+        try:
+            slices = self._slices(read) if sliced else None
+            if slices:
+                import numpy as np
+                import pyarrow as pa
+
+                table = pa.concat_tables(
+                    [pa.Table.from_batches([t]) for t, _ in slices], promote_options="default"
+                )
+                rows = np.concatenate([np.arange(at + 1, at + 1 + t.num_rows) for t, at in slices])
+                del slices
+            else:
+                table = read(str(self.path), lay.header_row - 1)
+        except TrackerError:
+            raise
         except Exception as e:  # fastexcel raises its own error types per problem
             raise TrackerError(f"{self.path}: sheet {SHEET_REFERRALS} cannot be read ({e})") from None
-        del reader
         # columns come back in sheet order: the i-th is the i-th of ours from the left
         names = dict(zip(table.schema.names, (by_col[c].key for c in selected), strict=False))
         if len(table.schema.names) != len(selected):
@@ -183,7 +210,21 @@ class Tracker:
                 f"{self.path}: sheet {SHEET_REFERRALS}: the heading row does not match the Table's columns "
                 f"({', '.join(missing)}); put the Table's header in row {lay.header_row}"
             )
+        if rows is not None:
+            frame["_row"] = rows
         return frame
+
+    def _slices(self, read) -> list | None:
+        """The sheet read slice by slice; None when its XML is not in the shape slicing needs."""
+        lay = self.layout
+        try:
+            return read_in_slices(
+                self.path, lay.sheet_part, SHEET_REFERRALS, lay.header_row, SLICE_ROWS, read
+            )
+        except NotSliceable:
+            return None
+        except (zipfile.BadZipFile, OSError, KeyError, ET.ParseError, EOFError) as e:
+            raise TrackerError(f"{self.path}: sheet {SHEET_REFERRALS} cannot be read ({e})") from None
 
     def _blank_mask(self, frame):
         """True for rows with nothing in cstracker's own columns (spaces count as nothing)."""
@@ -353,8 +394,10 @@ class Tracker:
         """pandas: one column per field key, dates datetime64, ints Int64, flags bool, plus "_row"."""
         import pandas as pd
 
-        frame = self._load(typed=True)
-        frame["_row"] = range(self.layout.header_row + 1, self.layout.header_row + 1 + len(frame))
+        lay = self.layout
+        frame = self._load(typed=True, sliced=lay.table_ref[3] - lay.header_row > SLICED_FROM_ROWS)
+        if "_row" not in frame.columns:
+            frame["_row"] = range(lay.header_row + 1, lay.header_row + 1 + len(frame))
         if len(frame):
             blank = self._blank_mask(frame).to_numpy()
             if blank.any():  # filtering copies every column: only when there is something to drop

@@ -5,9 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import openpyxl
+import pandas as pd
 import pytest
+from libreoffice import convert, needs_libreoffice
 from openpyxl.worksheet.table import TableColumn
 
+from cstracker import tracker as tracker_module
 from cstracker.errors import TrackerError, TrackerLayoutError
 from cstracker.schema import FIELDS_BY_KEY
 from cstracker.synthetic import synthetic_records
@@ -144,3 +147,124 @@ def test_not_a_workbook(tmp_path):
         Tracker.open(bad)
     with pytest.raises(TrackerError, match="no such file"):
         Tracker.open(tmp_path / "missing.xlsx")
+
+
+# -- reading a large sheet a slice at a time (sheetslices.py) ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def edited_tracker(tmp_path_factory):
+    """300 rows written by cstracker, then edited by hand: leading-zero Mosaic IDs, blank rows (some
+    with only styled empty cells, some gone from the XML), a coordinator's own column; saved by
+    openpyxl (shared strings)."""
+    from cstracker.config import load_config
+    from cstracker.workbook import create_tracker
+
+    folder = tmp_path_factory.mktemp("sliced")
+    path = create_tracker(folder / "written.xlsx", load_config(None))
+    with Tracker.open_for_update(path) as t:
+        t.upsert(synthetic_records(300, today=TODAY), today=TODAY)
+        t.save()
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Referrals"]
+    cols = _header_cols(ws)
+    for row in (2, 40, 41, 97):
+        ws.cell(row, cols[label("mosaic_id")]).value = f"00{row:05d}"
+    # a date typed into a text column: only the cell's number format tells the reader it is one
+    ws.cell(60, cols[label("referrer")]).value = dt.date(2026, 3, 4)
+    for row in (50, 51, 52, 120, 301):  # styled empty cells remain
+        for col in range(1, ws.max_column + 1):
+            ws.cell(row, col).value = None
+    for row in range(150, 158):  # rows gone from the sheet XML altogether
+        for col in range(1, ws.max_column + 1):
+            ws._cells.pop((row, col), None)
+    ws.insert_cols(3)
+    ws.cell(1, 3).value = "My notes"
+    for row in (5, 51, 151, 200):  # also in rows blank in cstracker's columns
+        ws.cell(row, 3).value = f"note {row}"
+    table = ws.tables["Referrals"]
+    names = [ws.cell(1, c).value for c in range(1, ws.max_column + 1)]
+    table.tableColumns = [TableColumn(id=i, name=n) for i, n in enumerate(names, start=1)]
+    table.ref = f"A1:{openpyxl.utils.get_column_letter(len(names))}{ws.max_row}"
+    table.autoFilter.ref = table.ref
+    edited = folder / "edited.xlsx"
+    wb.save(edited)
+    return path, edited
+
+
+def _read_sliced(path, monkeypatch, tmp_path, rows: int):
+    """``dataframe`` forced through the sliced read; also how many slices it read and what it left behind."""
+    temp = tmp_path / "temp"
+    temp.mkdir(exist_ok=True)
+    monkeypatch.setattr("tempfile.tempdir", str(temp))
+    monkeypatch.setattr(tracker_module, "SLICED_FROM_ROWS", 0)
+    monkeypatch.setattr(tracker_module, "SLICE_ROWS", rows)
+    seen = []
+    real = tracker_module.read_in_slices
+
+    def counting(*args):
+        got = real(*args)
+        seen.append(len(got))
+        return got
+
+    monkeypatch.setattr(tracker_module, "read_in_slices", counting)
+    frame = Tracker.open(path).dataframe()
+    monkeypatch.undo()
+    return frame, seen, list(temp.iterdir())
+
+
+@pytest.mark.parametrize("which", [0, 1])
+@pytest.mark.parametrize("rows", [7, 50])
+def test_sliced_read_gives_the_same_frame(edited_tracker, which, rows, monkeypatch, tmp_path):
+    path = edited_tracker[which]
+    whole = Tracker.open(path).dataframe()
+    sliced, seen, left = _read_sliced(path, monkeypatch, tmp_path, rows)
+    assert seen and seen[0] >= 300 // rows - 2
+    assert left == []
+    pd.testing.assert_frame_equal(sliced, whole)
+    if which == 1:
+        assert len(whole) == 300 - 5 - 8
+        assert whole["mosaic_id"].iloc[0] == "0000002"
+        assert 52 not in whole["_row"].tolist() and 153 not in whole["_row"].tolist()
+        assert str(whole["date_received"].dtype).startswith("datetime64")
+        assert whole.loc[whole["_row"] == 60, "referrer"].item().startswith("2026-03-04")
+
+
+@needs_libreoffice
+def test_sliced_read_of_a_libreoffice_saved_tracker(edited_tracker, monkeypatch, tmp_path):
+    """LibreOffice writes shared strings and its own row and cell attributes."""
+    import zipfile
+
+    saved = convert(edited_tracker[1], tmp_path / "lo", "xlsx", recalc=False)
+    with zipfile.ZipFile(saved) as zf:
+        assert "xl/sharedStrings.xml" in zf.namelist()
+    whole = Tracker.open(saved).dataframe()
+    sliced, seen, left = _read_sliced(saved, monkeypatch, tmp_path, 40)
+    assert seen and seen[0] >= 6 and left == []
+    pd.testing.assert_frame_equal(sliced, whole)
+    assert whole["mosaic_id"].iloc[0] == "0000002" and len(whole) == 300 - 5 - 8
+
+
+def test_sliced_read_removes_its_files_when_a_slice_fails(edited_tracker, monkeypatch, tmp_path):
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(temp))
+    monkeypatch.setattr(tracker_module, "SLICED_FROM_ROWS", 0)
+    monkeypatch.setattr(tracker_module, "SLICE_ROWS", 20)
+    real = tracker_module.read_in_slices
+
+    def failing(path, part, sheet, header_row, rows, read):
+        calls = []
+
+        def second_fails(file, header):
+            calls.append(file)
+            if len(calls) == 2:
+                raise RuntimeError("disk full")
+            return read(file, header)
+
+        return real(path, part, sheet, header_row, rows, second_fails)
+
+    monkeypatch.setattr(tracker_module, "read_in_slices", failing)
+    with pytest.raises(TrackerError, match="disk full"):
+        Tracker.open(edited_tracker[1]).dataframe()
+    assert list(temp.iterdir()) == []
