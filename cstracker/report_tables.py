@@ -212,10 +212,13 @@ def build_report(
 
     data = ReportData(df, lists, settings, today)
     months = period.trend_months(trend_months or (24 if period.kind == "year" else 12))
+    themes = _themes(data, period, months)
     sheets = {
         "Summary": _summary(data, period, months),
         "Monthly trend": [_monthly_trend(data, months)],
-        "Themes": _themes(data, period, months),
+        # co-occurrence has a column per theme: on its own sheet it prints at a readable size
+        "Themes": themes[:-1],
+        "Themes together": themes[-1:],
         "Referrers": [_referrers(data, period)],
         "Young people": _young_people(data, period),
         "Contexts": [contexts(data, period)] if internal else [],

@@ -270,6 +270,7 @@ SHEET_HEADINGS = {
     "Summary": "Contextual Safeguarding referrals",
     "Monthly trend": "Monthly trend",
     "Themes": "Themes",
+    "Themes together": "Themes that occur together",
     "Referrers": "Referrers",
     "Young people": "Young people",
     "Contexts": "Contexts: places and groups",

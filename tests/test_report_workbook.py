@@ -68,8 +68,8 @@ def table_values(ws, placed, columns=None):
 def test_internal_report_has_every_sheet_and_real_numbers(internal):
     wb = openpyxl.load_workbook(internal.path)
     assert wb.sheetnames == [
-        "Summary", "Monthly trend", "Themes", "Referrers", "Young people", "Contexts", "Actions",
-        "Timeliness", "Data quality",
+        "Summary", "Monthly trend", "Themes", "Themes together", "Referrers", "Young people", "Contexts",
+        "Actions", "Timeliness", "Data quality",
     ]  # fmt: skip
     ws = wb["Summary"]
     assert ws["A1"].value == "Contextual Safeguarding referrals: October 2026"
