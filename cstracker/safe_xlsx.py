@@ -220,6 +220,9 @@ class SafeWorkbook:
         try:
             with self.zf.open(name) as fh:
                 data = fh.read(self.limits.part_bytes + 1)
+        # Each is a way a damaged or odd zip fails to give a part (NotImplementedError: a compression
+        # method zipfile lacks; RuntimeError: an encrypted member). None is swallowed: the form is
+        # refused with its reason and the batch goes on.
         except (zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError, RuntimeError, OSError):
             raise UnreadableFile("damaged-file", _DAMAGED) from None
         if len(data) > self.limits.part_bytes:

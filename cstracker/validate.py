@@ -66,54 +66,50 @@ def validate_tracker(path: str | Path, today: dt.date | None = None) -> Validati
         if record.get("mosaic_id") and record.get("date_received"):
             seen_people[(record["mosaic_id"], record["date_received"])].append(row)
 
-    label = fields_by_key["referral_id"].label
+    def table_problem(row, rule: str, message: str, key: str = "referral_id", **extra) -> Problem:
+        """A problem found across rows, placed at the row's cell for ``key``."""
+        return Problem(
+            file=path.name,
+            sheet=SHEET_REFERRALS,
+            cell=row.cells.get(key, ""),
+            row=row.row,
+            field=fields_by_key[key].label,
+            rule=rule,
+            message=message,
+            **extra,
+        )
+
     for rid, rows in seen_ids.items():
         if len(rows) > 1:
             others = ", ".join(str(r.row) for r in rows)
-            for r in rows:
-                report.problems.append(
-                    Problem(
-                        file=path.name,
-                        sheet=SHEET_REFERRALS,
-                        cell=r.cells.get("referral_id", ""),
-                        row=r.row,
-                        field=label,
-                        value=rid,
-                        rule="duplicate-id",
-                        message=f"is used on more than one row (rows {others}); each referral needs its own ID",
-                    )
+            report.problems += [
+                table_problem(
+                    r,
+                    "duplicate-id",
+                    f"is used on more than one row (rows {others}); each referral needs its own ID",
+                    value=rid,
                 )
+                for r in rows
+            ]
     issued: set[str] = set()
     for row, record in missing_id_rows:
         suggestion = _suggest_id(tracker, record, issued)
         hint = f"; the next free one is {suggestion}" if suggestion else ""
-        report.problems.append(
-            Problem(
-                file=path.name,
-                sheet=SHEET_REFERRALS,
-                cell=row.cells.get("referral_id", ""),
-                row=row.row,
-                field=label,
-                rule="missing-id",
-                message=f"is blank{hint}",
-            )
-        )
+        report.problems.append(table_problem(row, "missing-id", f"is blank{hint}"))
     for rows in seen_people.values():
         if len(rows) > 1:
             others = ", ".join(str(r.row) for r in rows)
-            for r in rows:
-                report.problems.append(
-                    Problem(
-                        file=path.name,
-                        sheet=SHEET_REFERRALS,
-                        row=r.row,
-                        field=fields_by_key["mosaic_id"].label,
-                        rule="possible-duplicate",
-                        severity="warning",
-                        message=f"the same young person and date received appear on rows {others}; "
-                        "is this one referral entered twice?",
-                    )
+            report.problems += [
+                table_problem(
+                    r,
+                    "possible-duplicate",
+                    f"the same young person and date received appear on "
+                    f"rows {others}; is this one referral entered twice?",
+                    key="mosaic_id",
+                    severity="warning",
                 )
+                for r in rows
+            ]
     report.problems.extend(_formulas_in_data_columns(tracker, path))
     report.problems.sort(key=lambda p: (p.row or 0, p.cell, p.rule))
     return report
