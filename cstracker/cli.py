@@ -23,6 +23,7 @@ COMMANDS = {
     "ingest": "ingest",
     "import": "import_",
     "report": "report",
+    "export": "export",
     "demo": "demo",
 }
 

@@ -56,3 +56,7 @@ class UsageError(CstrackerError):
 
 class ReportError(CstrackerError):
     """A trend report cannot be made or written."""
+
+
+class ExportError(CstrackerError):
+    """An extract cannot be written."""
