@@ -24,6 +24,7 @@ COMMANDS = {
     "import": "import_",
     "report": "report",
     "export": "export",
+    "retention": "retention",
     "demo": "demo",
 }
 

@@ -44,8 +44,16 @@ class Settings:
     small_count_threshold: int = 5
     hotspot_threshold: int = 3
     backups_kept: int = 10
+    #: how long a referral is kept after its last activity; no default: the authority's
+    #: information-governance team decides, and ``cstracker retention`` refuses to run without it
+    retention_years: int | None = None
+    #: days the backup made by a retention run is kept (then the next command removes it)
+    retention_grace_days: int = 30
+    #: the highest Referral ID ever issued per prefix and year ("CS-2019-0042, CS-2020-0107"), kept
+    #: by cstracker (not a config key) so IDs of removed referrals are never issued again
+    referral_ids_issued: str = ""
 
-    def to_pairs(self) -> list[tuple[str, str | int]]:
+    def to_pairs(self) -> list[tuple[str, str | int | None]]:
         return [(k, getattr(self, k)) for k in self.__dataclass_fields__]
 
     @classmethod
@@ -54,8 +62,14 @@ class Settings:
         for key, f in cls.__dataclass_fields__.items():
             if key in pairs and pairs[key] not in (None, ""):
                 raw = pairs[key]
-                values[key] = int(float(raw)) if f.type == "int" else str(raw)
+                values[key] = int(float(raw)) if f.type in INT_TYPES else str(raw)
         return cls(**values)
+
+
+#: how a whole-number setting's type reads (annotations are strings here)
+INT_TYPES = ("int", "int | None")
+#: settings cstracker keeps itself: never read from a config file
+INTERNAL_SETTINGS = frozenset({"referral_ids_issued"})
 
 
 @dataclass
@@ -69,8 +83,15 @@ _INT_LIMITS = {
     "small_count_threshold": (0, 100),
     "hotspot_threshold": (2, 100),
     "backups_kept": (0, 1000),
+    "retention_years": (1, 100),
+    "retention_grace_days": (0, 3650),
 }
-_KNOWN_TOP = set(Settings.__dataclass_fields__) | {"lists", "themes", "interventions", "synonyms"}
+_KNOWN_TOP = (set(Settings.__dataclass_fields__) - INTERNAL_SETTINGS) | {
+    "lists",
+    "themes",
+    "interventions",
+    "synonyms",
+}
 
 
 def load_config(path: str | Path | None) -> Config:
@@ -145,10 +166,10 @@ def config_from_dict(data: dict[str, Any], where: str = "config") -> Config:
 def _settings(data: dict[str, Any], where: str) -> Settings:
     s = Settings()
     for key, f in Settings.__dataclass_fields__.items():
-        if key not in data:
+        if key not in data or key in INTERNAL_SETTINGS:
             continue
         value = data[key]
-        if f.type == "int":
+        if f.type in INT_TYPES:
             lo, hi = _INT_LIMITS[key]
             if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
                 raise ConfigError(f"{where}: {key} must be a whole number from {lo} to {hi}")

@@ -261,8 +261,14 @@ def plan_import(
     today: dt.date | None = None,
     dry_run: bool = True,
     progress: bool = False,
+    settings: Any = None,
 ) -> ImportResult:
-    """Convert, check and deduplicate every row; the records to upsert are in ``result.records``."""
+    """Convert, check and deduplicate every row; the records to upsert are in ``result.records``.
+
+    With the tracker's ``settings``, a row already past its retention period is rejected.
+    """
+    from cstracker.retention import past_retention
+
     today = today or dt.date.today()
     converter = RowConverter(table, mapping, today)
     deduper = Deduper(existing)
@@ -272,6 +278,12 @@ def plan_import(
         result.warnings += warnings
         if record is None:
             result.rejected.append(RejectedRow(src.row, src.values, errors))
+            continue
+        expired = past_retention(record, settings, today) if settings is not None else None
+        if expired is not None:
+            result.rejected.append(
+                RejectedRow(src.row, src.values, [retention_problem(converter, src, expired)])
+            )
             continue
         record["source"] = f"import: {table.name} row {src.row}"
         outcome, earlier = deduper.offer(src.row, record)
@@ -295,6 +307,21 @@ def plan_import(
         result.updated_ids.append(rid)
         result.records.append({"referral_id": rid, **changed, "source": referral.record["source"]})
     return result
+
+
+def retention_problem(converter: RowConverter, src: SourceRow, expired: tuple[dt.date, int]) -> Problem:
+    last, years = expired
+    return Problem(
+        file=converter.table.name,
+        rule="past-retention",
+        message=(
+            f"last activity {last:%d/%m/%Y} is more than the retention period ({years} years) ago; "
+            "not imported"
+        ),
+        sheet=converter.table.sheet,
+        row=src.row,
+        field="Last activity",
+    )
 
 
 def conflict_problem(converter: RowConverter, src: SourceRow, earlier: _Referral, record: Record) -> Problem:
@@ -378,10 +405,14 @@ def import_file(
     if dry_run:
         t = Tracker.open(tracker)
         table, mapping = read_and_map(source, t.fields, t.lists, sheet, mapping_path)
-        return plan_import(table, mapping, t.records(), today, dry_run=True, progress=progress)
+        return plan_import(
+            table, mapping, t.records(), today, dry_run=True, progress=progress, settings=t.settings
+        )
     with Tracker.open_for_update(tracker, force=force) as t:
         table, mapping = read_and_map(source, t.fields, t.lists, sheet, mapping_path)
-        result = plan_import(table, mapping, t.records(), today, dry_run=False, progress=progress)
+        result = plan_import(
+            table, mapping, t.records(), today, dry_run=False, progress=progress, settings=t.settings
+        )
         if result.records:
             assign_referral_ids(result.records, t)
             done = t.upsert(result.records, source=f"import: {table.name}")

@@ -69,6 +69,7 @@ def tracker_lock(path: Path) -> Iterator[None]:
         ) from None
     try:
         remove_stale_temps(path)
+        expire_retention_backups(path)
         yield
     finally:
         lock.release()
@@ -103,18 +104,23 @@ def backups_folder(path: Path) -> Path:
     return path.with_name(f"{path.stem} backups")
 
 
-def backup(path: Path, keep: int, now: dt.datetime | None = None) -> Path | None:
-    """Keep the current tracker as ``<stem> backups/<stem> <stamp>.xlsx``; prune to the newest ``keep``."""
-    if keep <= 0 or not path.exists():
+def backup(path: Path, keep: int, now: dt.datetime | None = None, label: str = "") -> Path | None:
+    """Keep the current tracker as ``<stem> backups/<stem> <stamp>[ label].xlsx``; prune to the newest ``keep``.
+
+    A ``label`` names a backup kept for its own reason (a retention run's): it is never pruned
+    by count and is made even when ``keep`` is 0.
+    """
+    if (keep <= 0 and not label) or not path.exists():
         return None
     folder = backups_folder(path)
     folder.mkdir(exist_ok=True)
     stamp = (now or dt.datetime.now()).strftime(BACKUP_STAMP)
-    target = folder / f"{path.stem} {stamp}{path.suffix}"
+    tail = f" {label}" if label else ""
+    target = folder / f"{path.stem} {stamp}{tail}{path.suffix}"
     n = 1
     while target.exists():
         n += 1
-        target = folder / f"{path.stem} {stamp} ({n}){path.suffix}"
+        target = folder / f"{path.stem} {stamp}{tail} ({n}){path.suffix}"
     try:
         # A hard link costs nothing and keeps the old bytes once the new file replaces the name.
         os.link(path, target)
@@ -124,10 +130,44 @@ def backup(path: Path, keep: int, now: dt.datetime | None = None) -> Path | None
     return target
 
 
+def retention_label(until: dt.date) -> str:
+    return f"(retention, until {until:%Y-%m-%d})"
+
+
+_RETENTION_UNTIL = re.compile(r" \(retention, until (\d{4}-\d{2}-\d{2})\)")
+
+
+def backups_of(path: Path) -> list[Path]:
+    """Every backup of this tracker in its backups folder (retention runs' included)."""
+    folder = backups_folder(path)
+    if not folder.is_dir():
+        return []
+    return [p for p in folder.glob(f"{path.stem} *{path.suffix}") if p.is_file()]
+
+
+def expire_retention_backups(path: Path, today: dt.date | None = None) -> list[Path]:
+    """Remove the backups retention runs made once their grace period (in their name) is over."""
+    today = today or dt.date.today()
+    removed = []
+    for p in backups_of(path):
+        m = _RETENTION_UNTIL.search(p.name)
+        if m and dt.date.fromisoformat(m[1]) < today:
+            try:
+                p.unlink()
+                removed.append(p)
+            except OSError:
+                pass  # tried again by the next command
+    return removed
+
+
 def prune_backups(path: Path, keep: int) -> None:
     folder = backups_folder(path)
     mine = sorted(
-        (p for p in folder.glob(f"{path.stem} *{path.suffix}") if p.is_file()),
+        (
+            p
+            for p in folder.glob(f"{path.stem} *{path.suffix}")
+            if p.is_file() and not _RETENTION_UNTIL.search(p.name)
+        ),
         key=lambda p: (p.stat().st_mtime_ns, p.name),
     )
     for old in mine[: max(0, len(mine) - keep)]:
@@ -166,7 +206,11 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def atomic_write(
-    path: Path, write: Callable[[Path], None], check_parts: Sequence[str] = (), keep_backups: int = 10
+    path: Path,
+    write: Callable[[Path], None],
+    check_parts: Sequence[str] = (),
+    keep_backups: int = 10,
+    backup_label: str = "",
 ) -> Path | None:
     """``write(temp)`` then check, back up the old tracker, and replace it. Returns the backup path."""
     tmp = temp_path(path)
@@ -175,7 +219,7 @@ def atomic_write(
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         check_package(tmp, check_parts)
-        kept = backup(path, keep_backups)
+        kept = backup(path, keep_backups, label=backup_label)
         os.replace(tmp, path)
         _fsync_dir(path.parent)
         return kept

@@ -30,7 +30,7 @@ from cstracker.schema import CodeLists, Field, Kind
 from cstracker.sheetscan import SheetScan, scan_sheet
 from cstracker.sheetslices import NotSliceable, read_in_slices
 from cstracker.workbook import SHEET_REFERRALS, create_tracker
-from cstracker.xlsxpatch import SheetPatcher, patch_table, rewrite_package
+from cstracker.xlsxpatch import Cell, SheetPatcher, patch_table, rewrite_package
 
 _SEQ_ID = re.compile(r"^([A-Z][A-Z0-9]*)-(\d{4})-(\d+)$")
 _EXCEL_ZERO = dt.datetime(1899, 12, 30)
@@ -119,6 +119,10 @@ class Tracker:
         self._touched: dict[int, dict[str, Any]] = {}
         #: sheet row -> {key: value} to write into existing rows
         self._updates: dict[int, dict[str, Any]] = {}
+        #: sheet rows whose referral is removed (retention): every Table cell of the row cleared
+        self._removed: set[int] = set()
+        #: settings to change at the next save (``settings_store.py``)
+        self._settings: dict[str, str | int | None] = {}
 
     # -- opening ---------------------------------------------------------------------------------
     @classmethod
@@ -270,7 +274,7 @@ class Tracker:
             rid = ids[number - first]
             if isinstance(rid, str) and rid:
                 self._by_id[rid] = number
-        self._seq = {}
+        self._seq = self._issued()
         for rid in self._by_id:
             self._note_id(rid)
         self._indexed = True
@@ -309,7 +313,7 @@ class Tracker:
         if not self._indexed:
             found = self._scan(wanted)
             self._by_id = found.ids
-            self._seq = {}
+            self._seq = self._issued()
             for rid in self._by_id:
                 self._note_id(rid)
             self._last_row = max(self.layout.table_ref[3], found.last_used)
@@ -328,6 +332,21 @@ class Tracker:
         }
         if missing:
             self._keep_fetched(self._scan(missing))
+
+    def _issued(self) -> dict[tuple[str, int], int]:
+        """The highest number ever issued per (prefix, year), as the settings keep it (retention removes rows)."""
+        seq: dict[tuple[str, int], int] = {}
+        for rid in re.split(r"[\s,;]+", self.settings.referral_ids_issued or ""):
+            m = _SEQ_ID.match(rid.strip().upper())
+            if m:
+                key = (m[1], int(m[2]))
+                seq[key] = max(seq.get(key, 0), int(m[3]))
+        return seq
+
+    def issued_ids_text(self) -> str:
+        """The highest Referral ID issued per prefix and year, IDs in the file included: "CS-2019-0042, ..."."""
+        self._ensure_index()
+        return ", ".join(f"{p}-{y}-{n:04d}" for (p, y), n in sorted(self._seq.items()))
 
     def _note_id(self, rid: str) -> None:
         m = _SEQ_ID.match(rid)
@@ -446,6 +465,29 @@ class Tracker:
         prefix = self.settings.referral_id_prefix
         return f"{prefix}-{year}-{self._seq.get((prefix, year), 0) + 1:04d}"
 
+    # -- removing and settings -------------------------------------------------------------------
+    def remove_rows(self, numbers: Iterable[int]) -> None:
+        """Clear these sheet rows at the next save: every cell of the Table's columns (retention).
+
+        The row itself stays (an empty Table row, skipped by every reader): moving the rows
+        below up would move what a coordinator anchored to them (comments, pictures), which
+        live in parts cstracker does not own.
+        """
+        if not self.writable:
+            raise TrackerError(f"{self.path}: opened read-only; use Tracker.open_for_update to write")
+        self._ensure_index()
+        # the removed IDs stay "issued": they are never given again
+        self._settings["referral_ids_issued"] = self.issued_ids_text()
+        for number in numbers:
+            self._removed.add(number)
+            self._updates.pop(number, None)
+
+    def stage_settings(self, values: Mapping[str, str | int | None]) -> None:
+        """Change settings of the tracker at the next save."""
+        if not self.writable:
+            raise TrackerError(f"{self.path}: opened read-only; use Tracker.open_for_update to write")
+        self._settings.update(values)
+
     # -- writing ---------------------------------------------------------------------------------
     def _value(self, i: int, value: Any, where: str) -> Any:
         """One incoming value for field number ``i``, converted (unless it is already what convert gives)."""
@@ -557,11 +599,15 @@ class Tracker:
     def _computed(self, record: Mapping[str, Any], today: dt.date | None) -> dict[str, Any]:
         return derived.computed_values(dict(record), self.settings.follow_up_days, today)
 
-    def save(self) -> Path | None:
-        """Write the staged rows: atomic, backed up, only the Referrals sheet and Table parts change."""
+    def save(self, backup_label: str = "") -> Path | None:
+        """Write the staged rows: atomic, backed up, only the Referrals sheet and Table parts change.
+
+        Removed rows and changed settings go into the same save (the settings sheet and, for a
+        setting the tracker did not have yet, workbook.xml's defined names change too).
+        """
         if not self.writable:
             raise TrackerError(f"{self.path}: opened read-only; use Tracker.open_for_update to write")
-        if not self._updates and not self._new:
+        if not self._updates and not self._new and not self._removed and not self._settings:
             return None
         lay = self.layout
         if lay.totals_row:
@@ -575,20 +621,36 @@ class Tracker:
             number: {lay.columns[k]: new_rows.cell(fields[k], v) for k, v in values.items()}
             for number, values in self._updates.items()
         }
-        last = max([*updates, *self._new])
-        patches = {
-            lay.sheet_part: SheetPatcher(updates, lay.quote_prefix_style, new_rows if self._new else None),
-            lay.table_part: lambda src, dst: dst.write(patch_table(src.read(), last)),
-        }
+        c1, r1, c2, r2 = lay.table_ref
+        for number in self._removed:
+            updates[number] = {col: Cell("") for col in range(c1, c2 + 1)}
+        last = max([*updates, *self._new, r2])
+        patches: dict[str, Any] = {}
+        if updates or self._new:
+            patches[lay.sheet_part] = SheetPatcher(
+                updates, lay.quote_prefix_style, new_rows if self._new else None
+            )
+            patches[lay.table_part] = lambda src, dst: dst.write(patch_table(src.read(), last))
+        if self._settings:
+            from cstracker.settings_store import settings_patches
+
+            try:
+                with zipfile.ZipFile(self.path) as zf:
+                    patches.update(settings_patches(zf, lay, self._settings))
+            except (zipfile.BadZipFile, OSError, KeyError, ValueError) as e:
+                raise TrackerError(f"{self.path}: the settings cannot be updated ({e})") from None
         backup = safety.atomic_write(
             self.path,
             lambda tmp: rewrite_package(self.path, tmp, patches),
             # The sheet part's new rows are checked as they are written (SheetPatcher); a full parse
             # of a 100,000-row sheet would double the time of a save.
-            check_parts=(lay.table_part,),
+            check_parts=(lay.table_part, *(("xl/workbook.xml",) if "xl/workbook.xml" in patches else ())),
             keep_backups=self.settings.backups_kept,
+            backup_label=backup_label,
         )
-        c1, r1, c2, r2 = lay.table_ref
+        if self._settings:
+            self.layout = read_layout(self.path)
+            lay = self.layout
         lay.table_ref = (c1, r1, c2, max(r2, last))
         # The file now holds every staged row; later reads and upserts start from it.
         self._forget()

@@ -238,7 +238,9 @@ def _write_meta(wb: xlsxwriter.Workbook, config: Config, created: dt.datetime) -
     ]
     for r, (key, value) in enumerate(rows, start=1):
         ws.write_string(r, 0, key)
-        if isinstance(value, int):
+        if value is None:
+            pass  # a setting with no default (retention_years): its cell waits, empty, for a value
+        elif isinstance(value, int):
             ws.write_number(r, 1, value)
         else:
             ws.write_string(r, 1, str(value))
