@@ -130,6 +130,10 @@ class CodeList:
     codes: tuple[str, ...]
     #: True for lists a local authority may replace in its configuration
     configurable: bool = True
+    #: True for lists the authority grows as it meets new values (a new referrer team): a value
+    #: not on the list yet is readable, validate warns ``new-list-value`` and ``validate --fix``
+    #: (like import) adds it to the workbook's Lists sheet (``lists_sheet.grow_lists``)
+    open: bool = False
 
 
 DEFAULT_CODE_LISTS: dict[str, CodeList] = {
@@ -146,7 +150,7 @@ DEFAULT_CODE_LISTS: dict[str, CodeList] = {
         CodeList("offending", "Offending", OFFENDING),
         CodeList("gang_affiliation", "Gang affiliation (GA)", GANG_AFFILIATION),
         CodeList("education", "Education", EDUCATION),
-        CodeList("referrer_team", "Referrer team/service", REFERRER_TEAMS),
+        CodeList("referrer_team", "Referrer team/service", REFERRER_TEAMS, open=True),
         CodeList("tick", "Tick", ("Yes",), configurable=False),
     )
 }

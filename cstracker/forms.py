@@ -125,7 +125,8 @@ GUIDANCE = {
     "strength, is found.",
     "Data entry form": "Complete after the consultation and return the form to the CS coordinator, "
     "who adds it to the Referral Tracker. Pick coded values from the dropdowns.",
-    "Primary concern": "Tick the ONE context where the main concern sits.",
+    "Primary concern": "Tick the ONE context where the main concern sits. In Detail, name the school, "
+    "gang, place or group; several? separate them with ; or a line break (each counts for the hotspots).",
     "Themes": "Tick every theme that came up. If you tick Other, say what it is.",
     "Interventions": "Tick each intervention agreed.",
 }
@@ -509,7 +510,7 @@ class _FormWriter:
             return
         else:
             # the same rule as the tracker's column, so a form never accepts what the tracker refuses
-            found = field_validation(f)
+            found = field_validation(f, self.config.settings.referral_id_prefix)
             if found is None:
                 return
             options = found

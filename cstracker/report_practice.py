@@ -54,6 +54,10 @@ def normalise_context(text: Any) -> str:
 
 # -- Contexts -----------------------------------------------------------------------------------
 
+#: what separates several places or groups named in one Detail cell (the form's prompt and the
+#: tracker's About sheet say so)
+PLACE_SEPARATORS = r"\s*(?:;|\r\n|\r|\n)\s*"
+
 
 def _most_used(sub: pd.DataFrame, column: str) -> pd.Series:
     """Per context key, the value used most often in ``column``; on a tie, the one used most recently."""
@@ -69,15 +73,20 @@ def contexts(d: ReportData, period: Period) -> Table:
     earliest = min(period.start, win6[0])
     detail = d.df["detail"]
     seen = d.consulted_in(earliest, period.end) & detail.notna()
+    # One Detail cell may name several places or groups, separated by ";" or a line break: each counts.
+    named = detail[seen].astype(str).str.split(PLACE_SEPARATORS, regex=True).explode()
+    rows = named.index
     sub = pd.DataFrame(
         {
-            "key": detail[seen].map(normalise_context),
-            "detail": detail[seen].astype(str).str.strip(),
-            "mosaic": d.df.loc[seen, "mosaic_id"],
-            "concern": pd.Series(d.concern, index=d.df.index)[seen].astype(str),
-            "date": d.consulted[seen],
+            "key": named.map(normalise_context).to_numpy(),
+            "detail": named.str.strip().to_numpy(),
+            "mosaic": d.df.loc[rows, "mosaic_id"].to_numpy(),
+            "concern": pd.Series(d.concern, index=d.df.index).loc[rows].astype(str).to_numpy(),
+            "date": d.consulted.loc[rows].to_numpy(),
+            "row": rows.to_numpy(),
         }
     )
+    sub = sub.drop_duplicates(["row", "key"])
     sub = sub[sub["key"] != ""]
     columns = [
         "Context",
@@ -120,7 +129,8 @@ def contexts(d: ReportData, period: Period) -> Table:
         frame,
         formats={**dict.fromkeys(columns[2:6], "int"), "Primary concern": "text", "Hotspot": "text"},
         internal=True,
-        note=f"Spellings are matched ignoring case, spacing, punctuation and variants such as St/Saint. "
+        note=f"A Detail cell naming several places or groups, separated by ; or a line break, counts each. "
+        f"Spellings are matched ignoring case, spacing, punctuation and variants such as St/Saint. "
         f"A hotspot is a place or group named for {d.settings.hotspot_threshold} or more different "
         f"young people in the period (or, when marked so, in the last 3 or 6 months).",
     )
@@ -283,6 +293,67 @@ def timeliness(d: ReportData, period: Period) -> list[Table]:
 
 # -- Data quality -------------------------------------------------------------------------------
 
+READ_COLUMNS = (
+    "Read as what they mean (not in the tracker's own form)",
+    "Of which not on the list yet",
+    "Cannot be read (counted as not recorded)",
+)
+
+
+def reading_counts(df: pd.DataFrame, mask: Any = None) -> dict[str, tuple[int, int, int]]:
+    """Per field key: (readable but not canonical, new open-list values, unreadable) in the rows of ``mask``."""
+    out: dict[str, tuple[int, int, int]] = {}
+    rows = slice(None) if mask is None else mask
+    for col in df.columns:
+        prefix, _, key = col.partition(":")
+        if prefix in ("_nc", "_new", "_bad"):
+            got = list(out.get(key, (0, 0, 0)))
+            got[("_nc", "_new", "_bad").index(prefix)] = int(df[col].to_numpy()[rows].sum())
+            out[key] = (got[0], got[1], got[2])
+    return out
+
+
+def reading_warnings(df: pd.DataFrame) -> list[str]:
+    """What the report read differently from the live Trends sheet, for the command's warning lines."""
+    out = []
+    counts = reading_counts(df)
+    not_canonical = sum(c[0] for c in counts.values())
+    if not_canonical:
+        out.append(
+            f"{not_canonical} values in the tracker are not in its own form (e.g. F for Female, x for a tick, "
+            "a date typed as text): this report counts them as what they mean, the Trends sheet does not; "
+            "cstracker validate --fix rewrites them"
+        )
+    if "_outside" in df.columns and df["_outside"].any():
+        rows = df.loc[df["_outside"], "_row"].astype(int).tolist()
+        shown = ", ".join(str(r) for r in rows[:10]) + (" …" if len(rows) > 10 else "")
+        out.append(
+            f"{len(rows)} rows are below the Referrals table (rows {shown}): this report counts them, the "
+            "Trends sheet and the Status formulas leave them out; cstracker validate --fix brings them in"
+        )
+    return out
+
+
+def _reading_table(d: ReportData, got: Any, fields: list) -> Table:
+    counts = reading_counts(d.df, got)
+    labels = {f.key: f.label for f in fields}
+    rows = [(labels.get(k, k), *c) for k, c in counts.items() if any(c) and k in labels]
+    frame = pd.DataFrame([r[1:] for r in rows], index=[r[0] for r in rows], columns=list(READ_COLUMNS))
+    frame.loc[TOTAL] = frame.sum(axis=0) if len(frame) else [0, 0, 0]
+    frame = frame.astype(int)
+    warnings = reading_warnings(d.df)
+    return Table(
+        "dq_reading",
+        "Values not in the tracker's own form (referrals received in the period)",
+        frame,
+        formats=dict.fromkeys(READ_COLUMNS, "int"),
+        internal=True,
+        note="A readable value not in the tracker's own spelling (F for Female, x or TRUE for a tick, a date "
+        "typed as text, a new referrer team) is counted here as what it means; the live Trends sheet counts "
+        "only the tracker's own spelling, so run cstracker validate --fix to make the two agree. "
+        + " ".join(w[0].upper() + w[1:] + "." for w in warnings),
+    )
+
 
 def _as_record(row: dict[str, Any]) -> dict[str, Any]:
     out = {}
@@ -341,13 +412,15 @@ def data_quality(d: ReportData, period: Period) -> list[Table]:
         [c[1:] for c in complete], index=[c[0] for c in complete], columns=["Filled", "Blank", "Share filled"]
     )
     return [
+        _reading_table(d, got, fields),
         Table(
             "dq_rules",
             f"Problems found by the validation rules (referrals received in {period.title})",
             by_rule,
             formats={"Field": "text", "Severity": "text", "Rows": "int"},
             internal=True,
-            note="Values a column does not allow are read as blank here; cstracker validate lists them.",
+            note="Values that cannot be read (the first table's last column) count as not recorded; "
+            "cstracker validate lists each one.",
         ),
         Table(
             "dq_rows",

@@ -27,6 +27,7 @@ import pandas as pd
 
 from cstracker.config import Settings
 from cstracker.periods import Period, month_end
+from cstracker.reading import is_open_list
 from cstracker.schema import CodeLists, Kind
 
 NOT_RECORDED = "Not recorded"
@@ -74,6 +75,9 @@ class Report:
     sheets: dict[str, list[Table]]
     #: (sheet, table key) the 12-month chart and the trend chart draw from
     rows_in_period: int = 0
+    #: what this report read differently from the live Trends sheet (non-canonical values, rows
+    #: below the Table): one line each for the command to print
+    warnings: list[str] = field(default_factory=list)
 
     def table(self, key: str) -> Table:
         for tables in self.sheets.values():
@@ -183,6 +187,14 @@ class ReportData:
         repeat = prev.notna() & (prev >= window)
         return repeat.reindex(self.df.index, fill_value=False).astype(bool)
 
+    def codes_seen(self, list_key: str) -> tuple[str, ...]:
+        """The list's codes, then (for an open list) the values not on it yet that the tracker holds."""
+        codes = self.lists.codes(list_key)
+        if not is_open_list(list_key) or list_key not in self.df.columns:
+            return codes
+        seen = self.df[list_key].dropna().astype(str).unique()
+        return (*codes, *sorted(v for v in seen if v not in codes and v != NOT_RECORDED))
+
     def theme_counts(self, mask: pd.Series | np.ndarray) -> list[int]:
         """How many of the rows in ``mask`` have each theme, in list order."""
         return [int(v) for v in self.theme_flags[np.asarray(mask, dtype=bool)].sum(axis=0)]
@@ -208,7 +220,7 @@ def build_report(
     ``internal=False`` leaves out the tables only the internal report shows (contexts, lists).
     """
     # The practice tables live in their own module, which builds on this one's helpers.
-    from cstracker.report_practice import actions, contexts, data_quality, timeliness
+    from cstracker.report_practice import actions, contexts, data_quality, reading_warnings, timeliness
 
     data = ReportData(df, lists, settings, today)
     months = period.trend_months(trend_months or (24 if period.kind == "year" else 12))
@@ -235,6 +247,7 @@ def build_report(
         months,
         sheets,
         rows_in_period=int(data.received_in(period.start, period.end).sum()),
+        warnings=reading_warnings(df),
     )
 
 
@@ -470,7 +483,7 @@ def _cooccurrence(d: ReportData, period: Period) -> Table:
 def _referrers(d: ReportData, period: Period) -> Table:
     got = d.received_in(period.start, period.end).to_numpy()
     sub = d.df.loc[got]
-    team = _codes_with_blank(sub["referrer_team"], d.lists.codes("referrer_team"))
+    team = _codes_with_blank(sub["referrer_team"], d.codes_seen("referrer_team"))
     decision = _codes_with_blank(sub["suitability"], d.lists.codes("suitability"))
     table = _crosstab(team, decision)
     table = table.rename(columns={TOTAL: "Referrals received"})

@@ -59,6 +59,8 @@ class WrittenReport:
     placed: dict[str, Placed] = field(default_factory=dict)
     hidden_cells: int = 0
     referrals: int = 0
+    #: what the report read differently from the tracker's live Trends sheet (``Report.warnings``)
+    warnings: list[str] = field(default_factory=list)
 
 
 def default_report_path(tracker: Path, period: Period, publish: bool) -> Path:
@@ -296,7 +298,9 @@ def _write(report: Report, path: Path, publish: bool) -> WrittenReport:
     threshold = report.settings.small_count_threshold
     all_tables = [t for tables in report.sheets.values() for t in tables]
     hidden = protect_tables(all_tables, threshold) if publish else {}
-    result = WrittenReport(path, publish, report.period, [], referrals=report.rows_in_period)
+    result = WrittenReport(
+        path, publish, report.period, [], referrals=report.rows_in_period, warnings=list(report.warnings)
+    )
     for sheet, tables in report.sheets.items():
         shown = [t for t in tables if not (publish and t.internal)]
         if not shown:

@@ -340,7 +340,8 @@ BASE_FIELDS: tuple[Field, ...] = (
             "Location",
             "Context detail",
         ),
-        help="Name of school, gang, location etc.",
+        help="Name of school, gang, location etc. Several? Separate them with ; or a line break: "
+        "each one counts for the hotspots.",
     ),
     # the theme flag columns are inserted here (see tracker_fields)
     Field(
@@ -577,6 +578,19 @@ class CodeLists:
             table[normalise_token(code)] = code
         cache[cache_key] = table
         return table
+
+
+#: the example Referral ID in prompts, written with the tracker's own prefix (``help_for``)
+EXAMPLE_ID = "CS-2026-0001"
+
+
+def example_referral_id(prefix: str = "CS") -> str:
+    return f"{prefix}-2026-0001"
+
+
+def help_for(f: Field, referral_id_prefix: str = "CS") -> str:
+    """A field's prompt with the tracker's own Referral ID prefix in its examples."""
+    return f.help.replace(EXAMPLE_ID, example_referral_id(referral_id_prefix))
 
 
 def field_for_header(header: str, fields: tuple[Field, ...]) -> Field | None:

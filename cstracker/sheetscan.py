@@ -288,3 +288,46 @@ def formula_cells(zf: zipfile.ZipFile, part: str, columns: Collection[int], firs
                 if col in wanted and row >= first_row:
                     found.append(f"{cell[1].decode()}{row}")
     return found
+
+
+_F_TEXT = re.compile(rb"<f\b[^>]*?(?:/>|>(.*?)</f>)", re.S)
+
+
+def typed_rows(
+    zf: zipfile.ZipFile, part: str, columns: Collection[int], first_row: int
+) -> Iterator[tuple[int, dict[int, Any]]]:
+    """Every row from ``first_row`` down with its cells in ``columns`` exactly as stored.
+
+    Values are str, float, bool or ``reading.Formula`` (formula text and cached
+    value): the types a spreadsheet reader's text view hides, which say whether a
+    value is canonical (a date typed as text, a number stored as text, ``=TRUE()``).
+    Rows with no cell in ``columns`` are left out.
+    """
+    from cstracker.reading import Formula
+
+    wanted = set(columns)
+    shared = SharedStrings(zf)
+    current = 0
+    with zf.open(part) as src:
+        for region in sheet_data_regions(src):
+            for row in _ROW.finditer(region):
+                r = _ROW_R.search(row[1])
+                number = int(r[1]) if r else current + 1
+                current = number
+                if number < first_row or not row[2]:
+                    continue
+                values: dict[int, Any] = {}
+                col = 0
+                for c in _CELL.finditer(row[2]):
+                    ref = _CELL_R.search(c[1])
+                    col = col_index(ref[1].decode()) if ref else col + 1
+                    if col not in wanted or c[2] is None:
+                        continue
+                    value = cell_value(c[1], c[2], shared)
+                    f = _F_TEXT.search(c[2])
+                    if f is not None:
+                        value = Formula(_text(f[1] or b""), value)
+                    if value is not None:
+                        values[col] = value
+                if values:
+                    yield number, values

@@ -25,7 +25,7 @@ from cstracker.convert import SERIAL_RANGE, convert, is_blank, parse_date
 from cstracker.errors import TrackerError, TrackerLayoutError
 from cstracker.layout import Layout, col_letters, read_layout
 from cstracker.newrows import NewRows, already_clean, excel_serial  # noqa: F401 (excel_serial: API)
-from cstracker.rules import Record, convert_record
+from cstracker.rules import Record
 from cstracker.schema import CodeLists, Field, Kind
 from cstracker.sheetscan import SheetScan, scan_sheet
 from cstracker.sheetslices import NotSliceable, read_in_slices
@@ -398,7 +398,15 @@ class Tracker:
         return out
 
     def _typed(self, row: TrackerRow) -> Record:
-        record, _ = convert_record(row.raw, self.lists, self.fields)
+        """A row as every reader reads it (``reading.read_cell``): readable values as what they mean."""
+        from cstracker.reading import read_cell
+
+        record: Record = {}
+        for f in self.fields:
+            if f.key in row.raw and f.kind is not Kind.FORMULA:
+                got = read_cell(f, row.raw[f.key], self.lists)
+                if got.readable:
+                    record[f.key] = got.value
         due = parse_date(row.raw.get("follow_up_due")) if not is_blank(row.raw.get("follow_up_due")) else None
         record["follow_up_due"] = due.value if due is not None and due.ok else None
         status = row.raw.get("status")
@@ -410,30 +418,49 @@ class Tracker:
         return [self._typed(r) for r in self.rows()]
 
     def dataframe(self):
-        """pandas: one column per field key, dates datetime64, ints Int64, flags bool, plus "_row"."""
+        """pandas: one column per field key, dates datetime64, ints Int64, flags bool, plus "_row".
+
+        Every cell is read as ``reading.read_column`` reads it (the one reading validate and
+        the report share): ``F`` counts as Female, ``x`` as a tick, a date typed as text as that
+        date. Per field with any, bool columns ``_nc:<key>`` (readable but not canonical),
+        ``_new:<key>`` (not yet on its open list) and ``_bad:<key>`` (unreadable, read as blank);
+        ``_outside`` marks rows below the Table (when there are any).
+        """
         import pandas as pd
 
+        from cstracker.reading import read_column
+
         lay = self.layout
-        frame = self._load(typed=True, sliced=lay.table_ref[3] - lay.header_row > SLICED_FROM_ROWS)
+        frame = self._load(typed=False, sliced=lay.table_ref[3] - lay.header_row > SLICED_FROM_ROWS)
         if "_row" not in frame.columns:
             frame["_row"] = range(lay.header_row + 1, lay.header_row + 1 + len(frame))
         if len(frame):
             blank = self._blank_mask(frame).to_numpy()
             if blank.any():  # filtering copies every column: only when there is something to drop
                 frame = frame[~blank]
-        from cstracker.schema import TICK_VALUES
-
+        frame = frame.reset_index(drop=True)
+        out: dict[str, Any] = {}
+        marks: dict[str, Any] = {}
         for f in self.fields:
-            col = frame[f.key]
-            if f.kind is Kind.FLAG:
-                frame[f.key] = col.astype("string").str.strip().str.lower().isin(TICK_VALUES).fillna(False)
-            elif f.kind is Kind.INT:
-                whole = col.where(col == col.round())
-                frame[f.key] = whole.astype("Int64")
-            elif f.kind in (Kind.DATE, Kind.DATETIME) or f.key == "follow_up_due":
-                frame[f.key] = pd.to_datetime(col)
-        order = [f.key for f in self.fields] + ["_row"]
-        return frame[order].reset_index(drop=True)
+            got = read_column(f, frame[f.key], self.lists)
+            out[f.key] = (
+                got.values.reset_index(drop=True) if hasattr(got.values, "reset_index") else got.values
+            )
+            for prefix, mask in (
+                ("_nc:", got.not_canonical),
+                ("_new:", got.new_value),
+                ("_bad:", got.unreadable),
+            ):
+                if mask.any():
+                    marks[prefix + f.key] = mask
+        out["_row"] = frame["_row"].to_numpy()
+        result = pd.DataFrame(out)
+        for name, mask in marks.items():
+            result[name] = mask
+        outside = result["_row"].to_numpy() > lay.table_ref[3]
+        if outside.any():
+            result["_outside"] = outside
+        return result
 
     def find(
         self,

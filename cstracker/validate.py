@@ -10,17 +10,20 @@ Referral IDs, missing IDs and the same young person referred twice on one day.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from cstracker.layout import col_index
+from cstracker.convert import is_blank
+from cstracker.errors import TrackerError
+from cstracker.layout import col_letters
 from cstracker.problems import Problem, shown_value
-from cstracker.rules import Finding, check_record, convert_record
+from cstracker.reading import Formula, Reading, State, described, read_cell, shown
+from cstracker.rules import RULE_FOR_KIND, Finding, check_record
 from cstracker.schema import Kind
-from cstracker.sheetscan import formula_cells
+from cstracker.sheetscan import typed_rows
 from cstracker.workbook import SHEET_REFERRALS
 
 
@@ -39,6 +42,95 @@ class ValidationReport:
         return [p for p in self.problems if p.severity == "warning"]
 
 
+@dataclass
+class ReadRow:
+    """One non-blank row as stored, with every cell's reading (``reading.py``)."""
+
+    row: int
+    raw: dict[str, Any]
+    cells: dict[str, str]
+    readings: dict[str, Reading]
+    #: below the Table (typed under it in LibreOffice, or after a blank row)
+    outside: bool = False
+
+    @property
+    def record(self) -> dict[str, Any]:
+        return {k: r.value for k, r in self.readings.items() if r.readable}
+
+
+def read_rows(tracker) -> list[ReadRow]:
+    """Every non-blank row of the Referrals sheet, values as stored and as read, from the sheet XML."""
+    lay = tracker.layout
+    by_col = {col: lay.fields_by_key[key] for key, col in lay.columns.items()}
+    letters = {key: col_letters(col) for key, col in lay.columns.items()}
+    last_table_row = lay.table_ref[3]
+    lists = tracker.lists
+    out = []
+    try:
+        with zipfile.ZipFile(tracker.path) as zf:
+            for number, values in typed_rows(zf, lay.sheet_part, by_col, lay.header_row + 1):
+                raw = {by_col[c].key: v for c, v in values.items()}
+                readings = {f.key: read_cell(f, raw.get(f.key), lists) for f in by_col.values()}
+                used = any(
+                    isinstance(v, Formula) or not is_blank(v)
+                    for k, v in raw.items()
+                    if lay.fields_by_key[k].kind is not Kind.FORMULA
+                )
+                if not used:
+                    continue
+                cells = {k: f"{letters[k]}{number}" for k in letters}
+                out.append(ReadRow(number, raw, cells, readings, outside=number > last_table_row))
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError, EOFError) as e:
+        raise TrackerError(f"{tracker.path}: sheet {SHEET_REFERRALS} cannot be read ({e})") from None
+    return out
+
+
+def cell_findings(row: ReadRow, fields_by_key, lists) -> list[Finding]:
+    """Per cell: unreadable (error), a formula where a value belongs (error), not canonical / new (warning)."""
+    out = []
+    for key, reading in row.readings.items():
+        f = fields_by_key[key]
+        if f.kind is Kind.FORMULA or reading.state is State.CANONICAL:
+            continue
+        raw = row.raw.get(key)
+        if reading.state is State.FORMULA:
+            out.append(
+                Finding(
+                    "formula-in-data",
+                    "holds a formula, not a value; type the value itself (or paste as values only)",
+                    key,
+                )
+            )
+        elif reading.state is State.UNREADABLE:
+            rule = RULE_FOR_KIND.get(f.kind, "bad-value")
+            if f.kind is Kind.INT and "out of range" in (reading.error or ""):
+                rule = "out-of-range"
+            out.append(Finding(rule, reading.error or "is not allowed", key, shown(raw)))
+        elif reading.state is State.NEW:
+            out.append(
+                Finding(
+                    "new-list-value",
+                    f"is not on the {f.label} list yet; check the spelling, or run cstracker validate "
+                    "--fix to add it to the Lists sheet",
+                    key,
+                    shown(raw),
+                    severity="warning",
+                )
+            )
+        else:
+            out.append(
+                Finding(
+                    "not-canonical",
+                    f"is not in the tracker's own form (the Trends sheet counts only that); it is read as "
+                    f"{described(f, reading.value, lists)}, which cstracker validate --fix writes",
+                    key,
+                    shown(raw),
+                    severity="warning",
+                )
+            )
+    return out
+
+
 def validate_tracker(path: str | Path, today: dt.date | None = None) -> ValidationReport:
     """Check every non-blank row of the tracker at ``path``. Raises TrackerError if it cannot be read."""
     from cstracker.tracker import Tracker
@@ -50,14 +142,18 @@ def validate_tracker(path: str | Path, today: dt.date | None = None) -> Validati
     seen_ids: dict[str, list] = defaultdict(list)
     seen_people: dict[tuple, list] = defaultdict(list)
     missing_id_rows = []
+    outside = []
 
-    for row in tracker.rows():
+    for row in read_rows(tracker):
         report.rows_checked += 1
-        record, findings = convert_record(row.raw, tracker.lists, tracker.fields)
-        bad = {f.field_key for f in findings}
+        findings = cell_findings(row, fields_by_key, tracker.lists)
+        record = row.record
+        bad = {f.field_key for f in findings if f.severity == "error"}
         findings += [f for f in check_record(record, tracker.lists, today) if f.field_key not in bad]
         for finding in findings:
             report.problems.append(_problem(finding, row, fields_by_key, path))
+        if row.outside:
+            outside.append(row)
         rid = record.get("referral_id")
         if rid:
             seen_ids[rid].append(row)
@@ -110,37 +206,22 @@ def validate_tracker(path: str | Path, today: dt.date | None = None) -> Validati
                 )
                 for r in rows
             ]
-    report.problems.extend(_formulas_in_data_columns(tracker, path))
+    if outside:
+        table_end = tracker.layout.table_ref[3]
+        named = ", ".join(str(r.row) for r in outside)
+        report.problems += [
+            table_problem(
+                r,
+                "outside-table",
+                f"row {r.row} is below the Referrals table (which ends at row {table_end}; rows outside it: "
+                f"{named}): the Trends sheet and the Status formulas leave it out; "
+                "cstracker validate --fix brings it into the table",
+                severity="warning",
+            )
+            for r in outside
+        ]
     report.problems.sort(key=lambda p: (p.row or 0, p.cell, p.rule))
     return report
-
-
-def _formulas_in_data_columns(tracker, path: Path) -> list[Problem]:
-    """A formula typed or pasted where a value belongs: readers see only its result, so say so."""
-    layout = tracker.layout
-    data_cols = {
-        col: layout.fields_by_key[key]
-        for key, col in layout.columns.items()
-        if layout.fields_by_key[key].kind is not Kind.FORMULA
-    }
-    with zipfile.ZipFile(path) as zf:
-        refs = formula_cells(zf, layout.sheet_part, data_cols, layout.header_row + 1)
-    problems = []
-    for ref in refs:
-        letters, row = re.match(r"([A-Z]+)(\d+)", ref).groups()
-        f = data_cols[col_index(letters)]
-        problems.append(
-            Problem(
-                file=path.name,
-                sheet=SHEET_REFERRALS,
-                cell=ref,
-                row=int(row),
-                field=f.label,
-                rule="formula-in-data",
-                message="holds a formula, not a value; type the value itself (or paste as values only)",
-            )
-        )
-    return problems
 
 
 def _problem(finding: Finding, row, fields_by_key, path: Path) -> Problem:

@@ -16,7 +16,7 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from cstracker import __version__, derived
 from cstracker.config import Config
-from cstracker.schema import DEFAULT_CODE_LISTS, SCHEMA_VERSION, Field, Kind
+from cstracker.schema import DEFAULT_CODE_LISTS, SCHEMA_VERSION, Field, Kind, example_referral_id, help_for
 
 SHEET_REFERRALS = "Referrals"
 SHEET_LISTS = "Lists"
@@ -135,24 +135,25 @@ def _write_referrals(wb: xlsxwriter.Workbook, ws, fields: tuple[Field, ...], con
     ws.print_across()
     ws.set_footer("&L&A&RPage &P of &N")
     for i, f in enumerate(fields):
-        _add_validation(ws, i, f)
+        _add_validation(ws, i, f, config.settings.referral_id_prefix)
     _add_overdue_highlight(ws, fields, formats["overdue"])
 
 
-def _add_validation(ws, col: int, f: Field) -> None:
-    options = field_validation(f)
+def _add_validation(ws, col: int, f: Field, prefix: str) -> None:
+    options = field_validation(f, prefix)
     if options is not None:
         ws.data_validation(1, col, LAST_ROW, col, options)
 
 
-def field_validation(f: Field) -> dict[str, object] | None:
+def field_validation(f: Field, referral_id_prefix: str = "CS") -> dict[str, object] | None:
     """Excel data validation for a field's cells (tracker column or form input); None: no rule.
 
     Lists always come from a defined name on the Lists sheet, never an inline
-    list (Excel caps those at 255 characters).
+    list (Excel caps those at 255 characters). Examples use the tracker's own Referral ID prefix.
     """
     title = f.label[:32]
-    common = {"input_title": title, "input_message": f.help[:255], "error_type": "stop", "error_title": title}
+    message = help_for(f, referral_id_prefix)[:255]
+    common = {"input_title": title, "input_message": message, "error_type": "stop", "error_title": title}
     if f.kind in (Kind.CODE, Kind.FLAG):
         options = {
             "validate": "list",
@@ -272,6 +273,16 @@ def _write_about(wb: xlsxwriter.Workbook, config: Config, fields: tuple[Field, .
         ("Schema version", SCHEMA_VERSION),
         ("Made by", f"cstracker {__version__}"),
         ("Follow-up period (days)", str(config.settings.follow_up_days)),
+        (
+            "Referral IDs",
+            f"{config.settings.referral_id_prefix}-year-number, e.g. "
+            f"{example_referral_id(config.settings.referral_id_prefix)}; cstracker makes them.",
+        ),
+        (
+            "Places (Detail)",
+            "Name the school, gang, place or group in Detail. Several? Separate them with ; or a line "
+            "break (e.g. Riverside Park; Oakfield Academy): each one counts for the report's hotspots.",
+        ),
         ("Personal data", "Keyed on Mosaic ID; holds no names. Narrative stays on the consultation form."),
     ]
     for r, (k, v) in enumerate(facts, start=2):
@@ -286,4 +297,4 @@ def _write_about(wb: xlsxwriter.Workbook, config: Config, fields: tuple[Field, .
     ws.write_string(r, 1, "What goes in it", bold)
     for i, f in enumerate(fields, start=1):
         ws.write_string(r + i, 0, f.label)
-        ws.write_string(r + i, 1, f.help, wrap)
+        ws.write_string(r + i, 1, help_for(f, config.settings.referral_id_prefix), wrap)

@@ -48,6 +48,9 @@ class Cell:
     formula: str | None = None
     #: a style forced for this cell (the quote-prefix style); None = the column's style
     style: int | None = None
+    #: take the column's own style over the cell's (a date typed as text becoming a real date
+    #: must show as a date, whatever style the pasted text carried)
+    column_style_first: bool = False
 
 
 def _esc(text: str) -> bytes:
@@ -297,6 +300,8 @@ class SheetPatcher:
     def _style_for(self, col: int, cell: Cell, existing: int | None) -> int | None:
         if cell.style is not None:
             return cell.style
+        if cell.column_style_first and self.col_styles.get(col) is not None:
+            return self.col_styles[col]
         if existing is not None and existing != self.quote_prefix_style:
             return existing
         return self.column_style(col)

@@ -264,3 +264,16 @@ def test_a_blank_form_with_default_lists(tmp_path):
     assert "blank, with the default lists" in result.output
     wb = openpyxl.load_workbook(tmp_path / "blank.xlsx")
     assert all(cell_of(wb, n).value is None for n in form_items(load_config(None).lists))
+
+
+def test_form_prompts_use_the_trackers_prefix_and_explain_several_places(tmp_path):
+    config = config_from_dict({"referral_id_prefix": "WCS"})
+    wb = openpyxl.load_workbook(write_form(tmp_path / "f.xlsx", config, form_id="F-TEST00000002"))
+    ws = wb[SHEET_FORM]
+    prompts = [dv.prompt or "" for dv in ws.data_validations.dataValidation]
+    notes = [c.comment.text for row in ws.iter_rows() for c in row if c.comment]
+    texts = prompts + notes + [c for row in wb["Guidance"].iter_rows(values_only=True) for c in row if c]
+    assert any("WCS-2026-0001" in t for t in prompts)
+    assert not any("CS-2026" in str(t).replace("WCS-2026", "") for t in texts)
+    assert any("; or a line break" in t for t in prompts)  # the Detail input's message
+    assert any("; or a line break" in str(t) for t in notes)  # the Primary concern section's prompt

@@ -116,3 +116,75 @@ def _cell(xml: str, ref: str) -> str:
     m = re.search(rf'<c r="{ref}"[^>]*?(?:/>|>.*?</c>)', xml, re.S)
     assert m, ref
     return m[0]
+
+
+def _type_raw(path: Path, cells: dict[str, object]) -> None:
+    """Type values into the Referrals sheet the way a spreadsheet program stores them (text / number)."""
+    from cstracker.layout import parse_ref
+    from cstracker.xlsxpatch import Cell, SheetPatcher, rewrite_package
+
+    t = Tracker.open(path)
+    updates: dict[int, dict[int, Cell]] = {}
+    for ref, value in cells.items():
+        col, row = parse_ref(ref)
+        updates.setdefault(row, {})[col] = Cell("s", value) if isinstance(value, str) else Cell("n", value)
+    tmp = path.with_name("typed.xlsx")
+    rewrite_package(path, tmp, {t.layout.sheet_part: SheetPatcher(updates)})
+    tmp.replace(path)
+
+
+@needs_libreoffice
+@needs_uno
+def test_validate_fix_keeps_charts_images_comments_and_extra_sheets(edited, tmp_path):
+    from click.testing import CliRunner
+
+    from cstracker.cli import cli
+    from cstracker.layout import _sheet_names, col_letters
+
+    path = tmp_path / edited.name
+    shutil.copy(edited, path)
+    t = Tracker.open(path)
+    col = {k: col_letters(c) for k, c in t.layout.columns.items()}
+    below = t.layout.table_ref[3] + 2
+    _type_raw(
+        path,
+        {
+            f"{col['gender']}2": "F",
+            f"{col['theme:Gangs']}3": "x",
+            f"{col['referrer_team']}4": "YJS",
+            f"{col['referrer_team']}5": "Fire and Rescue",
+            f"{col['age']}2": "14",
+            f"{col['date_received']}{below}": "03/10/2026",
+            f"{col['mosaic_id']}{below}": 9123456,
+            f"{col['referral_id']}{below}": "CS-2026-0999",
+        },
+    )
+    before = parts(path)
+    typed = shutil.copy(path, tmp_path / "typed copy.xlsx")
+    with zipfile.ZipFile(path) as zf:
+        lists_part = _sheet_names(zf, path)[0]["Lists"]
+    result = CliRunner().invoke(cli, ["validate", str(path), "--fix"])
+    assert "changed 6 cells, 1 rows brought into the table, 1 values added" in result.output, result.output
+    after = parts(path)
+    assert list(after) == list(before)
+    owned = {t.layout.sheet_part, t.layout.table_part, lists_part, "xl/workbook.xml"}
+    changed = {n for n in before if before[n] != after[n]}
+    assert changed == owned
+    for name in before:
+        if name not in owned:
+            assert raw_member(path, name) == raw_member(Path(typed), name), name
+    # charts, images, comments and the extra sheet are really there, untouched
+    assert any(n.startswith("xl/charts/") for n in after) and any(n.startswith("xl/media/") for n in after)
+    assert any(n.startswith("xl/comments") for n in after)
+    sheet_before, sheet_after = before[t.layout.sheet_part].decode(), after[t.layout.sheet_part].decode()
+    for tag in ("conditionalFormatting", "dataValidations", "legacyDrawing", "tableParts"):
+        assert _element(sheet_before, tag) == _element(sheet_after, tag), tag
+    for cell in ("C1", "C2", "C3", "C4"):  # the coordinator's own column inside the table
+        assert _cell(sheet_before, cell) == _cell(sheet_after, cell), cell
+    # only the defined name of the grown list changed in workbook.xml
+    wb_before, wb_after = before["xl/workbook.xml"].decode(), after["xl/workbook.xml"].decode()
+    strip = re.compile(r'<definedName\b[^>]*\bname="list_referrer_team"[^>]*>[^<]*</definedName>')
+    assert strip.sub("", wb_before) == strip.sub("", wb_after) and wb_before != wb_after
+    again = CliRunner().invoke(cli, ["validate", str(path), "--fix"])
+    assert "changed 0 cells" in again.output
+    assert parts(path) == after

@@ -375,3 +375,39 @@ def test_year_report_has_24_months_and_an_empty_tracker_works():
     assert empty.table("summary_decisions").data.loc["Referrals received"].tolist() == [0, 0, 0]
     assert empty.table("contexts").data.empty and empty.table("overdue").data.empty
     assert isinstance(empty.table("monthly_trend").data, pd.DataFrame)
+
+
+def test_a_detail_naming_several_places_counts_each_for_the_hotspots():
+    records = hand_records()
+    # 0102 (Market Square, October) also names Riverside Park and St Aidan's on new lines / after ;
+    next(r for r in records if r["referral_id"] == "CS-2026-0102")["detail"] = (
+        "Market Square; Riverside Park\nSt Aidan's High;"
+    )
+    # 0106 (the Park Boys, October) also names Riverside Park, twice: one young person counts once
+    next(r for r in records if r["referral_id"] == "CS-2026-0106")["detail"] = (
+        "the Park Boys ;Riverside Park\r\nriverside park"
+    )
+    period = range_period(D(2026, 8, 1), D(2026, 10, 31))
+    r = build_report(frame_from_records(records, LISTS), period, LISTS, Settings(hotspot_threshold=2), TODAY)
+    got = cells(
+        r.table("contexts"), cols=["Young people in the period", "Consultations in the period", "Hotspot"]
+    )
+    assert got == {
+        "Market Square": [2, 2, "Hotspot"],
+        "Riverside Park": [2, 2, "Hotspot"],
+        # 9000001 (0101, 0104), 9000013 (0050), 9000002 (0102); the spelling used most is shown
+        "St Aidan's High": [3, 4, "Hotspot"],
+        "the Park Boys": [1, 1, ""],
+    }
+    assert "separated by ; or a line break" in r.table("contexts").note
+
+
+def test_new_referrer_teams_are_counted_under_their_own_name():
+    records = hand_records()
+    next(r for r in records if r["referral_id"] == "CS-2026-0103")["referrer_team"] = "Fire and Rescue"
+    r = build_report(
+        frame_from_records(records, LISTS), parse_period(month="2026-10"), LISTS, Settings(), TODAY
+    )
+    teams = r.table("referrers").data
+    assert teams.loc["Fire and Rescue", "Referrals received"] == 1
+    assert teams.loc["School", "Referrals received"] == 2  # 0101, 0106 (0103 moved to Fire and Rescue)

@@ -124,3 +124,18 @@ def test_quote_prefix_exemplar(wb):
     meta = wb["_cstracker"]
     row = next(r for r in meta.iter_rows() if r[0].value == "style:quote_prefix")
     assert row[1].quotePrefix
+
+
+def test_about_sheet_and_prompts_use_the_configured_prefix_and_explain_several_places(tmp_path):
+    from cstracker.config import config_from_dict
+
+    path = create_tracker(tmp_path / "t.xlsx", config_from_dict({"referral_id_prefix": "WCS"}))
+    wb = openpyxl.load_workbook(path)
+    about = [c for row in wb["About"].iter_rows(values_only=True) for c in row if isinstance(c, str)]
+    prompts = [dv.prompt or "" for dv in wb["Referrals"].data_validations.dataValidation]
+    texts = about + prompts
+    assert any("WCS-2026-0001" in t for t in about)
+    assert any("WCS-2026-0001" in t for t in prompts)  # the Referral ID column's input message
+    assert not any("CS-2026" in t.replace("WCS-2026", "") for t in texts)
+    assert any("; or a line break" in t and "hotspot" in t for t in about)
+    assert any("; or a line break" in t for t in prompts)  # Detail's input message

@@ -55,6 +55,8 @@ def command(
     written = make_report(tracker, period, out, publish=publish, today=today)
     kind = "published (small counts hidden)" if publish else "internal (not for sharing)"
     hidden = f", {written.hidden_cells} figures shown as c" if publish else ""
+    for warning in written.warnings:
+        click.echo(f"Warning: {warning}.", err=True)
     click.echo(
         f"Wrote {written.path}: {kind} report for {period.title}, {written.referrals} referrals received, "
         f"{len(written.sheets)} sheets{hidden}."
