@@ -32,6 +32,8 @@ from cstracker.forms import (
     NAME_FORM_ID,
     NAME_FORM_VERSION,
     NAME_PREFIX,
+    PREFILL,
+    PREFILL_REFERRAL,
     SHEET_FORM,
     SHEET_META,
     FormItem,
@@ -52,6 +54,7 @@ from cstracker.safe_xlsx import (
     split_cell,
 )
 from cstracker.schema import FIELDS_BY_KEY, CodeLists, Field
+from cstracker.written import unpack
 
 __all__ = ["DEFAULT_LIMITS", "FormRead", "Limits", "FormReaderPool", "read_form", "read_forms"]
 
@@ -70,6 +73,9 @@ class FormRead:
     sheet: str = SHEET_FORM
     problems: list[Problem] = field(default_factory=list)
     names_lost: bool = False
+    #: a pre-filled form: the Referral ID it was pre-filled from, and the fingerprints of what (``written.py``)
+    prefill_referral: str | None = None
+    prefill: dict[str, str] | None = None
 
     @property
     def rejected(self) -> bool:
@@ -126,6 +132,7 @@ def _raw_values(
             "make forms with: cstracker form",
         )
     result.form_version, result.form_id = version, form_id
+    _prefill(wb, result)
     if version not in KNOWN_FORM_VERSIONS:
         raise UnreadableFile(
             "unknown-form-version",
@@ -232,14 +239,9 @@ def _identity(wb: SafeWorkbook) -> tuple[str | None, str | None]:
         values = wb.cells(sheet, {w[1] for w in where.values() if w})
         got = {key: values.get(w[1], Cell(None)).value for key, w in where.items() if w}
     if got.get(NAME_FORM_VERSION) in (None, ""):
-        rows: dict[int, dict[int, Any]] = {}
-        for ref, c in wb.cells(SHEET_META).items():
-            rc = split_cell(ref)
-            if rc:
-                rows.setdefault(rc[0], {})[rc[1]] = c.value
-        for row in rows.values():
-            if row.get(1) in (NAME_FORM_VERSION, NAME_FORM_ID):
-                got[row[1]] = row.get(2)
+        for key, value in _meta_rows(wb).items():
+            if key in (NAME_FORM_VERSION, NAME_FORM_ID):
+                got[key] = value
 
     def text(value: Any) -> str | None:
         if value is None or str(value).strip() == "":
@@ -247,6 +249,26 @@ def _identity(wb: SafeWorkbook) -> tuple[str | None, str | None]:
         return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value).strip()
 
     return text(got.get(NAME_FORM_VERSION)), text(got.get(NAME_FORM_ID))
+
+
+def _meta_rows(wb: SafeWorkbook) -> dict[Any, Any]:
+    """The hidden metadata sheet's key (column A) -> value (column B)."""
+    if SHEET_META not in wb.sheets:
+        return {}
+    rows: dict[int, dict[int, Any]] = {}
+    for ref, c in wb.cells(SHEET_META).items():
+        rc = split_cell(ref)
+        if rc:
+            rows.setdefault(rc[0], {})[rc[1]] = c.value
+    return {row.get(1): row.get(2) for row in rows.values() if isinstance(row.get(1), str)}
+
+
+def _prefill(wb: SafeWorkbook, result: FormRead) -> None:
+    """What a form pre-filled from the tracker was pre-filled with (nothing for a blank form)."""
+    meta = _meta_rows(wb)
+    referral, base = meta.get(PREFILL_REFERRAL), unpack(meta.get(PREFILL))
+    if isinstance(referral, str) and referral.strip() and base is not None:
+        result.prefill_referral, result.prefill = referral.strip(), base
 
 
 def _by_labels(

@@ -46,6 +46,9 @@ SHEET_META = "_form"
 NAME_FORM_ID = "form_id"
 NAME_FORM_VERSION = "form_version"
 NAME_PREFIX = "f_"
+#: rows of the hidden sheet of a form pre-filled from the tracker: the referral, and what it was pre-filled with
+PREFILL_REFERRAL = "prefilled_from"
+PREFILL = "prefilled_values"
 TICK_MARK = "✓"
 #: the form's own tick list (the tracker's tick list says "Yes"; a form shows a tick)
 TICK_LIST = "form_tick"
@@ -318,7 +321,7 @@ def write_form(
     _FormWriter(wb, ws, config, dict(record or {})).write(form_id)
     _write_guidance(wb, config.lists)
     _write_lists(wb, config.lists)
-    _write_meta(wb, form_id, created, config.settings)
+    _write_meta(wb, form_id, created, config.settings, _prefill_base(config.lists, record))
     ws.activate()
     try:
         wb.close()
@@ -565,7 +568,24 @@ def _col(col: int) -> str:
     return xl_col_to_name(col)
 
 
-def _write_meta(wb, form_id: str, created: dt.datetime, settings: Settings) -> None:
+def _prefill_base(lists: CodeLists, record: Mapping[str, Any] | None) -> list[tuple[str, str]]:
+    """A form pre-filled from a tracker row carries what it was pre-filled with, as fingerprints
+    (``written.py``): its first ingest then knows what the practitioner changed."""
+    if not record or not record.get("referral_id"):
+        return []
+    from cstracker.written import fingerprints, pack
+
+    keys = {item.key for item in form_items(lists).values() if item.key} | {"primary_concern"}
+    keys -= {"referral_id"}
+    return [
+        (PREFILL_REFERRAL, str(record["referral_id"])),
+        (PREFILL, pack(fingerprints(record, sorted(keys)))),
+    ]
+
+
+def _write_meta(
+    wb, form_id: str, created: dt.datetime, settings: Settings, prefill: list[tuple[str, str]] = ()
+) -> None:
     ws = wb.add_worksheet(SHEET_META)
     rows = [
         (NAME_FORM_VERSION, FORM_VERSION),
@@ -574,6 +594,7 @@ def _write_meta(wb, form_id: str, created: dt.datetime, settings: Settings) -> N
         ("tool_version", __version__),
         ("created", created.strftime("%Y-%m-%d %H:%M:%S")),
         ("authority_name", settings.authority_name),
+        *prefill,
     ]
     ws.write_row(0, 0, ["key", "value"])
     for r, (key, value) in enumerate(rows, start=1):

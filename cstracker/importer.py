@@ -9,6 +9,13 @@ Nothing is dropped silently: every data row is counted exactly once as added,
 updated, duplicate or rejected, and a rejected row keeps all its original
 values in the rejects workbook beside one reason per bad value. An import
 never blanks a value already in the tracker, and never writes a formula.
+
+A row whose Referral ID is on the tracker with another young person's Mosaic
+ID is rejected (``identity.py``). A row that matches a referral already on the
+tracker follows the three-way rule of ``written.py``, keyed by source file and
+row: a value the source did not change since it was last imported is left as
+the tracker has it; a value changed on both sides keeps the tracker's and is
+listed as a conflict (``prefer_source`` takes the source's).
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cstracker import identity
 from cstracker.column_mapping import LIST_COLUMNS, ColumnMapping, ColumnMatch, load_mapping, map_columns
 from cstracker.convert import is_blank, split_list_cell
 from cstracker.errors import SourceError, UsageError
@@ -28,6 +36,7 @@ from cstracker.problems import Problem, shown_value
 from cstracker.rules import Finding, Record, check_record, convert_record
 from cstracker.schema import DEFAULT_CODE_LISTS, CodeLists, Field, normalise_token
 from cstracker.source_reader import SourceRow, SourceTable, read_source
+from cstracker.written import Written, fingerprint, fingerprints, merge
 
 REASONS_HEADER = "Import problems"
 REJECTED_FROM_HEADER = "Rejected from"
@@ -50,13 +59,15 @@ class RejectedRow:
         return [reason_text(p) for p in self.problems]
 
 
-@dataclass
+@dataclass(eq=False)
 class _Referral:
     """One referral found in the file: its first row, the merged record, its tracker record if any."""
 
     row: int
     record: Record
     existing: Record | None
+    #: what this source row last wrote into ``existing`` (fingerprints), when it was imported before
+    last: dict[str, str] | None = None
 
 
 @dataclass
@@ -77,6 +88,10 @@ class ImportResult:
     rejects_path: Path | None = None
     #: the records handed (or, in a dry run, that would be handed) to Tracker.upsert
     records: list[Record] = field(default_factory=list)
+    #: values that differ from the tracker's, which did not come from this source row: the tracker kept its own
+    conflicts: list[Problem] = field(default_factory=list)
+    #: (source row's origin, its record, fingerprints) to remember once the rows have their Referral IDs
+    remember: list[tuple[str, Record, dict[str, str]]] = field(default_factory=list)
 
     @property
     def problems(self) -> list[Problem]:
@@ -210,35 +225,40 @@ class Deduper:
     """One referral per Referral ID, or per Mosaic ID + date received for a row without one."""
 
     def __init__(self, existing: Iterable[Record]):
-        self.by_id: dict[str, Record] = {}
-        self.by_pair: dict[tuple, Record] = {}
+        self.tracker: identity.SameReferral[Record] = identity.SameReferral()
         for r in existing:
-            if r.get("referral_id"):
-                self.by_id[str(r["referral_id"]).upper()] = r
-            if r.get("mosaic_id") and r.get("date_received"):
-                self.by_pair.setdefault((r["mosaic_id"], r["date_received"]), r)
-        self.seen_ids: dict[str, _Referral] = {}
-        self.seen_pairs: dict[tuple, _Referral] = {}
+            self.tracker.add(
+                r,
+                referral_id=r.get("referral_id"),
+                mosaic_id=r.get("mosaic_id"),
+                date_received=r.get("date_received"),
+            )
+        self.seen: identity.SameReferral[_Referral] = identity.SameReferral()
         self.referrals: list[_Referral] = []
 
     def offer(self, row: int, record: Record) -> tuple[str, _Referral | None]:
         """'new', 'repeat' (merged into an earlier row) or 'conflict' (an earlier row disagrees)."""
         rid = record.get("referral_id")
-        pair = (record.get("mosaic_id"), record.get("date_received"))
-        earlier = self.seen_ids.get(rid) if rid else self.seen_pairs.get(pair)
+        mosaic, received = record.get("mosaic_id"), record.get("date_received")
+        earlier = self.seen.referral(rid) if rid else self.seen.person(mosaic, received)
         if earlier is not None:
             if differing(earlier.record, record):
                 return "conflict", earlier
             for k, v in record.items():
                 earlier.record.setdefault(k, v)
             return "repeat", earlier
-        existing = self.by_id.get(rid) if rid else self.by_pair.get(pair)
+        existing = self.tracker.referral(rid) if rid else self.tracker.person(mosaic, received)
         referral = _Referral(row, record, existing)
-        if rid:
-            self.seen_ids[rid] = referral
-        self.seen_pairs.setdefault(pair, referral)
+        self.seen.add(referral, referral_id=rid, mosaic_id=mosaic, date_received=received)
         self.referrals.append(referral)
         return "new", referral
+
+    def withdraw(self, referral: _Referral) -> None:
+        """Forget a referral refused after all (rare: scans the file's index)."""
+        self.referrals.remove(referral)
+        for index in (self.seen.by_id, self.seen.by_person):
+            for key in [k for k, v in index.items() if v is referral]:
+                del index[key]
 
 
 def differing(a: Record, b: Record) -> list[str]:
@@ -246,12 +266,10 @@ def differing(a: Record, b: Record) -> list[str]:
     return [k for k, v in b.items() if k not in _PROVENANCE and k in a and a[k] != v]
 
 
-def changes_to(existing: Record, record: Record) -> Record:
-    return {
-        k: v
-        for k, v in record.items()
-        if k not in _PROVENANCE and k != "referral_id" and existing.get(k) != v
-    }
+def origin(table: SourceTable, row: int) -> str:
+    """What a source row is remembered by: its file (and sheet) and row, as its provenance says."""
+    sheet = f" sheet {table.sheet}" if table.sheet else ""
+    return f"import: {table.name}{sheet} row {row}"
 
 
 def plan_import(
@@ -262,14 +280,19 @@ def plan_import(
     dry_run: bool = True,
     progress: bool = False,
     settings: Any = None,
+    written: Written | None = None,
+    prefer_source: bool = False,
 ) -> ImportResult:
     """Convert, check and deduplicate every row; the records to upsert are in ``result.records``.
 
     With the tracker's ``settings``, a row already past its retention period is rejected.
+    ``written``: what each source row last wrote (the three-way rule); ``prefer_source``: where a
+    value differs from a tracker value that did not come from the row, take the row's.
     """
     from cstracker.retention import past_retention
 
     today = today or dt.date.today()
+    written = written or Written()
     converter = RowConverter(table, mapping, today)
     deduper = Deduper(existing)
     result = ImportResult(table, mapping, dry_run, read=len(table.rows))
@@ -293,19 +316,32 @@ def plan_import(
             result.rejected.append(
                 RejectedRow(src.row, src.values, [conflict_problem(converter, src, earlier, record)])
             )
+        elif outcome == "new" and earlier is not None and earlier.existing is not None:
+            rid = earlier.existing.get("referral_id")
+            earlier.last = written.last(origin(table, src.row), rid)
+            if _other_person(earlier, record):
+                deduper.withdraw(earlier)
+                result.rejected.append(RejectedRow(src.row, src.values, [_refusal(converter, src, rid)]))
     for referral in deduper.referrals:
+        where = origin(table, referral.row)
+        values = {k: v for k, v in referral.record.items() if k not in _PROVENANCE and k != "referral_id"}
         if referral.existing is None:
             result.added += 1
             result.records.append(referral.record)
-            continue
-        changed = changes_to(referral.existing, referral.record)
-        if not changed:
-            result.duplicate += 1
+            result.remember.append((where, referral.record, fingerprints(values)))
             continue
         rid = referral.existing["referral_id"]
+        got = merge(values, referral.existing, referral.last, prefer_incoming=prefer_source, clears=False)
+        result.conflicts += [
+            _conflict(converter, referral, key, referral.existing.get(key)) for key in got.conflicts
+        ]
+        result.remember.append((where, referral.existing, got.remember))
+        if not got.take:
+            result.duplicate += 1
+            continue
         result.updated += 1
         result.updated_ids.append(rid)
-        result.records.append({"referral_id": rid, **changed, "source": referral.record["source"]})
+        result.records.append({"referral_id": rid, **got.take, "source": referral.record["source"]})
     return result
 
 
@@ -322,6 +358,49 @@ def retention_problem(converter: RowConverter, src: SourceRow, expired: tuple[dt
         row=src.row,
         field="Last activity",
     )
+
+
+def _other_person(referral: _Referral, record: Record) -> bool:
+    """The identity rule, unless the row's Mosaic ID is what it was when last imported (the tracker's was corrected)."""
+    existing = referral.existing or {}
+    if not identity.different_person(existing.get("mosaic_id"), record.get("mosaic_id")):
+        return False
+    last = referral.last
+    return last is None or last.get("mosaic_id") != fingerprint("mosaic_id", record.get("mosaic_id"))
+
+
+def _refusal(converter: RowConverter, src: SourceRow, referral_id: str | None) -> Problem:
+    name, column = converter.column_name("mosaic_id")
+    return Problem(
+        rule=identity.RULE,
+        message=identity.refusal(referral_id, "row"),
+        field=name,
+        **converter.where(src.row, column),
+    )
+
+
+def _conflict(converter: RowConverter, referral: _Referral, key: str, theirs: object) -> Problem:
+    name, column = converter.column_name(key)
+    f = converter.fields.get(key)
+    sensitive = f.sensitive if f else False
+    ours = shown_value(_show(referral.record.get(key)), sensitive)
+    tracker = shown_value(_show(theirs), sensitive)
+    values = f" (source {ours!r}, tracker {tracker!r})" if ours or tracker else ""
+    rid = (referral.existing or {}).get("referral_id", "")
+    return Problem(
+        rule="conflict",
+        message=f"differs from {rid} on the tracker{values}, whose value did not come from this row; the tracker "
+        "keeps it. To take the source's, import again with --prefer-source",
+        field=name,
+        severity="warning",
+        **converter.where(referral.row, column),
+    )
+
+
+def _show(value: object) -> object:
+    if isinstance(value, dt.date):
+        return f"{value:%d/%m/%Y}"
+    return "ticked" if value is True else value
 
 
 def conflict_problem(converter: RowConverter, src: SourceRow, earlier: _Referral, record: Record) -> Problem:
@@ -394,6 +473,7 @@ def import_file(
     today: dt.date | None = None,
     force: bool = False,
     progress: bool = False,
+    prefer_source: bool = False,
 ) -> ImportResult:
     """Import ``source`` into ``tracker`` (or, with ``dry_run``, only say what would happen)."""
     from cstracker.tracker import Tracker
@@ -406,12 +486,29 @@ def import_file(
         t = Tracker.open(tracker)
         table, mapping = read_and_map(source, t.fields, t.lists, sheet, mapping_path)
         return plan_import(
-            table, mapping, t.records(), today, dry_run=True, progress=progress, settings=t.settings
+            table,
+            mapping,
+            t.records(),
+            today,
+            True,
+            progress,
+            settings=t.settings,
+            written=Written.load(t),
+            prefer_source=prefer_source,
         )
     with Tracker.open_for_update(tracker, force=force) as t:
         table, mapping = read_and_map(source, t.fields, t.lists, sheet, mapping_path)
+        written = Written.load(t)
         result = plan_import(
-            table, mapping, t.records(), today, dry_run=False, progress=progress, settings=t.settings
+            table,
+            mapping,
+            t.records(),
+            today,
+            False,
+            progress,
+            settings=t.settings,
+            written=written,
+            prefer_source=prefer_source,
         )
         if result.records:
             assign_referral_ids(result.records, t)
@@ -420,7 +517,11 @@ def import_file(
             result.updated_ids = list(done.updated)
             result.duplicate += len(done.unchanged)
             result.added, result.updated = len(done.added), len(done.updated)
-            t.save()
+        for where, record, fps in result.remember:
+            if record.get("referral_id"):
+                written.put(where, record["referral_id"], fps)
+        written.stage(t)
+        t.save()
     if rejects is not None and result.rejected:
         write_rejects(rejects, result)
         result.rejects_path = rejects

@@ -6,11 +6,15 @@ Mosaic ID + date received), work out what would change, then make one
 ``Tracker.upsert`` and one save. A bad form never stops the batch: it is
 rejected with its problems and the good forms still go in.
 
-What a form may change: on a row it fills for the first time, only the values
-it carries (a blank on the form leaves the tracker's value alone); on a row it
-filled before (the same Form ID), the form is the record of that consultation,
-so a corrected re-submission also clears what was cleared. Overwriting a
-different value already on the tracker is done, and reported.
+What a form may change follows the three-way rule of ``written.py``: the
+tracker remembers, per Form ID, what the form last wrote (a pre-filled form
+carries what it was pre-filled with). A field the form did not change since
+that version is left as the tracker has it, whatever the coordinator did since;
+a field changed on both sides keeps the tracker's value and is reported as a
+conflict (``prefer_form`` takes the form's). A form with no last version fills
+blanks and reports a different value already there as a conflict. The same
+Referral ID with another Mosaic ID is a different young person: refused
+(``identity.py``).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cstracker import identity
 from cstracker.convert import MOSAIC_PATTERN, REFERRAL_ID_PATTERN, convert, is_blank
 from cstracker.errors import TrackerError
 from cstracker.form_reader import DEFAULT_LIMITS, FormRead, Limits, read_forms
@@ -34,6 +39,7 @@ from cstracker.problems import Problem, shown_value
 from cstracker.rules import Record, check_record, convert_record
 from cstracker.schema import Field, Kind
 from cstracker.workbook import SHEET_REFERRALS
+from cstracker.written import Written, fingerprint, fingerprints, form_origin, merge
 
 FORM_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 #: keys whose stored text, when it matches, is exactly what the converter returns
@@ -141,7 +147,7 @@ class _Row:
 
 
 class _Index:
-    """Tracker rows by Referral ID, by Form ID and by (Mosaic ID, date received), kept current in a batch.
+    """Tracker rows as "the same referral" finds them (``identity.SameReferral``), kept current in a batch.
 
     The sheet is read once with python-calamine, as stored: matching needs four columns of every
     row and the whole of the few rows forms touch, so no data frame (and no pandas) is built.
@@ -152,9 +158,7 @@ class _Index:
         self.fields: tuple[Field, ...] = tracker.fields
         self.by_key = {f.key: f for f in self.fields}
         self.states: dict[int, _Row] = {}  # sheet row -> its state, once a form has touched it
-        self.by_id: dict[str, _Row | int] = {}
-        self.by_form: dict[str, _Row | int] = {}
-        self.by_person: dict[tuple[str, dt.date], _Row | int] = {}
+        self.same: identity.SameReferral[_Row | int] = identity.SameReferral()
         self.sheet, self.first = _sheet_values(tracker), tracker.layout.header_row + 1
         self.cols = {k: c - 1 for k, c in tracker.layout.columns.items()}
         used = [self.cols[f.key] for f in self.fields if f.kind is not Kind.FORMULA and f.key in self.cols]
@@ -168,15 +172,13 @@ class _Index:
             has_id = isinstance(values[rid], str) and values[rid].strip()
             if not has_id and all(is_blank(values[c]) for c in used):
                 continue
-            got = self._value("referral_id", values[rid])
-            if got:
-                self.by_id.setdefault(got, number)
-            got = self._value("form_id", values[fid])
-            if got:
-                self.by_form[got] = number
-            person = self._value("mosaic_id", values[mid]), self._value("date_received", values[date])
-            if person[0] and person[1]:
-                self.by_person.setdefault(person, number)
+            self.same.add(
+                number,
+                referral_id=self._value("referral_id", values[rid]),
+                form_id=self._value("form_id", values[fid]),
+                mosaic_id=self._value("mosaic_id", values[mid]),
+                date_received=self._value("date_received", values[date]),
+            )
 
     def _value(self, key: str, raw: Any) -> Any:
         if is_blank(raw):
@@ -209,12 +211,14 @@ class _Index:
 
     def remember(self, state: _Row) -> None:
         rec = state.record
-        if state.referral_id:
-            self.by_id[state.referral_id] = state
-        if state.form_id:
-            self.by_form[state.form_id] = state
-        if rec.get("mosaic_id") and rec.get("date_received"):
-            self.by_person.setdefault((rec["mosaic_id"], rec["date_received"]), state)
+        self.same.add(
+            state,
+            referral_id=state.referral_id,
+            form_id=state.form_id,
+            mosaic_id=rec.get("mosaic_id"),
+            date_received=rec.get("date_received"),
+            replace=True,
+        )
 
 
 def ingest(
@@ -228,8 +232,13 @@ def ingest(
     progress: bool = False,
     limits: Limits = DEFAULT_LIMITS,
     workers: int | None = None,
+    prefer_form: bool = False,
 ) -> IngestResult:
-    """Read completed forms and add or update their tracker rows; one save for the whole batch."""
+    """Read completed forms and add or update their tracker rows; one save for the whole batch.
+
+    ``prefer_form``: where a field changed on the form and on the tracker, take the form's value
+    (by default the tracker keeps its own and the conflict is reported).
+    """
     from cstracker.tracker import Tracker
 
     tracker = Path(tracker)
@@ -245,16 +254,18 @@ def ingest(
         # the tracker's rows load in this process while the workers read the forms
         reads = _read_all(paths, t.lists, limits, workers, progress, lambda: indexes.append(_Index(t)))
         index = indexes[0]
-        planner = _Planner(t, index, today)
+        planner = _Planner(t, index, today, Written.load(t), prefer_form)
         planner.note_shared_form_ids(reads)
         outcomes = [planner.plan(read) for read in reads]
         if dry_run:
             planner.name_new_rows(planner.preview_ids())
-        elif planner.records:
-            upserted = t.upsert(planner.records, today=today)
-            planner.name_new_rows(upserted.added)
+        else:
+            if planner.records:
+                upserted = t.upsert(planner.records, today=today)
+                planner.name_new_rows(upserted.added)
+            planner.stage_written()
             result.backup = t.save()
-            result.saved = True
+            result.saved = bool(planner.records) or result.backup is not None
     result.outcomes = outcomes + missing
     if archive is not None and not dry_run:
         _archive(result.outcomes, Path(archive))
@@ -292,8 +303,13 @@ def _read_all(
 class _Planner:
     """Decides, form by form, what each does to the tracker; collects one upsert record per row."""
 
-    def __init__(self, tracker: Any, index: _Index, today: dt.date) -> None:
+    def __init__(
+        self, tracker: Any, index: _Index, today: dt.date, written: Written, prefer_form: bool = False
+    ) -> None:
         self.t, self.index, self.today = tracker, index, today
+        self.written, self.prefer_form = written, prefer_form
+        #: (Form ID, the row, fingerprints) to remember once new rows have their Referral IDs
+        self.to_remember: list[tuple[str, _Row, dict[str, str]]] = []
         self.lists = tracker.lists
         self.by_key = index.by_key
         self.order = [f.key for f in index.fields]  # the tracker's column order, for messages
@@ -351,18 +367,17 @@ class _Planner:
         idx = self.index
         rid = rec.get("referral_id")
         notes: list[Problem] = []
-        if rid and rid in idx.by_id:
-            return idx.row(idx.by_id[rid]), notes
-        state = None
-        if rec.get("mosaic_id") and rec.get("date_received"):
-            state = idx.row(idx.by_person.get((rec["mosaic_id"], rec["date_received"])))
-        if state is None and form_id and form_id in idx.by_form:
+        found = idx.same.referral(rid)
+        if found is not None:
+            return idx.row(found), notes
+        state = idx.row(idx.same.person(rec.get("mosaic_id"), rec.get("date_received")))
+        if state is None and form_id:
             # the row this form filled before, e.g. before a corrected date received
-            state = idx.row(idx.by_form[form_id])
+            state = idx.row(idx.same.form(form_id))
             if (
-                rec.get("mosaic_id")
-                and state is not None
-                and state.record.get("mosaic_id") != rec["mosaic_id"]
+                state is not None
+                and identity.different_person(state.record.get("mosaic_id"), rec.get("mosaic_id"))
+                and not self._coordinator_changed_mosaic(form_id, state, rec)
             ):
                 # one blank form copied for several young people: the Form ID does not identify the row
                 state = None
@@ -418,62 +433,87 @@ class _Planner:
         state.changes = {**values, **self._provenance(read)}
         self.index.remember(state)
         self.rows.append(state)
+        self._remember(read, state, fingerprints({k: v for k, v in rec.items() if k not in _NOT_FROM_FORM}))
         outcome.outcome, outcome.referral_id = "added", state.referral_id
         outcome.changed = [self.by_key[k].label for k in self.order if k in values and k != "referral_id"]
         state.outcomes.append(outcome)
         return outcome
 
+    def _coordinator_changed_mosaic(self, form_id: str, state: _Row, rec: Record) -> bool:
+        """The form still says what it wrote into this row; the coordinator corrected the Mosaic ID since."""
+        last = self.written.last(form_origin(form_id), state.referral_id)
+        return last is not None and last.get("mosaic_id") == fingerprint("mosaic_id", rec.get("mosaic_id"))
+
+    def _form_id(self, read: FormRead) -> str | None:
+        """The Form ID that identifies this form (not one shared by copies in this batch)."""
+        return None if read.form_id in self.shared_ids else read.form_id
+
+    def _last_version(self, read: FormRead, state: _Row) -> dict[str, str] | None:
+        """What this form last wrote into this row, else what it was pre-filled with from it; None: neither."""
+        form_id = self._form_id(read)
+        if form_id and state.referral_id:
+            last = self.written.last(form_origin(form_id), state.referral_id)
+            if last is not None:
+                return last
+        if (
+            read.prefill is not None
+            and state.referral_id
+            and identity.referral_key(read.prefill_referral) == identity.referral_key(state.referral_id)
+        ):
+            return dict(read.prefill)
+        return None
+
+    def _remember(self, read: FormRead, state: _Row, fps: dict[str, str]) -> None:
+        form_id = self._form_id(read)
+        if form_id:
+            self.to_remember.append((form_id, state, fps))
+
+    def stage_written(self) -> None:
+        """Remember what each form wrote (after the upsert named the new rows), for the same save."""
+        for form_id, state, fps in self.to_remember:
+            if state.referral_id:
+                self.written.put(form_origin(form_id), state.referral_id, fps)
+        self.written.stage(self.t)
+
     def _update(
         self, state: _Row, rec: Record, read: FormRead, outcome: FormOutcome, where: dict[str, str]
     ) -> FormOutcome:
-        same_form = (
-            bool(read.form_id)
-            and read.form_id not in self.shared_ids
-            and state.form_id == read.form_id
-            and rec.get("mosaic_id") in (None, state.record.get("mosaic_id"))
-        )
-        values = {k: v for k, v in rec.items() if k not in _NOT_FROM_FORM and (same_form or not _blank(v))}
-        changed = [k for k in self.order if k in values and not _same(state.record.get(k), values[k])]
         outcome.referral_id = state.referral_id
-        conflicts = [k for k in changed if not same_form and not _blank(state.record.get(k))]
-        for key in conflicts:
-            f = self.by_key[key]
-            if f.sensitive:
-                outcome.problems.append(
-                    Problem(
-                        rule="different-person",
-                        message=f"differs from the {f.label} on the tracker for "
-                        f"{state.referral_id or 'this referral'}; check which young person this form is "
-                        "about (nothing was changed)",
-                        field=f.label,
-                        cell=read.cells.get(key, ""),
-                        **where,
-                    )
-                )
-                return outcome
-        merged = {**state.record, **values}
-        problems = self._check(merged, read, where)
-        for key in conflicts:
-            f = self.by_key[key]
-            old = shown_value(_show(state.record.get(key)), f.sensitive)
-            problems.append(
+        incoming = {k: v for k, v in rec.items() if k not in _NOT_FROM_FORM}
+        got = merge(
+            incoming,
+            state.record,
+            self._last_version(read, state),
+            prefer_incoming=self.prefer_form,
+            never_cleared=("mosaic_id",),
+        )
+        mosaic = self.by_key["mosaic_id"]
+        if ("mosaic_id" in got.take or "mosaic_id" in got.conflicts) and identity.different_person(
+            state.record.get("mosaic_id"), rec.get("mosaic_id")
+        ):
+            outcome.problems.append(
                 Problem(
-                    rule="overwrote-value",
-                    message=f"replaced a different value already on the tracker ({old!r}) with the form's",
-                    field=f.label,
-                    cell=read.cells.get(key, ""),
-                    severity="warning",
+                    rule=identity.RULE,
+                    message=identity.refusal(state.referral_id),
+                    field=mosaic.label,
+                    cell=read.cells.get("mosaic_id", ""),
                     **where,
                 )
             )
+            return outcome
+        changed = [k for k in self.order if k in got.take]
+        merged = {**state.record, **got.take}
+        problems = self._check(merged, read, where)
+        problems += [self._conflict(key, state, rec, read, where) for key in got.conflicts]
         outcome.problems += problems
         if any(p.severity == "error" for p in problems):
             return outcome
+        self._remember(read, state, got.remember)
         if not changed:
             outcome.outcome = "unchanged"
             return outcome
         state.record = merged
-        state.changes.update({k: values[k] for k in changed})
+        state.changes.update({k: got.take[k] for k in changed})
         state.changes.update(self._provenance(read))
         state.form_id = read.form_id or state.form_id
         self.index.remember(state)
@@ -484,6 +524,22 @@ class _Planner:
         outcome.changed = [self.by_key[k].label for k in changed]
         state.outcomes.append(outcome)
         return outcome
+
+    def _conflict(self, key: str, state: _Row, rec: Record, read: FormRead, where: dict[str, str]) -> Problem:
+        """One line: the form, the cell, the field, both values (never a sensitive field's), and the way out."""
+        f = self.by_key[key]
+        ours = shown_value(_show(state.record.get(key)), f.sensitive)
+        theirs = shown_value(_show(rec.get(key)), f.sensitive)
+        values = f" (form {theirs!r}, tracker {ours!r})" if ours or theirs else ""
+        return Problem(
+            rule="conflict",
+            message=f"the form and the tracker differ{values} and the tracker's value did not come from this "
+            "form; the tracker keeps it. To take the form's, ingest the form again with --prefer-form",
+            field=f.label,
+            cell=read.cells.get(key, ""),
+            severity="warning",
+            **where,
+        )
 
     def _provenance(self, read: FormRead) -> dict[str, Any]:
         out: dict[str, Any] = {"source": f"form: {read.path.name}"}

@@ -89,6 +89,8 @@ class Layout:
     defined_names: dict[str, str] = field(default_factory=dict)
     quote_prefix_style: int | None = None
     totals_row: bool = False
+    #: every sheet's name -> its worksheet part (the hidden sheets' writer needs them)
+    sheet_parts: dict[str, str] = field(default_factory=dict)
 
     @property
     def header_row(self) -> int:
@@ -302,6 +304,7 @@ def read_layout(path: str | Path) -> Layout:
         defined_names=names,
         quote_prefix_style=qp_style,
         totals_row=totals,
+        sheet_parts=sheets,
     )
 
 

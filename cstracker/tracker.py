@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cstracker import derived, safety
+from cstracker import derived, identity, ownsheets, safety
 from cstracker.config import Config, Settings
 from cstracker.convert import SERIAL_RANGE, convert, is_blank, parse_date
 from cstracker.errors import TrackerError, TrackerLayoutError
@@ -55,6 +55,8 @@ class UpsertResult:
     added: list[str] = field(default_factory=list)
     updated: dict[str, list[str]] = field(default_factory=dict)
     unchanged: list[str] = field(default_factory=list)
+    #: Referral ID -> why nothing was written for that record (another young person's Mosaic ID)
+    refused: dict[str, str] = field(default_factory=dict)
 
 
 def init_tracker(path: str | Path, config: Config, overwrite: bool = False) -> Path:
@@ -123,6 +125,8 @@ class Tracker:
         self._removed: set[int] = set()
         #: settings to change at the next save (``settings_store.py``)
         self._settings: dict[str, str | int | None] = {}
+        #: the tool's own hidden sheets to write whole at the next save (``ownsheets.py``)
+        self._sheets: dict[str, list[list[Any]]] = {}
 
     # -- opening ---------------------------------------------------------------------------------
     @classmethod
@@ -478,7 +482,9 @@ class Tracker:
             return None
         for row in self.rows():
             rec = self._typed(row)
-            if mosaic_id is not None and rec.get("mosaic_id") != str(mosaic_id).strip():
+            if mosaic_id is not None and identity.mosaic_key(rec.get("mosaic_id")) != identity.mosaic_key(
+                mosaic_id
+            ):
                 continue
             if date_received is not None and rec.get("date_received") != date_received:
                 continue
@@ -514,6 +520,24 @@ class Tracker:
         if not self.writable:
             raise TrackerError(f"{self.path}: opened read-only; use Tracker.open_for_update to write")
         self._settings.update(values)
+
+    # -- the tool's own hidden sheets --------------------------------------------------------------
+    def own_sheet(self, name: str) -> list[list[Any]] | None:
+        """The rows of one of the tool's hidden sheets (as staged, else as saved); None when there is none."""
+        if name in self._sheets:
+            return [list(r) for r in self._sheets[name]]
+        if name not in self.layout.sheet_parts:
+            return None
+        try:
+            return ownsheets.read_rows(self.path, name)
+        except Exception as e:  # python-calamine raises its own error types per problem
+            raise TrackerError(f"{self.path}: sheet {name} cannot be read ({e})") from None
+
+    def stage_own_sheet(self, name: str, rows: list[list[Any]]) -> None:
+        """Write ``rows`` as the whole of the hidden sheet ``name`` at the next ``save`` (added when missing)."""
+        if not self.writable:
+            raise TrackerError(f"{self.path}: opened read-only; use Tracker.open_for_update to write")
+        self._sheets[name] = [list(r) for r in rows]
 
     # -- writing ---------------------------------------------------------------------------------
     def _value(self, i: int, value: Any, where: str) -> Any:
@@ -564,7 +588,11 @@ class Tracker:
         today: dt.date | None = None,
         now: dt.datetime | None = None,
     ) -> UpsertResult:
-        """Add or update rows keyed on Referral ID; a record without one gets the next free ID."""
+        """Add or update rows keyed on Referral ID; a record without one gets the next free ID.
+
+        A record whose Mosaic ID names another young person than the row with its Referral ID
+        is refused (``identity.py``): nothing is written for it and ``result.refused`` says why.
+        """
         if not self.writable:
             raise TrackerError(f"{self.path}: opened read-only; use Tracker.open_for_update to write")
         records = records if isinstance(records, list | tuple) else list(records)
@@ -601,6 +629,9 @@ class Tracker:
             if source is not None and "source" not in new:
                 new["source"] = source
             old = self._typed(self._row(existing))
+            if identity.different_person(old.get("mosaic_id"), new.get("mosaic_id")):
+                result.refused[rid] = identity.refusal(rid, "record")
+                continue
             changed = [k for k, v in new.items() if k not in ("source", "last_updated") and old.get(k) != v]
             if not changed:
                 result.unchanged.append(rid)
@@ -629,31 +660,33 @@ class Tracker:
     def save(self, backup_label: str = "") -> Path | None:
         """Write the staged rows: atomic, backed up, only the Referrals sheet and Table parts change.
 
-        Removed rows and changed settings go into the same save (the settings sheet and, for a
-        setting the tracker did not have yet, workbook.xml's defined names change too).
+        Removed rows, changed settings and the tool's hidden sheets go into the same save (the
+        settings sheet and, for a setting the tracker did not have yet, workbook.xml's defined
+        names; a hidden sheet's part and, for a sheet not there yet, the workbook's sheet list).
         """
         if not self.writable:
             raise TrackerError(f"{self.path}: opened read-only; use Tracker.open_for_update to write")
-        if not self._updates and not self._new and not self._removed and not self._settings:
+        if not (self._updates or self._new or self._removed or self._settings or self._sheets):
             return None
         lay = self.layout
-        if lay.totals_row:
-            raise TrackerLayoutError(
-                f"{self.path}: sheet {SHEET_REFERRALS}: the Table has a Total Row; turn it off "
-                "(Table Design > Total Row) so rows can be added below the last one"
-            )
-        new_rows = NewRows(self._new, lay, self.lists.codes("tick")[0])
-        fields = lay.fields_by_key
-        updates = {
-            number: {lay.columns[k]: new_rows.cell(fields[k], v) for k, v in values.items()}
-            for number, values in self._updates.items()
-        }
         c1, r1, c2, r2 = lay.table_ref
-        for number in self._removed:
-            updates[number] = {col: Cell("") for col in range(c1, c2 + 1)}
-        last = max([*updates, *self._new, r2])
+        last = r2
         patches: dict[str, Any] = {}
-        if updates or self._new:
+        if self._updates or self._new or self._removed:
+            if lay.totals_row:
+                raise TrackerLayoutError(
+                    f"{self.path}: sheet {SHEET_REFERRALS}: the Table has a Total Row; turn it off "
+                    "(Table Design > Total Row) so rows can be added below the last one"
+                )
+            new_rows = NewRows(self._new, lay, self.lists.codes("tick")[0])
+            fields = lay.fields_by_key
+            updates = {
+                number: {lay.columns[k]: new_rows.cell(fields[k], v) for k, v in values.items()}
+                for number, values in self._updates.items()
+            }
+            for number in self._removed:
+                updates[number] = {col: Cell("") for col in range(c1, c2 + 1)}
+            last = max([*updates, *self._new, r2])
             patches[lay.sheet_part] = SheetPatcher(
                 updates, lay.quote_prefix_style, new_rows if self._new else None
             )
@@ -666,16 +699,29 @@ class Tracker:
                     patches.update(settings_patches(zf, lay, self._settings))
             except (zipfile.BadZipFile, OSError, KeyError, ValueError) as e:
                 raise TrackerError(f"{self.path}: the settings cannot be updated ({e})") from None
+        added: dict[str, bytes] = {}
+        if self._sheets:
+            try:
+                with zipfile.ZipFile(self.path) as zf:
+                    own, added, _ = ownsheets.plan(zf, lay.sheet_parts, self._sheets)
+            except (zipfile.BadZipFile, OSError, KeyError, ValueError) as e:
+                raise TrackerError(f"{self.path}: the workbook cannot be updated ({e})") from None
+            for part, patch in own.items():
+                patches[part] = ownsheets.then(patches[part], patch) if part in patches else patch
         backup = safety.atomic_write(
             self.path,
-            lambda tmp: rewrite_package(self.path, tmp, patches),
+            lambda tmp: rewrite_package(self.path, tmp, patches, add=added),
             # The sheet part's new rows are checked as they are written (SheetPatcher); a full parse
             # of a 100,000-row sheet would double the time of a save.
-            check_parts=(lay.table_part, *(("xl/workbook.xml",) if "xl/workbook.xml" in patches else ())),
+            check_parts=(
+                lay.table_part,
+                *(("xl/workbook.xml",) if "xl/workbook.xml" in patches else ()),
+                *added,
+            ),
             keep_backups=self.settings.backups_kept,
             backup_label=backup_label,
         )
-        if self._settings:
+        if self._settings or added:
             self.layout = read_layout(self.path)
             lay = self.layout
         lay.table_ref = (c1, r1, c2, max(r2, last))

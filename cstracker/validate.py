@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cstracker import identity
 from cstracker.convert import is_blank
 from cstracker.errors import TrackerError
 from cstracker.layout import col_letters
@@ -143,6 +144,7 @@ def validate_tracker(path: str | Path, today: dt.date | None = None) -> Validati
     seen_people: dict[tuple, list] = defaultdict(list)
     missing_id_rows = []
     outside = []
+    mosaics: dict[int, object] = {}
 
     for row in read_rows(tracker):
         report.rows_checked += 1
@@ -159,8 +161,10 @@ def validate_tracker(path: str | Path, today: dt.date | None = None) -> Validati
             seen_ids[rid].append(row)
         elif "referral_id" not in bad:
             missing_id_rows.append((row, record))
-        if record.get("mosaic_id") and record.get("date_received"):
-            seen_people[(record["mosaic_id"], record["date_received"])].append(row)
+        person = identity.person_key(record.get("mosaic_id"), record.get("date_received"))
+        if person is not None:
+            seen_people[person].append(row)
+        mosaics[row.row] = record.get("mosaic_id")
 
     def table_problem(row, rule: str, message: str, key: str = "referral_id", **extra) -> Problem:
         """A problem found across rows, placed at the row's cell for ``key``."""
@@ -187,6 +191,24 @@ def validate_tracker(path: str | Path, today: dt.date | None = None) -> Validati
                 )
                 for r in rows
             ]
+            first = next((r for r in rows if mosaics.get(r.row)), None)
+            others = [
+                r
+                for r in rows
+                if first is not None and identity.different_person(mosaics[first.row], mosaics.get(r.row))
+            ]
+            if others:
+                # the identity rule every way in follows: one Referral ID, one young person
+                report.problems += [
+                    table_problem(
+                        r,
+                        identity.RULE,
+                        f"differs from the Mosaic ID on row {first.row}, which has the same Referral ID ({rid}): "
+                        "that is a different young person; give this referral its own Referral ID",
+                        key="mosaic_id",
+                    )
+                    for r in others
+                ]
     issued: set[str] = set()
     for row, record in missing_id_rows:
         suggestion = _suggest_id(tracker, record, issued)

@@ -384,9 +384,18 @@ def _chunks(src: IO[bytes]) -> Iterator[bytes]:
 Patch = Callable[[IO[bytes], IO[bytes]], None]
 
 
-def rewrite_package(src: Path, dst: Path, patches: dict[str, Patch], compresslevel: int = 1) -> None:
-    """Write ``dst``: ``src``'s members in order, raw-copied except those in ``patches``."""
+def rewrite_package(
+    src: Path,
+    dst: Path,
+    patches: dict[str, Patch],
+    compresslevel: int = 1,
+    add: dict[str, bytes] | None = None,
+) -> None:
+    """Write ``dst``: ``src``'s members in order, raw-copied except those in ``patches``; then ``add``'s new parts."""
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name in add or {}:
+            if name in zin.NameToInfo:
+                raise ValueError(f"the package already has a part {name}")
         for info in zin.infolist():
             if info.filename in patches:
                 zi = zipfile.ZipInfo(info.filename, date_time=info.date_time)
@@ -397,6 +406,11 @@ def rewrite_package(src: Path, dst: Path, patches: dict[str, Patch], compresslev
                     patches[info.filename](fin, fout)
             else:
                 copy_member_raw(zin, zout, info)
+        for name, data in (add or {}).items():
+            zi = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            _set_level(zi, compresslevel)
+            zout.writestr(zi, data)
 
 
 def _set_level(zi: zipfile.ZipInfo, level: int) -> None:

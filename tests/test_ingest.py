@@ -233,7 +233,7 @@ def test_a_corrected_resubmission_updates_the_row_and_names_the_changes(tmp_path
     assert row["theme:Poor school attendance"] is True
 
 
-def test_a_prefilled_form_that_changes_a_tracker_value_says_so(tmp_path):
+def test_a_prefilled_form_takes_what_the_practitioner_changed_and_says_what_both_changed(tmp_path):
     tracker = new_tracker(tmp_path)
     with Tracker.open_for_update(tracker) as t:
         t.upsert(
@@ -242,6 +242,7 @@ def test_a_prefilled_form_that_changes_a_tracker_value_says_so(tmp_path):
                     "date_received": dt.date(2026, 10, 1),
                     "mosaic_id": "9100001",
                     "referrer": "Sam Reid",
+                    "age": 14,
                     "suitability": "Suitable",
                     "decision_date": dt.date(2026, 10, 2),
                 }
@@ -251,18 +252,22 @@ def test_a_prefilled_form_that_changes_a_tracker_value_says_so(tmp_path):
         t.save()
     form = tmp_path / "CS-2026-0001.xlsx"
     assert run("form", form, "--tracker", tracker, "--referral", "CS-2026-0001").exit_code == 0
-    fill_form(form, {**example(referrer="Sam Reed"), "date_received": dt.date(2026, 10, 1)})
+    # after the form was made, the coordinator corrects the age on the tracker
+    with Tracker.open_for_update(tracker) as t:
+        t.upsert([{"referral_id": "CS-2026-0001", "age": 15}])
+        t.save()
+    # the practitioner corrects the referrer's name and leaves the age as pre-filled (14)
+    fill_form(form, {**example(referrer="Sam Reed", age=14), "date_received": dt.date(2026, 10, 1)})
     result = run("ingest", tracker, form)
     assert result.exit_code == 0
-    cell = cell_of(openpyxl.load_workbook(form), "f_referrer").coordinate
-    assert lines(result.output)[:2] == [
+    assert lines(result.output)[0] == (
         f"updated   CS-2026-0001   {form} (Referrer, Referrer team/service, Consultation date, CS practitioner, "
-        "Age, Gender, Primary concern, Detail, Theme: CSE, Theme: Poor school attendance, Actions: School, "
-        "Intervention: Peer-group mapping)",
-        f"  {form}, {SHEET_FORM}!{cell}: Referrer: replaced a different value already on the tracker ('Sam Reid') "
-        "with the form's [warning: overwrote-value]",
-    ]
-    assert tracker_rows(tracker)[0]["referrer"] == "Sam Reed"
+        "Gender, Primary concern, Detail, Theme: CSE, Theme: Poor school attendance, Actions: School, "
+        "Intervention: Peer-group mapping)"
+    )
+    assert "conflict" not in result.output
+    (row,) = tracker_rows(tracker)
+    assert row["referrer"] == "Sam Reed" and row["age"] == 15
 
 
 def test_a_form_about_another_young_person_is_refused(tmp_path):

@@ -27,6 +27,13 @@ SHOWN_PROBLEMS = 20
     type=click.Path(dir_okay=False),
     help="Write every rejected row, with its reasons, to this .xlsx file to fix and import again.",
 )
+@click.option(
+    "--prefer-source",
+    is_flag=True,
+    help="Where a value differs from the tracker's and the tracker's did not come from that source row "
+    "(typed or changed by hand, or by a form), take the source's. By default the tracker keeps its value "
+    "and the conflict is listed.",
+)
 @force_option
 def command(
     tracker: str,
@@ -35,6 +42,7 @@ def command(
     mapping_path: str | None,
     dry_run: bool,
     rejects_path: str | None,
+    prefer_source: bool,
     force: bool,
 ) -> None:
     """Import past consultations from SOURCE (an old .csv or .xlsx) into TRACKER.
@@ -60,6 +68,7 @@ def command(
         rejects_path=rejects_path,
         force=force,
         progress=True,
+        prefer_source=prefer_source,
     )
     click.echo(result.table.describe())
     if dry_run:
@@ -90,9 +99,18 @@ def command(
         click.echo("Top reasons for rejecting:")
         for reason, count in result.top_reasons():
             click.echo(f"  {count} x {reason}")
+    for p in result.conflicts[:SHOWN_PROBLEMS]:
+        click.echo(p.line())
+    if len(result.conflicts) > SHOWN_PROBLEMS:
+        click.echo(f"… and {len(result.conflicts) - SHOWN_PROBLEMS} more conflicts.")
+    if result.conflicts:
+        click.echo(
+            f"{len(result.conflicts)} values differ from the tracker's, which did not come from those rows: "
+            "the tracker kept its own (your edits win). To take the source's, import again with --prefer-source."
+        )
     if result.warnings:
         click.echo(f"{len(result.warnings)} warnings (rows imported): run cstracker validate to list them.")
     click.echo(result.summary() + (" (dry run: nothing written)" if dry_run else ""))
-    if not dry_run and result.added + result.updated == 0 and not result.rejected:
+    if not dry_run and result.added + result.updated == 0 and not result.rejected and not result.conflicts:
         click.echo("Nothing new: every row is already in the tracker.")
     exit_with(1 if result.rejected else 0)

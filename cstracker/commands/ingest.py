@@ -16,15 +16,29 @@ from cstracker.commands.common import dry_run_option, exit_with, force_option, t
     type=click.Path(file_okay=False),
     help="Move each form that went in (added, updated or unchanged) into this folder.",
 )
+@click.option(
+    "--prefer-form",
+    is_flag=True,
+    help="Where a field was changed both on the form and on the tracker (a conflict), take the form's "
+    "value. By default the tracker keeps its value and the conflict is listed.",
+)
 @force_option
-def command(tracker: str, forms: tuple[str, ...], dry_run: bool, archive: str | None, force: bool) -> None:
+def command(
+    tracker: str, forms: tuple[str, ...], dry_run: bool, archive: str | None, prefer_form: bool, force: bool
+) -> None:
     """Add or update tracker rows from completed consultation forms (files, folders or globs).
+
+    Your own edits on the tracker win: a field a form did not change since it was last ingested
+    (or pre-filled) is left as the tracker has it; a field changed on both sides keeps the
+    tracker's value and is listed as a conflict, with --prefer-form to take the form's instead.
 
     Example: cstracker ingest "Referral Tracker.xlsx" inbox/ --archive done/
     """
     from cstracker.ingest import ingest
 
-    result = ingest(tracker, forms, dry_run=dry_run, archive=archive, force=force, progress=True)
+    result = ingest(
+        tracker, forms, dry_run=dry_run, archive=archive, force=force, progress=True, prefer_form=prefer_form
+    )
     for o in result.outcomes:
         rid = o.referral_id or ""
         detail = f" ({', '.join(o.changed)})" if o.outcome == "updated" and o.changed else ""
