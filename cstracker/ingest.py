@@ -36,7 +36,8 @@ from cstracker.convert import MOSAIC_PATTERN, REFERRAL_ID_PATTERN, convert, is_b
 from cstracker.errors import TrackerError
 from cstracker.form_reader import DEFAULT_LIMITS, FormRead, Limits, read_forms
 from cstracker.problems import Problem, shown_value
-from cstracker.rules import Record, check_record, convert_record
+from cstracker.reading import read_record
+from cstracker.rules import Record, check_record
 from cstracker.schema import Field, Kind
 from cstracker.workbook import SHEET_REFERRALS
 from cstracker.written import Written, fingerprint, fingerprints, form_origin, merge
@@ -205,7 +206,7 @@ class _Index:
         if state is None:
             values = self.sheet[ref - 1]
             raw = {k: None if is_blank(values[c]) else values[c] for k, c in self.cols.items()}
-            record, _ = convert_record(raw, self.tracker.lists, self.fields)
+            record = read_record(raw, self.tracker.lists, self.fields)  # the one reading of a cell
             state = self.states[ref] = _Row(record.get("referral_id"), record, record.get("form_id"))
         return state
 

@@ -110,6 +110,21 @@ def read_cell(field: Field, raw: Any, lists: CodeLists) -> Reading:
     )
 
 
+def read_record(raw: Any, lists: CodeLists, fields: Any = None) -> dict[str, Any]:
+    """A row's stored values (field key -> value) as every reader reads them: readable values only.
+
+    Used wherever an existing tracker row is read for matching or comparing (``Tracker.records``,
+    ingest), so a value validate calls readable is never dropped there.
+    """
+    record: dict[str, Any] = {}
+    for f in fields if fields is not None else lists.fields():
+        if f.key in raw and f.kind is not Kind.FORMULA:
+            got = read_cell(f, raw[f.key], lists)
+            if got.readable:
+                record[f.key] = got.value
+    return record
+
+
 def _first_spelling(lists: CodeLists, list_key: str, text: str) -> str:
     """One spelling per new value: the first met (``fire service`` and ``Fire Service`` are one team)."""
     seen = lists.__dict__.setdefault("_new_values", {}).setdefault(list_key, {})

@@ -319,17 +319,24 @@ def reading_warnings(df: pd.DataFrame) -> list[str]:
     counts = reading_counts(df)
     not_canonical = sum(c[0] for c in counts.values())
     if not_canonical:
+        values_are = (
+            "1 value in the tracker is"
+            if not_canonical == 1
+            else f"{not_canonical} values in the tracker are"
+        )
         out.append(
-            f"{not_canonical} values in the tracker are not in its own form (e.g. F for Female, x for a tick, "
+            f"{values_are} not in its own form (e.g. F for Female, x for a tick, "
             "a date typed as text): this report counts them as what they mean, the Trends sheet does not; "
             "cstracker validate --fix rewrites them"
         )
     if "_outside" in df.columns and df["_outside"].any():
         rows = df.loc[df["_outside"], "_row"].astype(int).tolist()
         shown = ", ".join(str(r) for r in rows[:10]) + (" …" if len(rows) > 10 else "")
+        rows_are = "1 row is" if len(rows) == 1 else f"{len(rows)} rows are"
         out.append(
-            f"{len(rows)} rows are below the Referrals table (rows {shown}): this report counts them, the "
-            "Trends sheet and the Status formulas leave them out; cstracker validate --fix brings them in"
+            f"{rows_are} below the Referrals table (row{'s' if len(rows) > 1 else ''} {shown}): this report "
+            "counts them, the Trends sheet and the Status formulas leave them out; cstracker validate --fix "
+            "brings them in"
         )
     return out
 
@@ -350,8 +357,9 @@ def _reading_table(d: ReportData, got: Any, fields: list) -> Table:
         internal=True,
         note="A readable value not in the tracker's own spelling (F for Female, x or TRUE for a tick, a date "
         "typed as text, a new referrer team) is counted here as what it means; the live Trends sheet counts "
-        "only the tracker's own spelling, so run cstracker validate --fix to make the two agree. "
-        + " ".join(w[0].upper() + w[1:] + "." for w in warnings),
+        "only the tracker's own spelling, so run cstracker validate --fix to make the two agree. A number stored "
+        "as text, or a Mosaic ID stored as a number, reads the same to the report, so only cstracker validate "
+        "counts those. " + " ".join(w[0].upper() + w[1:] + "." for w in warnings),
     )
 
 

@@ -266,7 +266,29 @@ def scan_sheet(
 
 
 _FORMULA = re.compile(rb"<f\b")
+_F_TEXT = re.compile(rb"<f\b[^>]*?(?:/>|>(.*?)</f>)", re.S)
 _CELL_START = re.compile(rb'<c\b[^>]*?\br="([A-Z]+)(\d+)"')
+
+
+def formula_texts(
+    zf: zipfile.ZipFile, part: str, columns: Collection[int], first_row: int
+) -> dict[tuple[int, int], str]:
+    """(row, column) -> formula text (without '='; "" for a shared formula's later cells) of cells
+    in ``columns`` from ``first_row`` down that hold a formula."""
+    wanted = set(columns)
+    found: dict[tuple[int, int], str] = {}
+    with zf.open(part) as src:
+        for region in sheet_data_regions(src):
+            for m in _FORMULA.finditer(region):
+                start = region.rfind(b"<c", 0, m.start())
+                cell = _CELL_START.match(region, start) if start >= 0 else None
+                if cell is None:
+                    continue
+                col, row = col_index(cell[1].decode()), int(cell[2])
+                if col in wanted and row >= first_row:
+                    f = _F_TEXT.match(region, m.start())
+                    found[(row, col)] = _text(f[1] or b"") if f else ""
+    return found
 
 
 def formula_cells(zf: zipfile.ZipFile, part: str, columns: Collection[int], first_row: int) -> list[str]:
@@ -288,9 +310,6 @@ def formula_cells(zf: zipfile.ZipFile, part: str, columns: Collection[int], firs
                 if col in wanted and row >= first_row:
                     found.append(f"{cell[1].decode()}{row}")
     return found
-
-
-_F_TEXT = re.compile(rb"<f\b[^>]*?(?:/>|>(.*?)</f>)", re.S)
 
 
 def typed_rows(

@@ -402,15 +402,10 @@ class Tracker:
         return out
 
     def _typed(self, row: TrackerRow) -> Record:
-        """A row as every reader reads it (``reading.read_cell``): readable values as what they mean."""
-        from cstracker.reading import read_cell
+        """A row as every reader reads it (``reading.read_record``): readable values as what they mean."""
+        from cstracker.reading import read_record
 
-        record: Record = {}
-        for f in self.fields:
-            if f.key in row.raw and f.kind is not Kind.FORMULA:
-                got = read_cell(f, row.raw[f.key], self.lists)
-                if got.readable:
-                    record[f.key] = got.value
+        record = read_record(row.raw, self.lists, self.fields)
         due = parse_date(row.raw.get("follow_up_due")) if not is_blank(row.raw.get("follow_up_due")) else None
         record["follow_up_due"] = due.value if due is not None and due.ok else None
         status = row.raw.get("status")

@@ -24,7 +24,7 @@ from cstracker.problems import Problem, shown_value
 from cstracker.reading import Formula, Reading, State, described, read_cell, shown
 from cstracker.rules import RULE_FOR_KIND, Finding, check_record
 from cstracker.schema import Kind
-from cstracker.sheetscan import typed_rows
+from cstracker.sheetscan import formula_texts
 from cstracker.workbook import SHEET_REFERRALS
 
 
@@ -60,28 +60,63 @@ class ReadRow:
 
 
 def read_rows(tracker) -> list[ReadRow]:
-    """Every non-blank row of the Referrals sheet, values as stored and as read, from the sheet XML."""
+    """Every non-blank row of the Referrals sheet: values as stored (their types kept) and as read.
+
+    Values come from calamine (text, number, date, TRUE/FALSE, as stored); the cells of
+    cstracker's value columns that hold a formula are found in the sheet XML and carried as
+    ``reading.Formula`` (a typed TRUE in LibreOffice is ``=TRUE()``).
+    """
+    import python_calamine
+
     lay = tracker.layout
     by_col = {col: lay.fields_by_key[key] for key, col in lay.columns.items()}
+    data_cols = [c for c, f in by_col.items() if f.kind is not Kind.FORMULA]
     letters = {key: col_letters(col) for key, col in lay.columns.items()}
     last_table_row = lay.table_ref[3]
+    first = lay.header_row + 1
     lists = tracker.lists
+    blank = {f.key: read_cell(f, None, lists) for f in by_col.values()}
+    seen: dict[str, dict] = {f.key: {} for f in by_col.values()}
     out = []
     try:
         with zipfile.ZipFile(tracker.path) as zf:
-            for number, values in typed_rows(zf, lay.sheet_part, by_col, lay.header_row + 1):
-                raw = {by_col[c].key: v for c, v in values.items()}
-                readings = {f.key: read_cell(f, raw.get(f.key), lists) for f in by_col.values()}
-                used = any(
-                    isinstance(v, Formula) or not is_blank(v)
-                    for k, v in raw.items()
-                    if lay.fields_by_key[k].kind is not Kind.FORMULA
-                )
-                if not used:
+            formulas = formula_texts(zf, lay.sheet_part, data_cols, first)
+        sheet = python_calamine.CalamineWorkbook.from_path(str(tracker.path)).get_sheet_by_name(
+            SHEET_REFERRALS
+        )
+        top, left = sheet.start
+        wanted = [(c, by_col[c], c - 1 - left) for c in sorted(by_col) if c - 1 - left >= 0]
+        for i, cells_of_row in enumerate(sheet.iter_rows()):
+            number = top + i + 1
+            if number < first:
+                continue
+            width = len(cells_of_row)
+            raw: dict[str, Any] = {}
+            readings = dict(blank)
+            used = False
+            for c, f, at in wanted:
+                v = cells_of_row[at] if at < width else None
+                if (number, c) in formulas:
+                    v = Formula(formulas[(number, c)], v)
+                elif v is None or v == "":
                     continue
-                cells = {k: f"{letters[k]}{number}" for k in letters}
-                out.append(ReadRow(number, raw, cells, readings, outside=number > last_table_row))
+                raw[f.key] = v
+                if f.kind is not Kind.FORMULA:
+                    used = used or isinstance(v, Formula) or not is_blank(v)
+                # the same value in the same column reads the same: read each once (codes, ticks, dates)
+                memo = seen[f.key]
+                key = (type(v), v)
+                got = memo.get(key)
+                if got is None:
+                    got = memo[key] = read_cell(f, v, lists)
+                readings[f.key] = got
+            if not used:
+                continue
+            cells = {k: f"{letters[k]}{number}" for k in letters}
+            out.append(ReadRow(number, raw, cells, readings, outside=number > last_table_row))
     except (zipfile.BadZipFile, OSError, KeyError, ValueError, EOFError) as e:
+        raise TrackerError(f"{tracker.path}: sheet {SHEET_REFERRALS} cannot be read ({e})") from None
+    except Exception as e:  # python-calamine raises its own error types per problem
         raise TrackerError(f"{tracker.path}: sheet {SHEET_REFERRALS} cannot be read ({e})") from None
     return out
 

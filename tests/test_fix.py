@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 from libreoffice import needs_libreoffice, sheet_as_rows
+from test_preservation import needs_uno
 
 from cstracker.cli import cli
 from cstracker.config import load_config
@@ -250,7 +251,7 @@ def block_rows(rows, title):
 def test_after_fix_the_report_trends_and_pandas_agree(typed, tmp_path):
     path, expected, today = typed
     result = CliRunner().invoke(cli, ["validate", str(path), "--fix"])
-    assert "values added to the Lists sheet" in result.output
+    assert "added to the Lists sheet" in result.output
 
     tracker = Tracker.open(path)
     df = tracker.dataframe()
@@ -379,3 +380,60 @@ def test_fix_does_not_stamp_last_updated_and_changes_only_owned_parts(typed):
     with zipfile.ZipFile(path) as zf:
         lists_part = _sheet_names(zf, path)[0]["Lists"]
     assert changed == {t.layout.sheet_part, t.layout.table_part, "xl/workbook.xml", lists_part}
+
+
+@needs_libreoffice
+@needs_uno
+def test_typed_in_libreoffice_then_fixed_the_trends_sheet_counts_every_row(tmp_path):
+    """TRUE, f and rows below the Table typed in LibreOffice itself; --fix; LibreOffice's Trends agrees."""
+    import subprocess
+
+    from cstracker.layout import col_letters
+
+    today = dt.date.today()
+    made = make_tracker(tmp_path, today, n=40)
+    t = Tracker.open(made)
+    col = {k: col_letters(c) for k, c in t.layout.columns.items()}
+    last = t.layout.table_ref[3]
+    edits = [f"{col['theme:Online']}3=TRUE", f"{col['gender']}3=f", f"{col['primary_concern']}4=school"]
+    for i, row in enumerate((last + 1, last + 3)):
+        edits += [
+            f"{col['referral_id']}{row}=CS-2026-09{i:02d}",
+            f"{col['date_received']}{row}={today.isoformat()}",
+            f"{col['mosaic_id']}{row}=91234{i:02d}",
+            f"{col['suitability']}{row}=Suitable",
+            f"{col['primary_concern']}{row}=neighbourhood",
+        ]
+    typed = tmp_path / "typed.xlsx"
+    subprocess.run(
+        ["/usr/bin/python3", str(Path(__file__).parent / "uno_type.py"), str(made), str(typed), *edits],
+        check=True,
+        timeout=240,
+    )
+    assert Tracker.open(typed).layout.table_ref[3] == last  # LibreOffice did not grow the Table
+    report = validate_tracker(typed, today=today)
+    rules = {(p.cell, p.rule) for p in report.warnings}
+    assert (f"{col['theme:Online']}3", "not-canonical") in rules  # TRUE as LibreOffice stores it
+    assert (f"{col['gender']}3", "not-canonical") in rules
+    assert (f"{col['primary_concern']}4", "not-canonical") in rules
+    assert {p.row for p in report.warnings if p.rule == "outside-table"} == {last + 1, last + 3}
+    before = sheet_as_rows(typed, SHEET_TRENDS, tmp_path / "lo1")
+
+    result = CliRunner().invoke(cli, ["validate", str(typed), "--fix"])
+    assert "2 rows brought into the table" in result.output, result.output
+    tracker = Tracker.open(typed)
+    df = tracker.dataframe()
+    rep = build_report(df, parse_period(month=f"{today:%Y-%m}"), tracker.lists, tracker.settings, today)
+    after = sheet_as_rows(typed, SHEET_TRENDS, tmp_path / "lo2")
+    months_before, _ = block_rows(before, "Referrals received per month by primary concern")
+    months_after, _ = block_rows(after, "Referrals received per month by primary concern")
+    trend = rep.table("monthly_trend").data
+    this_month = trend.iloc[MONTHS - 1].tolist()
+    assert _ints(months_after[-1], 7) == [this_month[-1], *this_month[:-1]]
+    assert _ints(months_after[-1], 1)[0] == _ints(months_before[-1], 1)[0] + 2  # the rows typed below
+    neighbourhood = 1 + list(tracker.lists.codes("primary_concern")).index("Neighbourhood") + 1
+    assert int(float(months_after[-1][neighbourhood])) >= 2
+    assert (
+        df.loc[df["_row"] == 3, "theme:Online"].item()
+        and df.loc[df["_row"] == 3, "gender"].item() == "Female"
+    )

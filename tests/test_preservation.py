@@ -164,7 +164,7 @@ def test_validate_fix_keeps_charts_images_comments_and_extra_sheets(edited, tmp_
     with zipfile.ZipFile(path) as zf:
         lists_part = _sheet_names(zf, path)[0]["Lists"]
     result = CliRunner().invoke(cli, ["validate", str(path), "--fix"])
-    assert "changed 6 cells, 1 rows brought into the table, 1 values added" in result.output, result.output
+    assert "changed 6 cells, 1 row brought into the table, 1 value added" in result.output, result.output
     after = parts(path)
     assert list(after) == list(before)
     owned = {t.layout.sheet_part, t.layout.table_part, lists_part, "xl/workbook.xml"}

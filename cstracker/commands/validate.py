@@ -47,8 +47,9 @@ def command(tracker: str, fmt: str, errors_only: bool, fix: bool, dry_run: bool,
             click.echo(("would change " if dry_run else "") + change.line(), err=fmt != "text")
         verb = "would change" if dry_run else "changed"
         click.echo(
-            f"{result.path.name}: {verb} {result.cells} cells, {result.rows_moved} rows brought into the table, "
-            f"{result.list_values} values added to the Lists sheet"
+            f"{result.path.name}: {verb} {_n(result.cells, 'cell')}, "
+            f"{_n(result.rows_moved, 'row')} brought into the table, "
+            f"{_n(result.list_values, 'value')} added to the Lists sheet"
             + (f" (backup: {result.backup.name})" if result.backup else "")
             + (" (dry run: nothing written)" if dry_run else "")
             + ".",
@@ -64,3 +65,7 @@ def command(tracker: str, fmt: str, errors_only: bool, fix: bool, dry_run: bool,
             err=bool(problems),
         )
     exit_with(1 if report.errors else 0)
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
