@@ -68,6 +68,13 @@ def add_trends_sheet(wb: xlsxwriter.Workbook, config: Config) -> None:
         "Formulas over the Referrals table: they update as rows are added, and the months move on by "
         "themselves. Run cstracker report for the full report.",
     )
+    ws.write(
+        2,
+        0,
+        "They count values exactly as the lists spell them (Female, Yes) and rows inside the table: after "
+        "typing or pasting by hand, cstracker validate --fix rewrites other spellings (F, x) and brings rows "
+        "typed below the table into it.",
+    )
     lists = config.lists
     received, concern = _col("date_received"), _col("primary_concern")
     suitability, consulted = _col("suitability"), _col("consultation_date")

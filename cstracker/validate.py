@@ -23,7 +23,7 @@ from cstracker.layout import col_letters
 from cstracker.problems import Problem, shown_value
 from cstracker.reading import Formula, Reading, State, described, read_cell, shown
 from cstracker.rules import RULE_FOR_KIND, Finding, check_record
-from cstracker.schema import Kind
+from cstracker.schema import EXAMPLE_ID, Kind, example_referral_id
 from cstracker.sheetscan import formula_texts
 from cstracker.workbook import SHEET_REFERRALS
 
@@ -121,7 +121,7 @@ def read_rows(tracker) -> list[ReadRow]:
     return out
 
 
-def cell_findings(row: ReadRow, fields_by_key, lists) -> list[Finding]:
+def cell_findings(row: ReadRow, fields_by_key, lists, prefix: str = "CS") -> list[Finding]:
     """Per cell: unreadable (error), a formula where a value belongs (error), not canonical / new (warning)."""
     out = []
     for key, reading in row.readings.items():
@@ -141,7 +141,8 @@ def cell_findings(row: ReadRow, fields_by_key, lists) -> list[Finding]:
             rule = RULE_FOR_KIND.get(f.kind, "bad-value")
             if f.kind is Kind.INT and "out of range" in (reading.error or ""):
                 rule = "out-of-range"
-            out.append(Finding(rule, reading.error or "is not allowed", key, shown(raw)))
+            message = (reading.error or "is not allowed").replace(EXAMPLE_ID, example_referral_id(prefix))
+            out.append(Finding(rule, message, key, shown(raw)))
         elif reading.state is State.NEW:
             out.append(
                 Finding(
@@ -183,7 +184,7 @@ def validate_tracker(path: str | Path, today: dt.date | None = None) -> Validati
 
     for row in read_rows(tracker):
         report.rows_checked += 1
-        findings = cell_findings(row, fields_by_key, tracker.lists)
+        findings = cell_findings(row, fields_by_key, tracker.lists, tracker.settings.referral_id_prefix)
         record = row.record
         bad = {f.field_key for f in findings if f.severity == "error"}
         findings += [f for f in check_record(record, tracker.lists, today) if f.field_key not in bad]

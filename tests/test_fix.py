@@ -437,3 +437,21 @@ def test_typed_in_libreoffice_then_fixed_the_trends_sheet_counts_every_row(tmp_p
         df.loc[df["_row"] == 3, "theme:Online"].item()
         and df.loc[df["_row"] == 3, "gender"].item() == "Female"
     )
+
+
+def test_validate_examples_use_the_trackers_prefix_and_trends_says_what_it_counts(tmp_path):
+    from cstracker.config import config_from_dict
+    from cstracker.workbook import create_tracker
+
+    path = create_tracker(tmp_path / "t.xlsx", config_from_dict({"referral_id_prefix": "WCS"}))
+    with Tracker.open_for_update(path) as t:
+        t.upsert(synthetic_records(2, seed=1, prefix="WCS", today=dt.date(2026, 11, 27)))
+        t.save()
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Referrals"]
+    ws["A2"] = "not an id!"
+    wb.save(path)
+    line = next(p.line() for p in validate_tracker(path).errors if p.rule == "bad-referral-id")
+    assert "WCS-2026-0001" in line and "CS-2026-0001" not in line.replace("WCS-2026-0001", "")
+    trends = [c for row in wb["Trends"].iter_rows(max_row=3, values_only=True) for c in row if c]
+    assert any("validate --fix" in t and "below the table" in t for t in trends)
