@@ -1,3 +1,4 @@
 from cstracker.cli import main
 
-main()
+if __name__ == "__main__":  # a worker process started by spawn/forkserver imports this module too
+    main()

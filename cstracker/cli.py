@@ -45,6 +45,15 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except CstrackerError as e:
             raise UserError(str(e), e.exit_code) from None
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except (KeyboardInterrupt, BrokenPipeError):
+            raise
+        except Exception as e:
+            from cstracker.boundary import describe_failure
+
+            message, code = describe_failure(e)
+            raise UserError(message, code) from None
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return [name for name in COMMANDS if self._module(name) is not None]
@@ -75,9 +84,20 @@ def cli() -> None:
 
 
 def main() -> None:
-    """Entry point of the console script: exit 0 all good, 1 rejected or invalid, 2 used wrongly."""
+    """Entry point of the console script.
+
+    Exit 0 all good, 1 rejected or invalid, 2 used wrongly, 3 a bug in cstracker (one line naming
+    the log file that holds the details).
+    """
+    from cstracker.boundary import install
+
+    install()
     try:
         cli.main(prog_name="cstracker")
     except KeyboardInterrupt:
         click.echo("Stopped.", err=True)
+        sys.exit(1)
+    except BrokenPipeError:
+        # the reader of our output went away (e.g. `| head`): nothing more to say, and no one to say it to
+        sys.stderr = None  # type: ignore[assignment]
         sys.exit(1)

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from cstracker.errors import ConfigError
+from cstracker.inputs import CONFIG_BYTES, read_regular
 from cstracker.schema import DEFAULT_CODE_LISTS, CodeLists, normalise_token
 
 
@@ -104,66 +105,131 @@ def load_config(path: str | Path | None) -> Config:
 def read_toml(path: str | Path, what: str) -> dict[str, Any]:
     """A TOML file's table; ConfigError in one line for a missing, non-UTF-8 or malformed file."""
     path = Path(path)
+    data = read_regular(path, CONFIG_BYTES, ConfigError, what)
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such {what}") from None
+        return tomllib.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not a text file in UTF-8") from None
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: not valid TOML: {e}") from None
 
 
+#: longest code a list may hold (it becomes a column heading, a dropdown entry, a report label)
+CODE_LENGTH = 60
+#: longest text setting (the authority's name appears in every report's title)
+SETTING_LENGTH = 120
+#: characters a spreadsheet would run as a formula at the start of a cell
+FORMULA_TRIGGERS = "=+-@"
+#: control characters (C0, DEL, C1) and what XML cannot carry: a tracker holding one cannot be opened
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+class _Problems(list):
+    """Every problem of one config file, said all at once (one line each)."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__()
+        self.where = where
+
+    def add(self, message: str) -> None:
+        self.append(f"{self.where}: {message}")
+
+    def raise_any(self) -> None:
+        if self:
+            raise ConfigError("\n".join(self))
+
+
+def _shown(text: str) -> str:
+    """A value as a message shows it: control characters visible, long ones cut."""
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}", text)
+    return text if len(text) <= CODE_LENGTH else text[:CODE_LENGTH] + "…"
+
+
+def _check_text(value: str, key: str, problems: _Problems, limit: int = CODE_LENGTH) -> bool:
+    """A code or setting text: no control character, not too long, never a formula. False if refused."""
+    ok = True
+    if _CONTROL.search(value):
+        problems.add(
+            f"{key}: '{_shown(value)}' holds a control character (a tab, line break or similar); remove it"
+        )
+        ok = False
+    if len(value) > limit:
+        problems.add(f"{key}: '{_shown(value)}' is {len(value)} characters; at most {limit}")
+        ok = False
+    if value[:1] in FORMULA_TRIGGERS:
+        problems.add(
+            f"{key}: '{_shown(value)}' must be at most {limit} characters and not start with = + - @ "
+            "(a spreadsheet would run it as a formula)"
+        )
+        ok = False
+    return ok
+
+
+def _before_other(codes: list[str], extra: tuple[str, ...]) -> list[str]:
+    """Extra codes go before a closing 'Other' (a catch-all stays last), else at the end."""
+    if codes and normalise_token(codes[-1]) == normalise_token("Other"):
+        return [*codes[:-1], *extra, codes[-1]]
+    return [*codes, *extra]
+
+
 def config_from_dict(data: dict[str, Any], where: str = "config") -> Config:
+    """A Config from a TOML table; ConfigError with one line per problem, every problem at once."""
+    problems = _Problems(where)
     for key in data:
         if key not in _KNOWN_TOP:
             allowed = ", ".join(sorted(_KNOWN_TOP))
-            raise ConfigError(f"{where}: unknown key '{key}'; allowed keys: {allowed}")
-    settings = _settings(data, where)
+            problems.add(f"unknown key '{key}'; allowed keys: {allowed}")
+    settings = _settings(data, problems)
     lists = {k: cl.codes for k, cl in DEFAULT_CODE_LISTS.items()}
 
-    for key, value in _table(data, "lists", where).items():
+    for key, value in _table(data, "lists", problems).items():
         if key not in DEFAULT_CODE_LISTS:
-            raise ConfigError(
-                f"{where}: lists.{key} is not a code list; lists are: {', '.join(DEFAULT_CODE_LISTS)}"
-            )
-        if not DEFAULT_CODE_LISTS[key].configurable:
-            raise ConfigError(f"{where}: lists.{key} is fixed by the toolkit and cannot be changed")
-        lists[key] = _codes(value, f"lists.{key}", where)
+            problems.add(f"lists.{key} is not a code list; lists are: {', '.join(DEFAULT_CODE_LISTS)}")
+        elif not DEFAULT_CODE_LISTS[key].configurable:
+            problems.add(f"lists.{key} is fixed by the toolkit and cannot be changed")
+        else:
+            codes = _codes(value, f"lists.{key}", problems)
+            if codes:
+                lists[key] = codes
 
     for list_key in ("themes", "interventions"):
-        section = _table(data, list_key, where)
+        section = _table(data, list_key, problems)
         for key in section:
             if key not in ("extra", "rename"):
-                raise ConfigError(f"{where}: unknown key '{list_key}.{key}'; allowed: extra, rename")
+                problems.add(f"unknown key '{list_key}.{key}'; allowed: extra, rename")
         codes = list(lists[list_key])
-        renames = _table(section, "rename", f"{where}: {list_key}")
-        for old, new in renames.items():
+        for old, new in _table(section, "rename", problems, f"{list_key}.rename").items():
             if old not in codes:
-                raise ConfigError(f"{where}: {list_key}.rename: '{old}' is not one of the {list_key}")
-            if not isinstance(new, str) or not new.strip():
-                raise ConfigError(f"{where}: {list_key}.rename.'{old}' must be a non-empty text")
-            codes[codes.index(old)] = new.strip()
+                problems.add(f"{list_key}.rename: '{_shown(old)}' is not one of the {list_key}")
+            elif not isinstance(new, str) or not new.strip():
+                problems.add(f"{list_key}.rename.'{_shown(old)}' must be a non-empty text")
+            elif _check_text(new.strip(), f"{list_key}.rename.'{_shown(old)}'", problems):
+                codes[codes.index(old)] = new.strip()
         if "extra" in section:
-            codes.extend(_codes(section["extra"], f"{list_key}.extra", where))
-        lists[list_key] = _unique(tuple(codes), list_key, where)
+            codes = _before_other(codes, _codes(section["extra"], f"{list_key}.extra", problems))
+        lists[list_key] = _unique(tuple(codes), list_key, problems)
 
     synonyms: dict[str, dict[str, str]] = {}
-    for list_key, table in _table(data, "synonyms", where).items():
+    for list_key, table in _table(data, "synonyms", problems).items():
         if list_key not in lists:
-            raise ConfigError(f"{where}: synonyms.{list_key} is not a code list")
+            problems.add(f"synonyms.{list_key} is not a code list")
+            continue
         if not isinstance(table, dict):
-            raise ConfigError(f"{where}: synonyms.{list_key} must be a table of spelling = code")
+            problems.add(f"synonyms.{list_key} must be a table of spelling = code")
+            continue
         for spelling, code in table.items():
-            if code not in lists[list_key]:
-                raise ConfigError(
-                    f"{where}: synonyms.{list_key}.{spelling}: '{code}' is not on the {list_key} list"
-                )
-            synonyms.setdefault(list_key, {})[normalise_token(spelling)] = code
+            key = f"synonyms.{list_key}.{_shown(spelling)}"
+            if not isinstance(code, str) or code not in lists[list_key]:
+                shown = _shown(code) if isinstance(code, str) else code
+                problems.add(f"{key}: '{shown}' is not on the {list_key} list")
+                continue
+            if _check_text(spelling, f"synonyms.{list_key}", problems, limit=SETTING_LENGTH):
+                synonyms.setdefault(list_key, {})[normalise_token(spelling)] = code
+    problems.raise_any()
     return Config(settings=settings, lists=CodeLists(lists=lists, extra_synonyms=synonyms))
 
 
-def _settings(data: dict[str, Any], where: str) -> Settings:
+def _settings(data: dict[str, Any], problems: _Problems) -> Settings:
     s = Settings()
     for key, f in Settings.__dataclass_fields__.items():
         if key not in data or key in INTERNAL_SETTINGS:
@@ -172,41 +238,43 @@ def _settings(data: dict[str, Any], where: str) -> Settings:
         if f.type in INT_TYPES:
             lo, hi = _INT_LIMITS[key]
             if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
-                raise ConfigError(f"{where}: {key} must be a whole number from {lo} to {hi}")
+                problems.add(f"{key} must be a whole number from {lo} to {hi}")
+                continue
         elif not isinstance(value, str) or not value.strip():
-            raise ConfigError(f"{where}: {key} must be a non-empty text")
+            problems.add(f"{key} must be a non-empty text")
+            continue
+        elif not _check_text(value.strip(), key, problems, limit=SETTING_LENGTH):
+            continue
         s = replace(s, **{key: value.strip() if isinstance(value, str) else value})
     if not re.fullmatch(r"[A-Z][A-Z0-9]{0,9}", s.referral_id_prefix):
-        raise ConfigError(
-            f"{where}: referral_id_prefix must be 1 to 10 capital letters or digits, starting with a letter (e.g. CS)"
+        problems.add(
+            "referral_id_prefix must be 1 to 10 capital letters or digits, starting with a letter (e.g. CS)"
         )
     return s
 
 
-def _table(data: dict[str, Any], key: str, where: str) -> dict[str, Any]:
+def _table(data: dict[str, Any], key: str, problems: _Problems, name: str = "") -> dict[str, Any]:
     value = data.get(key, {})
     if not isinstance(value, dict):
-        raise ConfigError(f"{where}: {key} must be a table ([{key}])")
+        problems.add(f"{name or key} must be a table ([{name or key}])")
+        return {}
     return value
 
 
-def _codes(value: Any, key: str, where: str) -> tuple[str, ...]:
+def _codes(value: Any, key: str, problems: _Problems) -> tuple[str, ...]:
     if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
-        raise ConfigError(f"{where}: {key} must be a non-empty list of texts")
+        problems.add(f"{key} must be a non-empty list of texts")
+        return ()
     codes = tuple(v.strip() for v in value)
-    for c in codes:
-        if len(c) > 60 or c[0] in "=+-@":
-            raise ConfigError(
-                f"{where}: {key}: '{c[:60]}' must be at most 60 characters and not start with = + - @"
-            )
-    return _unique(codes, key, where)
+    good = tuple(c for c in codes if _check_text(c, key, problems))
+    return _unique(good, key, problems) if len(good) == len(codes) else ()
 
 
-def _unique(codes: tuple[str, ...], key: str, where: str) -> tuple[str, ...]:
+def _unique(codes: tuple[str, ...], key: str, problems: _Problems) -> tuple[str, ...]:
     seen: set[str] = set()
     for c in codes:
         n = normalise_token(c)
         if n in seen:
-            raise ConfigError(f"{where}: {key}: '{c}' is listed twice")
+            problems.add(f"{key}: '{_shown(c)}' is listed twice")
         seen.add(n)
     return codes

@@ -50,6 +50,10 @@ REFERRAL_ID_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9/_\-]{0,39}$")
 #: characters XML 1.0 cannot carry; a spreadsheet would refuse the file
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 EXCEL_CELL_LIMIT = 32767
+#: more digits than any whole number a tracker holds; longer ones are refused before int() sees them
+MAX_INT_DIGITS = 18
+#: the years a date may have: what a spreadsheet can store (from 1900) and a four-digit year
+YEAR_RANGE = (1900, 9999)
 
 DATE_FORMATS_HELP = "a date such as 03/10/2026 (day first), 2026-10-03 or 3 Oct 2026"
 
@@ -97,8 +101,21 @@ def _make_date(y: int, m: int, d: int) -> dt.date | None:
         return None
 
 
+def _in_years(got: dt.date) -> Converted:
+    if not YEAR_RANGE[0] <= got.year <= YEAR_RANGE[1]:
+        return Converted(
+            None, f"is outside the years {YEAR_RANGE[0]} to {YEAR_RANGE[1]}; use {DATE_FORMATS_HELP}"
+        )
+    return Converted(got)
+
+
 def parse_date(raw: Any) -> Converted:
     """UK day-first dates, ISO dates, Excel serials and real dates. Never guesses month-first."""
+    got = _parse_date(raw)
+    return _in_years(got.value) if got.ok and got.value is not None else got
+
+
+def _parse_date(raw: Any) -> Converted:
     if isinstance(raw, dt.datetime):
         return Converted(raw.date())
     if isinstance(raw, dt.date):
@@ -140,6 +157,8 @@ def _from_serial(number: float) -> Converted:
 
 def parse_datetime(raw: Any) -> Converted:
     if isinstance(raw, dt.datetime):
+        if not YEAR_RANGE[0] <= raw.year <= YEAR_RANGE[1]:
+            return Converted(None, f"is outside the years {YEAR_RANGE[0]} to {YEAR_RANGE[1]}")
         return Converted(raw.replace(microsecond=0))
     if isinstance(raw, int | float) and not isinstance(raw, bool):
         if SERIAL_RANGE[0] <= raw <= SERIAL_RANGE[1]:
@@ -163,6 +182,8 @@ def parse_int(raw: Any, bounds: tuple[int, int] | None) -> Converted:
     if isinstance(raw, bool):
         return Converted(None, f"is not a number; use {allowed}")
     if isinstance(raw, float):
+        if not math.isfinite(raw):
+            return Converted(None, f"is not a number; use {allowed}")
         if not raw.is_integer():
             return Converted(None, f"is not a whole number; use {allowed}")
         raw = int(raw)
@@ -172,7 +193,11 @@ def parse_int(raw: Any, bounds: tuple[int, int] | None) -> Converted:
         text = clean_text(raw)
         if not re.fullmatch(r"[+-]?\d+(\.0+)?", text):
             return Converted(None, f"is not a whole number; use {allowed}")
-        number = int(float(text)) if "." in text else int(text)
+        digits = text.split(".")[0].lstrip("+-").lstrip("0")
+        if len(digits) > MAX_INT_DIGITS:
+            # never handed to int(): 5,000 digits exceed Python's own limit, and no count is that long
+            return Converted(None, f"is out of range ({len(digits):,} digits); use {allowed}")
+        number = int(text.split(".")[0])
     if not lo <= number <= hi:
         return Converted(None, f"is out of range; use {allowed}")
     return Converted(number)

@@ -20,7 +20,8 @@ import gc
 import multiprocessing as mp
 import os
 import signal
-import sys
+import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -387,10 +388,39 @@ def _alarm(_signum: int, _frame: Any) -> None:
     raise _TimeUp()
 
 
-def _init_worker(lists: CodeLists, limits: Limits) -> None:
-    """Each worker: its lists and limits, an address-space cap, and a per-form alarm."""
-    _worker["lists"], _worker["limits"] = lists, limits
-    # a forked worker inherits the parent's objects: keep the collector off them (no copy-on-write churn)
+#: how often a worker looks whether the command that started it is still there (seconds)
+PARENT_CHECK_SECONDS = 0.5
+
+
+def _watch_parent(parent: int, first_ppid: int) -> None:
+    """End this worker as soon as the command that started it is gone (killed, crashed, stopped).
+
+    A worker blocked on its task queue would otherwise wait forever: it holds both ends of the
+    queue's pipe, so it never sees the parent go. Either sign is enough: this process was
+    re-parented (its forkserver ends with the command), or the command's process id is gone.
+    """
+    while True:
+        time.sleep(PARENT_CHECK_SECONDS)
+        gone = os.getppid() != first_ppid
+        if not gone:
+            try:
+                os.kill(parent, 0)
+            except ProcessLookupError:
+                gone = True
+            except PermissionError:  # a process with that id exists (not ours to signal)
+                pass
+        if gone:
+            os._exit(0)
+
+
+def _init_worker(
+    lists: CodeLists, limits: Limits, parent: int | None = None, reader: Callable[..., FormRead] | None = None
+) -> None:
+    """Each worker: its lists and limits, a watch on its parent, an address-space cap, a per-form alarm."""
+    _worker["lists"], _worker["limits"], _worker["read"] = lists, limits, reader or read_form
+    if parent is not None:
+        threading.Thread(target=_watch_parent, args=(parent, os.getppid()), daemon=True).start()
+    # a worker inherits its forkserver's preloaded objects: keep the collector off them (no copy-on-write churn)
     gc.freeze()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     if hasattr(signal, "SIGALRM"):
@@ -419,7 +449,7 @@ def _work_one(path: str) -> FormRead:
     if alarm:
         signal.setitimer(signal.ITIMER_REAL, limits.seconds)
     try:
-        return read_form(path, _worker["lists"], limits)
+        return _worker["read"](path, _worker["lists"], limits)
     except _TimeUp:
         return FormRead(
             Path(path), problems=[_too_much(path, f"took longer than {limits.seconds:g} s to read")]
@@ -435,22 +465,43 @@ def _work_one(path: str) -> FormRead:
             signal.setitimer(signal.ITIMER_REAL, 0)
 
 
+def _context() -> Any:
+    """The start method, chosen on purpose: forkserver where there is one (Linux, macOS), else spawn.
+
+    Never a plain fork of the command: the command has threads (the reader libraries', tqdm's), and
+    a fork of a multi-threaded process can deadlock the child (Python 3.12+ warns; 3.14 changes the
+    default). The forkserver is a small single-threaded process that has imported this module once,
+    so starting a worker from it is still cheap.
+    """
+    if "forkserver" in mp.get_all_start_methods():
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload([__name__])
+        return ctx
+    return mp.get_context("spawn")
+
+
 class FormReaderPool:
     """A persistent pool of reader processes; replaced whenever a hostile file kills a worker."""
 
-    def __init__(self, lists: CodeLists, limits: Limits = DEFAULT_LIMITS, workers: int | None = None) -> None:
-        self.lists, self.limits = lists, limits
+    def __init__(
+        self,
+        lists: CodeLists,
+        limits: Limits = DEFAULT_LIMITS,
+        workers: int | None = None,
+        reader: Callable[..., FormRead] | None = None,
+    ) -> None:
+        # reader: what a worker calls per form (read_form); tests give a module-level stand-in by name
+        self.lists, self.limits, self.reader = lists, limits, reader
         self.workers = max(1, workers or min(4, os.cpu_count() or 1))
         self._pool: cf.ProcessPoolExecutor | None = None
 
     def _start(self) -> cf.ProcessPoolExecutor:
         if self._pool is None:
-            method = "fork" if sys.platform.startswith("linux") else None
             self._pool = cf.ProcessPoolExecutor(
                 self.workers,
-                mp_context=mp.get_context(method),
+                mp_context=_context(),
                 initializer=_init_worker,
-                initargs=(self.lists, self.limits),
+                initargs=(self.lists, self.limits, os.getpid(), self.reader),
             )
         return self._pool
 
@@ -472,8 +523,12 @@ class FormReaderPool:
     def __enter__(self) -> FormReaderPool:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        if exc_type is not None:
+            # stopped (Ctrl-C, SIGTERM) or failed: end the workers now rather than wait out their forms
+            self._kill()
+        else:
+            self.close()
 
     def read(
         self,
@@ -560,11 +615,13 @@ def read_forms(
     workers: int | None = None,
     done: Callable[[FormRead], None] | None = None,
     meanwhile: Callable[[], None] | None = None,
+    reader: Callable[..., FormRead] | None = None,
 ) -> list[FormRead]:
     """Read many forms in a pool of workers; one FormRead per path, in order (see FormReaderPool.read)."""
     if not paths:
         if meanwhile is not None:
             meanwhile()
         return []
-    with FormReaderPool(lists, limits, workers=min(len(paths), workers or os.cpu_count() or 1)) as pool:
+    workers = min(len(paths), workers or os.cpu_count() or 1)
+    with FormReaderPool(lists, limits, workers=workers, reader=reader) as pool:
         return pool.read(paths, done, meanwhile)

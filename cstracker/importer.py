@@ -297,6 +297,9 @@ def plan_import(
     deduper = Deduper(existing)
     result = ImportResult(table, mapping, dry_run, read=len(table.rows))
     for src in _progress(table, progress):
+        if src.problem:  # the file's structure is broken on this row: nothing in it is trusted
+            result.rejected.append(RejectedRow(src.row, src.values, [structure_problem(table, src)]))
+            continue
         record, errors, warnings = converter.convert(src)
         result.warnings += warnings
         if record is None:
@@ -401,6 +404,17 @@ def _show(value: object) -> object:
     if isinstance(value, dt.date):
         return f"{value:%d/%m/%Y}"
     return "ticked" if value is True else value
+
+
+def structure_problem(table: SourceTable, src: SourceRow) -> Problem:
+    return Problem(
+        file=table.name,
+        rule="csv-structure",
+        message=src.problem,
+        field="Row",
+        sheet=table.sheet,
+        row=src.row,
+    )
 
 
 def conflict_problem(converter: RowConverter, src: SourceRow, earlier: _Referral, record: Record) -> Problem:

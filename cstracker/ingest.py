@@ -20,6 +20,7 @@ Referral ID with another Mosaic ID is a different young person: refused
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import glob
 import os
 import re
@@ -108,16 +109,21 @@ def _expand(inputs: Iterable[str | Path]) -> tuple[dict[Path, Path], list[FormOu
                 for entry in sorted(entries, key=lambda e: e.name):
                     name = entry.name
                     # skip Excel's "~$" owner files and LibreOffice's ".~lock" files
-                    if (
-                        name.startswith(("~$", "."))
-                        or Path(name).suffix.lower() not in FORM_SUFFIXES
-                        or not entry.is_file()
-                    ):
+                    if name.startswith(("~$", ".")) or Path(name).suffix.lower() not in FORM_SUFFIXES:
                         continue
                     child = p / name
-                    add(child, child.resolve() if entry.is_symlink() else folder / name)
+                    try:
+                        if not entry.is_file():
+                            continue
+                        add(child, child.resolve() if entry.is_symlink() else folder / name)
+                    except (OSError, RuntimeError):  # a link loop (RuntimeError from resolve before 3.13)
+                        missing.append(_missing(str(child), _LOOP))
         elif p.exists():
             add(p, p.resolve())
+        elif p.is_symlink():
+            missing.append(
+                _missing(str(raw), _LOOP if _is_loop(p) else "is a link to a file that is not there")
+            )
         elif glob.has_magic(str(raw)):
             matched = sorted(Path(m) for m in glob.glob(str(raw)) if Path(m).is_file())
             if not matched:
@@ -127,6 +133,17 @@ def _expand(inputs: Iterable[str | Path]) -> tuple[dict[Path, Path], list[FormOu
         else:
             missing.append(_missing(str(raw), "no such file or folder"))
     return paths, missing
+
+
+_LOOP = "is a symbolic link that points back to itself (a link loop); fix or remove the link"
+
+
+def _is_loop(p: Path) -> bool:
+    try:
+        os.stat(p)
+    except OSError as e:
+        return e.errno == errno.ELOOP
+    return False
 
 
 def _missing(name: str, message: str) -> FormOutcome:

@@ -19,6 +19,7 @@ from typing import Any
 
 from cstracker.config import Settings
 from cstracker.errors import TrackerError, TrackerLayoutError
+from cstracker.inputs import TRACKER_BYTES, check_regular
 from cstracker.safety import backups_folder
 from cstracker.schema import DEFAULT_CODE_LISTS, CodeLists, Field, Kind, normalise_token
 from cstracker.workbook import (
@@ -254,8 +255,7 @@ def _quote_prefix_style(zf: zipfile.ZipFile, path: Path, sheets: dict[str, str])
 def read_layout(path: str | Path) -> Layout:
     """The layout of the tracker at ``path``; TrackerLayoutError names everything missing at once."""
     path = Path(path)
-    if not path.exists():
-        raise TrackerError(f"{path}: no such file")
+    check_regular(path, TRACKER_BYTES, TrackerError, "tracker")
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as e:

@@ -99,6 +99,10 @@ def _calendar_period(start: dt.date, kind: str) -> Period:
     return Period(start, dt.date(start.year, 12, 31), "year", str(start.year))
 
 
+#: the first and last day a report period (or --today) may name
+DAY_RANGE = (dt.date(1900, 1, 1), dt.date(2100, 12, 31))
+
+
 def range_period(start: dt.date, end: dt.date) -> Period:
     return Period(start, end, "range", f"{start:%Y-%m-%d} to {end:%Y-%m-%d}")
 
@@ -129,8 +133,16 @@ def parse_year(text: str) -> Period:
 def parse_day(option: str, text: str) -> dt.date:
     got = parse_date(text)
     day = got.value if got.ok else None
+    if not isinstance(day, dt.date) and "outside the years" in (got.error or ""):
+        day = dt.date.min  # a real date, outside what a report covers: said so below
     if not isinstance(day, dt.date):
         raise UsageError(f"{option} '{text}' is not a date; use dd/mm/yyyy or YYYY-MM-DD, e.g. 01/10/2026")
+    if not DAY_RANGE[0] <= day <= DAY_RANGE[1]:
+        # a report looks back two years and forward a day from its period: keep that inside the calendar
+        raise UsageError(
+            f"{option} '{text}' is outside the dates a report covers "
+            f"({DAY_RANGE[0]:%d/%m/%Y} to {DAY_RANGE[1]:%d/%m/%Y})"
+        )
     return day
 
 

@@ -14,9 +14,12 @@ returned: a form's fields must hold what was typed.
 
 from __future__ import annotations
 
+import errno
 import functools
+import os
 import posixpath
 import re
+import stat
 import xml.etree.ElementTree as ET
 import zipfile
 import zlib
@@ -85,15 +88,30 @@ def name_target(ref: str) -> tuple[str, str] | None:
 def check_file(path: Path, limits: Limits) -> None:
     """Size and kind of file, before anything is unpacked."""
     try:
-        size = path.stat().st_size
-        with path.open("rb") as fh:
+        # without blocking: a named pipe must not hang the reader; fstat checks what was opened
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with os.fdopen(fd, "rb") as fh:
+            st = os.fstat(fd)
+            if stat.S_ISDIR(st.st_mode):
+                raise IsADirectoryError
+            if not stat.S_ISREG(st.st_mode):
+                raise UnreadableFile(
+                    "not-xlsx", "is not a regular file (a device, pipe or socket); a form is a saved .xlsx"
+                )
+            size = st.st_size
             head = fh.read(8)
     except FileNotFoundError:
         raise UnreadableFile("no-such-file", "no such file") from None
     except IsADirectoryError:
         raise UnreadableFile("not-xlsx", "is a folder, not a form") from None
     except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise UnreadableFile(
+                "unreadable", "is a symbolic link that points back to itself (a link loop)"
+            ) from None
         raise UnreadableFile("unreadable", f"cannot be read ({e.strerror or e})") from None
+    except ValueError:  # a NUL in the name
+        raise UnreadableFile("unreadable", "is not a usable file name") from None
     if size > limits.file_bytes:
         raise UnreadableFile(
             "too-big",

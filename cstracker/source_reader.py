@@ -17,13 +17,15 @@ import csv
 import datetime as dt
 import io
 import itertools
+import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from cstracker.errors import SourceError, UsageError
+from cstracker.inputs import SOURCE_BYTES, check_regular, read_regular
 
 #: How many rows from the top may hold title lines before the header.
 HEADER_SEARCH_ROWS = 30
@@ -39,6 +41,9 @@ class SourceRow:
 
     row: int
     values: tuple[Any, ...]
+    #: why the row could not be read as the file's structure says (a CSV quote never closed, more
+    #: values than headings): the row is rejected with this reason, never guessed at
+    problem: str = ""
 
 
 @dataclass
@@ -78,10 +83,7 @@ def read_source(
 ) -> SourceTable:
     """Read a CSV or XLSX file. ``header_score`` counts the recognised headers in a row (the best row wins)."""
     path = Path(path)
-    if not path.exists():
-        raise SourceError(f"{path}: no such file")
-    if path.is_dir():
-        raise SourceError(f"{path}: is a folder, not a spreadsheet")
+    check_regular(path, SOURCE_BYTES, SourceError, "spreadsheet")
     suffix = path.suffix.lower()
     if suffix in XLSX_SUFFIXES:
         return _read_workbook(path, sheet, header_score)
@@ -120,20 +122,63 @@ def decode_bytes(data: bytes, where: str) -> tuple[str, str]:
 
 
 def _read_csv(path: Path, header_score: HeaderScore | None) -> SourceTable:
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise SourceError(f"{path}: cannot be read ({e.strerror})") from None
+    data = read_regular(path, SOURCE_BYTES, SourceError, "spreadsheet")
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise SourceError(f"{path}: is not a text (CSV) file")
     text, encoding = decode_bytes(data, str(path))
     delimiter = sniff_delimiter(text, header_score)
-    try:
-        table = _tabulate(path, csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), header_score)
-    except csv.Error as e:
-        raise SourceError(f"{path}: not a readable CSV file ({e})") from None
+    broken: dict[int, str] = {}
+    table = _tabulate(path, csv_records(text, delimiter, broken), header_score, broken=broken)
     table.encoding, table.delimiter = encoding, delimiter
     return table
+
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
+
+
+def _physical_lines(text: str) -> list[str]:
+    """The file's lines with their endings (only CR and LF end a line, as for the csv module)."""
+    lines = _LINE.findall(text)
+    return lines[:-1] if lines and lines[-1] == "" else lines
+
+
+def csv_records(text: str, delimiter: str, broken: dict[int, str]) -> Iterator[list[str]]:
+    """The CSV's records, read strictly. A record the csv module cannot read (a quote that never closes,
+    a character after a closing quote, a NUL, an endless field) is given as its one line split at the
+    delimiter, with the reason in ``broken[index]``; reading goes on at the next line, so the rows after it
+    are never swallowed into one cell."""
+    lines = _physical_lines(text)
+    start, index = 0, 0
+    while start < len(lines):
+        reader = csv.reader(itertools.islice(lines, start, None), delimiter=delimiter, strict=True)
+        done = 0  # lines of this reader consumed by complete records
+        try:
+            for record in reader:
+                done = reader.line_num
+                yield record
+                index += 1
+            return
+        except csv.Error as e:
+            at = start + done  # 0-based index of the line where the broken record starts
+            broken[index] = _csv_problem(str(e), at + 1, reader.line_num - done)
+            yield lines[at].rstrip("\r\n").split(delimiter)
+            index += 1
+            start = at + 1
+
+
+def _csv_problem(reason: str, line: int, spanned: int) -> str:
+    if "end of data" in reason or spanned > 1:
+        what = (
+            f'a quote (") opened on line {line} of the file is never closed, so the lines after it '
+            "would run into one cell"
+        )
+    elif "NUL" in reason:
+        what = f"line {line} holds a NUL character, which a text file never has"
+    elif "field limit" in reason or "larger than" in reason:
+        what = f"line {line} has a value longer than any cell (an unclosed quote?)"
+    else:
+        what = f"line {line} has text right after a closing quote ({reason})"
+    return f"{what}; this row was not read. Fix it in the file (close or remove the quote) and import again"
 
 
 def sniff_delimiter(text: str, header_score: HeaderScore | None = None) -> str:
@@ -239,7 +284,11 @@ def _find_header(records: list[list[Any]], header_score: HeaderScore | None) -> 
 
 
 def _tabulate(
-    path: Path, records: Iterable[list[Any]], header_score: HeaderScore | None, sheet: str = ""
+    path: Path,
+    records: Iterable[list[Any]],
+    header_score: HeaderScore | None,
+    sheet: str = "",
+    broken: dict[int, str] | None = None,
 ) -> SourceTable:
     """Header and data rows; rows are consumed as they come, so a big file is held once, as tuples."""
     where = f"{path}" + (f", sheet {sheet!r}" if sheet else "")
@@ -261,10 +310,21 @@ def _tabulate(
     rows: list[SourceRow] = []
     beyond: list[int] = []
     for i, r in enumerate(itertools.chain(head[at + 1 :], stream), start=at + 1):
-        if not any(not _blank(v) for v in r):
+        problem = broken.get(i, "") if broken is not None else ""
+        if not problem and not any(not _blank(v) for v in r):
             continue
-        if len(r) > width and any(not _blank(v) for v in r[width:]):
+        extra = len(r) > width and any(not _blank(v) for v in r[width:])
+        if extra and broken is not None and not problem:
+            # in a CSV, more values than headings means a delimiter inside an unquoted value or a
+            # shifted row: every value after it may be in the wrong column, so the row is not guessed at
+            count = max(j for j, v in enumerate(r) if not _blank(v)) + 1
+            problem = (
+                f"has {count} values but the header has {width} columns (a separator inside a value that is "
+                "not in quotes?); this row was not read. Put that value in quotes, or remove the "
+                "extra values, and import again"
+            )
+        elif extra:
             beyond.append(i + 1)
         values = tuple(r[:width]) + ("",) * (width - len(r))
-        rows.append(SourceRow(i + 1, values))
+        rows.append(SourceRow(i + 1, values, problem))
     return SourceTable(path, header_cells, rows, at + 1, skipped_rows=skipped, cells_beyond_header=beyond)

@@ -44,7 +44,8 @@ def test_a_good_file(tmp_path):
     assert cfg.settings.referral_id_prefix == "ATB"
     assert cfg.settings.follow_up_days == 28
     assert cfg.lists.codes("referrer_team") == ("Social Care North", "Social Care South", "YJS")
-    assert cfg.lists.themes[-1] == "Knife crime"
+    # an extra theme goes before the closing catch-all Other (issue 13), not after it
+    assert cfg.lists.themes[-2:] == ("Knife crime", "Other")
     assert "Domestic abuse in home" in cfg.lists.themes and "DV In home" not in cfg.lists.themes
     assert cfg.lists.lookup("themes")["knives"] == "Knife crime"
 
@@ -89,3 +90,57 @@ def test_the_readme_example_is_valid(tmp_path):
     cfg = load_config(write(tmp_path, block))
     assert cfg.settings.referral_id_prefix == "ATB"
     assert "Knife crime" in cfg.lists.themes and "Domestic abuse in home" in cfg.lists.themes
+
+
+def test_every_problem_of_a_config_is_said_at_once_one_line_each(tmp_path):
+    # issue 8 item 5 / issue 13: four mistakes, one run
+    path = write(
+        tmp_path,
+        "follow_up_days = 0\n"
+        'authority_name = "Any\\ttown"\n'
+        "[lists]\ngender = ['F', '=HYPERLINK(1)']\n"
+        "[themes]\nextra = [\"Knife\\u0007crime\"]\nrename = { 'DV In home' = '" + "x" * 500 + "' }\n",
+    )
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    lines = str(err.value).splitlines()
+    assert len(lines) == 5, lines
+    assert all(line.startswith(f"{path}: ") for line in lines)
+    text = str(err.value)
+    assert "follow_up_days must be a whole number" in text
+    assert "authority_name: 'Any\\x09town' holds a control character" in text
+    assert "lists.gender: '=HYPERLINK(1)' must be at most 60 characters and not start with = + - @" in text
+    assert "themes.extra: 'Knife\\x07crime' holds a control character" in text
+    assert "themes.rename.'DV In home': '" in text and "is 500 characters; at most 60" in text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[themes]\nrename = { 'DV In home' = '@SUM(1)' }",
+        "[interventions]\nextra = ['+cmd']",
+        "[synonyms.themes]\n'=x' = 'Other'",
+        '[lists]\nreferrer_team = ["Team\\nNorth"]',
+        '[lists]\nreferrer_team = ["Team\\u0085North"]',
+        "authority_name = '" + "A" * 200 + "'",
+    ],
+)
+def test_a_value_no_tracker_could_hold_is_refused(tmp_path, text):
+    with pytest.raises(ConfigError):
+        load_config(write(tmp_path, text))
+
+
+def test_init_with_a_bad_config_writes_no_tracker(tmp_path):
+    from click.testing import CliRunner
+
+    from cstracker.cli import cli
+
+    cfg = write(
+        tmp_path,
+        "[themes]\nextra = [\"Knife\\u0000crime\"]\nrename = { 'DV In home' = '" + "y" * 5000 + "' }",
+    )
+    tracker = tmp_path / "T.xlsx"
+    result = CliRunner().invoke(cli, ["init", str(tracker), "--config", str(cfg)])
+    assert result.exit_code == 2
+    assert not tracker.exists()
+    assert len(result.output.strip().splitlines()) == 2

@@ -77,11 +77,13 @@ def test_title_rows_and_blank_lines_before_the_header(tmp_path):
     assert table.rows[1].values == ("04/10/2025", "9000002", "Health")
 
 
-def test_values_beyond_the_last_heading_are_noted(tmp_path):
+def test_a_csv_row_with_more_values_than_headings_is_a_structure_problem(tmp_path):
+    # issue 8: in a CSV, an extra value means a separator inside an unquoted value; never guessed at
     text = "Mosaic ID,Date received\n9000001,03/10/2025,stray\n9000002,04/10/2025\n"
     table = read_source(write(tmp_path / "old.csv", text), header_score=SCORE)
-    assert table.cells_beyond_header == [2]
-    assert table.rows[0].values == ("9000001", "03/10/2025")
+    assert table.cells_beyond_header == []
+    assert "has 3 values but the header has 2 columns" in table.rows[0].problem
+    assert table.rows[1].problem == "" and table.rows[1].values == ("9000002", "04/10/2025")
 
 
 def test_header_found_without_a_scorer_is_the_first_wide_row(tmp_path):

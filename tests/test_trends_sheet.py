@@ -49,9 +49,14 @@ def test_blocks_follow_the_workbooks_lists(tmp_path):
     header, months, _ = block_rows(
         rows, "Consultations held per month by theme (a consultation can have several themes)"
     )
-    assert header[1] == "Consultations held" and header[-1] == "Knife crime" and len(header) == 2 + 23
+    # the config's extra theme goes before the catch-all Other (issue 13)
+    assert (
+        header[1] == "Consultations held"
+        and header[-2:] == ["Knife crime", "Other"]
+        and len(header) == 2 + 23
+    )
     assert '"<="&TODAY()' in months[0][1]
-    assert months[0][-1].endswith('Referrals[Theme: Knife crime],"Yes")')
+    assert months[0][-2].endswith('Referrals[Theme: Knife crime],"Yes")')
     assert "Referrals[Theme: Drugs (selling)]" in months[0][header.index("Drugs (selling)")]
 
 
