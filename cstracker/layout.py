@@ -19,6 +19,7 @@ from typing import Any
 
 from cstracker.config import Settings
 from cstracker.errors import TrackerError, TrackerLayoutError
+from cstracker.extent import MAX_SHEET_ROW, check_sheet
 from cstracker.inputs import TRACKER_BYTES, check_regular
 from cstracker.safety import backups_folder
 from cstracker.schema import DEFAULT_CODE_LISTS, CodeLists, Field, Kind, normalise_token
@@ -273,6 +274,7 @@ def read_layout(path: str | Path) -> Layout:
         sheet_part = sheets[SHEET_REFERRALS]
         table_part, table = _find_table(zf, sheet_part, path)
         table_ref = parse_range(table.get("ref", "A1"))
+        _check_extents(zf, path, sheets, table_ref)
         headers = {
             table_ref[0] + i: (tc.get("name") or "")
             for i, tc in enumerate(table.iter(f"{{{NS_MAIN}}}tableColumn"))
@@ -305,6 +307,38 @@ def read_layout(path: str | Path) -> Layout:
         quote_prefix_style=qp_style,
         totals_row=totals,
         sheet_parts=sheets,
+    )
+
+
+#: how far past the Referrals Table a value may sit (a coordinator's own notes beside or below it)
+SLACK_ROWS, SLACK_COLS = 10_000, 100
+#: the Lists and hidden settings sheets are small; the widest a Table or sheet of ours may be read
+OWN_SHEET_ROWS, MAX_COLS = 10_000, 1_000
+_REMOVE_IT = (
+    "Delete what is there (in Excel, Ctrl+End goes to the last cell in use; a note counts too), "
+    "save, and run the command again"
+)
+
+
+def _check_extents(
+    zf: zipfile.ZipFile, path: Path, sheets: dict[str, str], table_ref: tuple[int, int, int, int]
+) -> None:
+    """No cell far outside what a tracker holds, before calamine/fastexcel size a grid by it."""
+    for name in (SHEET_LISTS, SHEET_META):
+        if name in sheets:
+            check_sheet(
+                zf, sheets[name], f"{path}, sheet {name}", OWN_SHEET_ROWS, 200, TrackerError, _REMOVE_IT
+            )
+    max_row = min(max(table_ref[3], 2) + SLACK_ROWS, MAX_SHEET_ROW)
+    max_col = min(table_ref[2] + SLACK_COLS, MAX_COLS)
+    check_sheet(
+        zf,
+        sheets[SHEET_REFERRALS],
+        f"{path}, sheet {SHEET_REFERRALS}",
+        max_row,
+        max_col,
+        TrackerError,
+        _REMOVE_IT,
     )
 
 

@@ -18,6 +18,7 @@ import datetime as dt
 import io
 import itertools
 import re
+import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -226,6 +227,7 @@ def _read_workbook(path: Path, sheet: str | None, header_score: HeaderScore | No
         chosen = folded.get(sheet.strip().lower(), "")
         if not chosen:
             raise SourceError(f"{path}: has no sheet {sheet!r}; its sheets are: {', '.join(names)}")
+    _check_extent(path, chosen)
     try:
         cells = book.get_sheet_by_name(chosen).to_python(skip_empty_area=False)
     except Exception as e:
@@ -235,6 +237,41 @@ def _read_workbook(path: Path, sheet: str | None, header_score: HeaderScore | No
     if sheet is None:
         table.other_sheets = names[1:]
     return table
+
+
+#: the largest area of a source sheet read (a reader holds every cell of it: about 1 GB at these)
+SOURCE_ROWS, SOURCE_COLS = 200_000, 200
+
+
+def _check_extent(path: Path, sheet: str) -> None:
+    """An .xlsx sheet with a cell far out (XFD1048576) is refused before calamine sizes a grid by it."""
+    import zipfile
+
+    from cstracker.extent import check_sheet, sheet_parts
+
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return  # not a zip (.xls): calamine reads it or says why
+    with zf:
+        try:
+            part = sheet_parts(zf).get(sheet)
+        except (KeyError, ValueError, ET.ParseError, zipfile.BadZipFile, EOFError, OSError):
+            raise SourceError(
+                f"{path}: not a readable Excel workbook (its list of sheets is damaged); "
+                "open it in Excel and save it again as .xlsx"
+            ) from None
+        if part is not None:
+            check_sheet(
+                zf,
+                part,
+                f"{path}, sheet {sheet!r}",
+                SOURCE_ROWS,
+                SOURCE_COLS,
+                SourceError,
+                "Delete it (in Excel, Ctrl+End goes to the last cell in use), or copy the table to a new "
+                "workbook, and import that",
+            )
 
 
 def _cell(value: Any) -> Any:
