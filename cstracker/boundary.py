@@ -48,18 +48,23 @@ _WHAT_TO_DO = {
 
 def install() -> None:
     """Safe printing of any file name, and SIGTERM/SIGHUP as an orderly stop (like Ctrl-C)."""
-    for stream in (sys.stdout, sys.stderr):
-        reconfigure = getattr(stream, "reconfigure", None)
-        if reconfigure is not None:
-            # a closed or detached stream: nothing to print to anyway
-            with contextlib.suppress(ValueError, OSError):
-                reconfigure(errors="backslashreplace")
+    safe_streams()
     for name in ("SIGTERM", "SIGHUP"):
         sig = getattr(signal, name, None)
         if sig is not None:
             # not the main thread (a test calling main in a thread): leave the signal alone
             with contextlib.suppress(ValueError, OSError):
                 signal.signal(sig, _stop)
+
+
+def safe_streams() -> None:
+    """A file name that is not valid UTF-8 (held as surrogates) prints with backslash escapes."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            # a closed or detached stream: nothing to print to anyway
+            with contextlib.suppress(ValueError, OSError):
+                reconfigure(errors="backslashreplace")
 
 
 def _stop(signum: int, _frame: object) -> None:

@@ -39,8 +39,10 @@ class UserError(click.ClickException):
 
 class LazyGroup(click.Group):
     def invoke(self, ctx: click.Context):
+        from cstracker.boundary import safe_streams
         from cstracker.errors import CstrackerError
 
+        safe_streams()  # also when called without main(), e.g. by click's test runner
         try:
             return super().invoke(ctx)
         except CstrackerError as e:

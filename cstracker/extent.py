@@ -57,6 +57,9 @@ def _greater(limit: str, alphabet: str, max_len: int) -> str:
     return "(?:" + "|".join(alts) + ")" if alts else "(?!)"
 
 
+_BEYOND_SHEET = "[A-Z]{4,}[0-9]*|[A-Z]{1,3}[0-9]{8,}"
+
+
 def _patterns(max_row: int, max_col: int) -> list[re.Pattern[bytes]]:
     """Patterns for a cell beyond the columns and a row beyond the rows.
 
@@ -66,9 +69,10 @@ def _patterns(max_row: int, max_col: int) -> list[re.Pattern[bytes]]:
     """
     rows = _greater(str(max_row), "0123456789", 7)
     cols = _greater(col_letters(max_col), "ABCDEFGHIJKLMNOPQRSTUVWXYZ", 3)
+    # and references beyond any sheet (four letters, eight digits), which a reader takes at face value
     return [
-        re.compile(rf'<c r="(?P<cell>{cols}[0-9]+)"'.encode()),
-        re.compile(rf'<row r="(?P<line>{rows})"'.encode()),
+        re.compile(rf'<c r="(?P<cell>{cols}[0-9]+|{_BEYOND_SHEET})"'.encode()),
+        re.compile(rf'<row r="(?P<line>{rows}|[0-9]{{8,}})"'.encode()),
     ]
 
 
@@ -77,13 +81,15 @@ def _odd_patterns(max_row: int, max_col: int) -> list[re.Pattern[bytes]]:
     rows = _greater(str(max_row), "0123456789", 7)
     cols = _greater(col_letters(max_col), "ABCDEFGHIJKLMNOPQRSTUVWXYZ", 3)
     return [
-        re.compile(rf'<(?:\w+:)?c\b[^>]*?\br="(?P<cell>{cols}[0-9]+|[A-Z]{{1,3}}{rows})"'.encode()),
-        re.compile(rf'<(?:\w+:)?row\b[^>]*?\br="(?P<line>{rows})"'.encode()),
+        re.compile(
+            rf'<(?:\w+:)?c\b[^>]*?\br="(?P<cell>{cols}[0-9]+|[A-Z]{{1,3}}{rows}|{_BEYOND_SHEET})"'.encode()
+        ),
+        re.compile(rf'<(?:\w+:)?row\b[^>]*?\br="(?P<line>{rows}|[0-9]{{8,}})"'.encode()),
     ]
 
 
 _ODD_SHAPE = re.compile(rb"<\w+:(?:c|row)\b|<(?:c|row) (?!r=)")
-_REF = re.compile(rb'r="([A-Z]{0,3})([0-9]*)"')
+_REF = re.compile(rb'r="([A-Z]*)([0-9]*)"')
 
 
 def far_cell(zf: zipfile.ZipFile, part: str, max_row: int, max_col: int) -> str | None:

@@ -12,7 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 import xml.etree.ElementTree as ET
+import xml.parsers.expat
 import zipfile
+import zlib
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,7 +24,7 @@ from typing import Any
 from cstracker import derived, identity, ownsheets, safety
 from cstracker.config import Config, Settings
 from cstracker.convert import SERIAL_RANGE, convert, is_blank, parse_date
-from cstracker.errors import TrackerError, TrackerLayoutError
+from cstracker.errors import SaveError, TrackerError, TrackerLayoutError
 from cstracker.layout import Layout, col_letters, read_layout
 from cstracker.newrows import NewRows, already_clean, excel_serial  # noqa: F401 (excel_serial: API)
 from cstracker.rules import Record
@@ -642,6 +644,13 @@ class Tracker:
             result.updated[rid] = changed
         return result
 
+    def _atomic_write(self, write: Any, **kwargs: Any) -> Path | None:
+        """safety.atomic_write; a damaged workbook found while rewriting it is one SaveError (file untouched)."""
+        try:
+            return safety.atomic_write(self.path, write, **kwargs)
+        except (ValueError, zipfile.BadZipFile, zlib.error, EOFError, xml.parsers.expat.ExpatError) as e:
+            raise _save_failed(self.path, e) from None
+
     def _placeholder_row(self) -> int | None:
         """The new tracker's one empty Table row, reused by the first row added."""
         c1, r1, c2, r2 = self.layout.table_ref
@@ -703,8 +712,7 @@ class Tracker:
                 raise TrackerError(f"{self.path}: the workbook cannot be updated ({e})") from None
             for part, patch in own.items():
                 patches[part] = ownsheets.then(patches[part], patch) if part in patches else patch
-        backup = safety.atomic_write(
-            self.path,
+        backup = self._atomic_write(
             lambda tmp: rewrite_package(self.path, tmp, patches, add=added),
             # The sheet part's new rows are checked as they are written (SheetPatcher); a full parse
             # of a 100,000-row sheet would double the time of a save.
@@ -723,6 +731,13 @@ class Tracker:
         # The file now holds every staged row; later reads and upserts start from it.
         self._forget()
         return backup
+
+
+def _save_failed(path: Path, e: BaseException) -> SaveError:
+    return SaveError(
+        f"{path}: cannot be saved, its workbook is damaged ({e}); nothing was changed. Open it in Excel "
+        "or LibreOffice and save it again, or restore it from its backups folder"
+    )
 
 
 def _id_key(record: Mapping[str, Any]) -> str:
