@@ -73,11 +73,14 @@ class Report:
     settings: Settings
     months: list[dt.date]
     sheets: dict[str, list[Table]]
-    #: (sheet, table key) the 12-month chart and the trend chart draw from
     rows_in_period: int = 0
     #: what this report read differently from the live Trends sheet (non-canonical values, rows
     #: below the Table): one line each for the command to print
     warnings: list[str] = field(default_factory=list)
+    #: published packs only: table key -> the (row, column) cells shown as c, decided for the run of packs
+    hidden: dict[str, set[tuple[str, str]]] | None = None
+    #: published packs only: table key -> (row, column) -> figure key (``figures.py``)
+    figure_keys: dict = field(default_factory=dict)
 
     def table(self, key: str) -> Table:
         for tables in self.sheets.values():

@@ -25,7 +25,6 @@ from cstracker.errors import ReportError
 from cstracker.periods import Period
 from cstracker.report_tables import Report, Table, build_report
 from cstracker.safety import owner_files, temp_path
-from cstracker.suppression import protect_tables
 
 SUPPRESSED = "c"
 COUNT_FORMAT = "#,##0"
@@ -61,6 +60,8 @@ class WrittenReport:
     referrals: int = 0
     #: what the report read differently from the tracker's live Trends sheet (``Report.warnings``)
     warnings: list[str] = field(default_factory=list)
+    #: published packs: the ledger of published figures beside the tracker
+    ledger: Path | None = None
 
 
 def default_report_path(tracker: Path, period: Period, publish: bool) -> Path:
@@ -88,16 +89,37 @@ def make_report(
         )
     if out_path.resolve() == tracker_path.resolve():
         raise ReportError(f"{out_path}: that is the tracker itself; give another --out file")
+    today = today or dt.date.today()
+    if publish:
+        from cstracker.report_published import breakdown_period
+
+        breakdown_period(period)  # a date range is refused before the tracker is read
     tracker = Tracker.open(tracker_path)
-    report = build_report(
-        tracker.dataframe(),
-        period,
-        tracker.lists,
-        tracker.settings,
-        today or dt.date.today(),
-        internal=not publish,
-    )
-    return write_report(report, out_path, publish)
+    if not publish:
+        report = build_report(tracker.dataframe(), period, tracker.lists, tracker.settings, today)
+        return write_report(report, out_path, publish)
+    return _publish(tracker_path, tracker, period, out_path, today)
+
+
+def _publish(tracker_path: Path, tracker, period: Period, out_path: Path, today: dt.date) -> WrittenReport:
+    """The published pack, protected together with every pack in the ledger; then the ledger grows."""
+    from cstracker.disclosure import ledger_path, read_ledger, read_packs, write_ledger
+    from cstracker.report_published import build_published
+    from cstracker.report_tables import ReportData
+
+    ledger_file = ledger_path(tracker_path)
+    ledger = read_ledger(ledger_file)
+    data = ReportData(tracker.dataframe(), tracker.lists, tracker.settings, today)
+    report, states, new = build_published(data, period, tracker.lists, tracker.settings, ledger)
+    written = write_report(report, out_path, publish=True)
+    for tkey, cells in report.figure_keys.items():
+        t = report.table(tkey)
+        for (r, c), k in cells.items():
+            if k in new:
+                ledger[k] = (states[k], None if states[k] else int(t.data.loc[r, c]))
+    write_ledger(ledger_file, ledger, [*read_packs(ledger_file), period.label])
+    written.ledger = ledger_file
+    return written
 
 
 def write_report(report: Report, out: str | Path, publish: bool = False) -> WrittenReport:
@@ -296,8 +318,9 @@ def _write(report: Report, path: Path, publish: bool) -> WrittenReport:
     )
     w = _Writer(wb, report, publish)
     threshold = report.settings.small_count_threshold
-    all_tables = [t for tables in report.sheets.values() for t in tables]
-    hidden = protect_tables(all_tables, threshold) if publish else {}
+    if publish and report.hidden is None:
+        raise ValueError("a published pack is built by report_published.build_published")
+    hidden = report.hidden if publish else {}
     result = WrittenReport(
         path, publish, report.period, [], referrals=report.rows_in_period, warnings=list(report.warnings)
     )
@@ -313,9 +336,11 @@ def _write(report: Report, path: Path, publish: bool) -> WrittenReport:
         for t in shown:
             row, placed = w.table(ws, sheet, t, row, hidden.get(t.key, set()))
             result.placed[t.key] = placed
-        if sheet == "Summary":
+        if publish:
+            _published_charts(wb, ws, sheet, report, result.placed, hidden, row)
+        elif sheet == "Summary":
             _months_chart(wb, ws, result.placed["summary_months"])
-        if sheet == "Monthly trend":
+        elif sheet == "Monthly trend":
             _trend_chart(wb, ws, result.placed["monthly_trend"], row)
         w.finish(ws)
     result.hidden_cells = sum(len(v) for v in hidden.values())
@@ -326,12 +351,17 @@ def _write(report: Report, path: Path, publish: bool) -> WrittenReport:
 def _summary_note(w: _Writer, ws, report: Report, publish: bool, threshold: int) -> int:
     if publish:
         symbols = (
-            f"c = a count from 1 to {threshold}, or a figure hidden so that such a count cannot be worked out "
-            "from the totals or the other figures of its row or column. 0 means none."
+            f"c = a count from 1 to {threshold}, or a figure hidden so that no hidden count can be narrowed "
+            "to fewer than 3 possible values, even using every other published pack (months, quarters, "
+            "years) with this one. 0 means none."
             if threshold > 0
             else "No figure is hidden: this tracker's small-count threshold is 0 (set in its settings)."
         )
-        lines = [symbols, "Aggregates only: no Referral IDs, Mosaic IDs, names, places or free text."]
+        lines = [
+            symbols,
+            "Aggregates only: no Referral IDs, Mosaic IDs, names, places or free text. Breakdowns cover whole "
+            "quarters (the latest complete quarter in a monthly pack), so packs can be read together safely.",
+        ]
         style = w.note
     else:
         lines = [
@@ -381,3 +411,76 @@ def _trend_chart(wb, ws, p: Placed, row: int) -> None:
     chart.set_legend({"position": "bottom"})
     chart.set_size({"width": 760, "height": 340})
     ws.insert_chart(xl_rowcol_to_cell(row, 0), chart)
+
+
+#: published charts read a copy of their table in hidden columns from here, hidden figures left blank
+CHART_DATA_COL = 40
+GAP_NOTE = "Gaps in the chart are figures hidden as c; they are not zero."
+
+
+def _published_charts(
+    wb, ws, sheet: str, report: Report, placed: dict[str, Placed], hidden, row: int
+) -> None:
+    """Charts that leave a hidden figure out (a gap, with a note), never drawing it as a number."""
+    if sheet == "Summary":
+        source = _chart_copy(wb, ws, report.table("summary_months"), placed["summary_months"], hidden)
+        if source is None:
+            ws.write_string(FIRST_TABLE_ROW, 5, "Too few figures can be shown to draw a chart.")
+            return
+        chart = wb.add_chart({"type": "line"})
+        _series(chart, source, len(source.columns), source.last_row)
+        chart.set_title({"name": "Referrals and consultations, last 12 months"})
+        _gap_axes(chart, ws, source, "Number", FIRST_TABLE_ROW, 5, 620, 300)
+    elif sheet == "Quarterly trend":
+        source = _chart_copy(wb, ws, report.table("quarterly_trend"), placed["quarterly_trend"], hidden)
+        if source is None:
+            ws.write_string(row, 0, "Too few figures can be shown to draw a chart.")
+            return
+        chart = wb.add_chart({"type": "line"})
+        _series(chart, source, len(source.columns) - 1, source.last_row)  # not the Total column
+        chart.set_title({"name": "Referrals received per quarter by primary concern"})
+        _gap_axes(chart, ws, source, "Referrals", row, 0, 760, 340)
+
+
+def _chart_copy(wb, ws, t: Table, p: Placed, hidden) -> Placed | None:
+    cells = hidden.get(t.key, set())
+    count = wb.add_format({"num_format": COUNT_FORMAT})
+    col = CHART_DATA_COL
+    shown_any = False
+    ws.write_string(p.header_row, col, "Chart data (hidden figures left blank)")
+    for j, c in enumerate(p.columns, start=1):
+        ws.write_string(p.header_row, col + j, str(c))
+    for i, label in enumerate(t.data.index):
+        ws.write_string(p.first_row + i, col, str(label))
+        for j, c in enumerate(p.columns, start=1):
+            if (str(label), c) in cells:
+                ws.write_blank(p.first_row + i, col + j, None)
+            else:
+                value = int(t.data.loc[label, c])
+                shown_any = shown_any or value > 0
+                ws.write_number(p.first_row + i, col + j, value, count)
+    ws.set_column(col, col + len(p.columns), None, None, {"hidden": True})
+    if not shown_any:
+        return None
+    return Placed(p.sheet, p.header_row, p.first_row, p.last_row, col, col + len(p.columns), p.columns)
+
+
+def _series(chart, p: Placed, count: int, last: int) -> None:
+    for j in range(1, count + 1):
+        chart.add_series(
+            {
+                "name": [p.sheet, p.header_row, p.first_col + j],
+                "categories": [p.sheet, p.first_row, p.first_col, last, p.first_col],
+                "values": [p.sheet, p.first_row, p.first_col + j, last, p.first_col + j],
+                "marker": {"type": "circle"},
+            }
+        )
+
+
+def _gap_axes(chart, ws, p: Placed, name: str, row: int, col: int, width: int, height: int) -> None:
+    chart.show_blanks_as("gap")
+    chart.set_y_axis({"name": name, "min": 0})
+    chart.set_legend({"position": "bottom"})
+    chart.set_size({"width": width, "height": height})
+    ws.insert_chart(xl_rowcol_to_cell(row, col), chart)
+    ws.write_string(row + math.ceil(height / 20) + 1, col, GAP_NOTE)

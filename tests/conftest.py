@@ -32,3 +32,15 @@ def blank_tracker(tmp_path, config) -> Path:
     from cstracker.workbook import create_tracker
 
     return create_tracker(tmp_path / "Referral Tracker.xlsx", config)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked slow (the whole 24-month run of published packs) run only when asked for."""
+    import os
+
+    if os.environ.get("CSTRACKER_SLOW") == "1":
+        return
+    skip = pytest.mark.skip(reason="slow: run with CSTRACKER_SLOW=1, or python scripts/attack_packs.py")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)

@@ -17,7 +17,8 @@ from test_suppression import recover
 from cstracker.cli import cli
 from cstracker.config import Settings
 from cstracker.periods import parse_period
-from cstracker.report_tables import build_report, frame_from_records
+from cstracker.report_published import build_published
+from cstracker.report_tables import ReportData, build_report, frame_from_records
 from cstracker.report_workbook import COUNT_FORMAT, write_report
 from cstracker.schema import Kind
 from cstracker.synthetic import synthetic_records
@@ -45,9 +46,15 @@ def synthetic():
 
 
 @pytest.fixture(scope="module")
-def published(synthetic, tmp_path_factory):
+def published_report(synthetic):
+    data = ReportData(frame_from_records(synthetic[0], LISTS), LISTS, Settings(), TODAY)
+    return build_published(data, OCTOBER, LISTS, Settings(), {})[0]
+
+
+@pytest.fixture(scope="module")
+def published(published_report, tmp_path_factory):
     out = tmp_path_factory.mktemp("published") / "CS trends 2026-10 (published).xlsx"
-    return write_report(synthetic[1], out, publish=True)
+    return write_report(published_report, out, publish=True)
 
 
 def table_values(ws, placed, columns=None):
@@ -200,8 +207,8 @@ def test_published_has_no_small_counts_identifiers_or_free_text(synthetic, publi
     assert "Top themes" not in header
 
 
-def test_published_recovery_attack_fails(synthetic, published):
-    _, report = synthetic
+def test_published_recovery_attack_fails(published_report, published):
+    report = published_report
     wb = openpyxl.load_workbook(published.path)
     attacked = 0
     for tables in report.sheets.values():
@@ -220,8 +227,8 @@ def test_published_recovery_attack_fails(synthetic, published):
     assert attacked >= 10
 
 
-def test_a_figure_shown_twice_is_hidden_in_both_places(synthetic, published):
-    _, report = synthetic
+def test_a_figure_shown_twice_is_hidden_in_both_places(published_report, published):
+    report = published_report
     wb = openpyxl.load_workbook(published.path)
     seen: dict[str, set] = {}
     for tables in report.sheets.values():
@@ -242,9 +249,14 @@ def test_a_figure_shown_twice_is_hidden_in_both_places(synthetic, published):
 
 def test_published_shares_are_hidden_with_their_counts(published):
     wb = openpyxl.load_workbook(published.path)
-    p = published.placed["summary_top_themes"]
-    for count, share in table_values(wb["Summary"], p).values():
-        assert (count == "c") == (share == "c")
+    p = published.placed["interventions"]
+    for count, share in table_values(wb["Actions"], p).values():
+        assert count != "c" or share == "c"
+
+
+def test_a_published_pack_needs_a_built_published_report(synthetic, tmp_path):
+    with pytest.raises(ValueError, match="build_published"):
+        write_report(synthetic[1], tmp_path / "x.xlsx", publish=True)
 
 
 # -- LibreOffice --------------------------------------------------------------------------------
@@ -314,6 +326,11 @@ def test_report_command_writes_beside_the_tracker(tracker):
         (["--month", "2026-13"], 2, "--month '2026-13' is not a month; use YYYY-MM"),
         ([], 2, "give exactly one period"),
         (["--month", "2026-10", "--out", "report.csv"], 1, "the report must be an .xlsx file"),
+        (
+            ["--from", "01/09/2026", "--to", "15/11/2026", "--publish"],
+            2,
+            "a published pack covers a month, a quarter or a year",
+        ),
     ],
 )
 def test_report_command_errors(tracker, args, code, message):

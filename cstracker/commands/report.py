@@ -24,7 +24,9 @@ from cstracker.commands.common import tracker_argument
 @click.option(
     "--publish",
     is_flag=True,
-    help="Aggregates only, small counts shown as c: the version to share outside the team.",
+    help="Aggregates only, small counts shown as c, safe to read with every other published pack: the "
+    "version to share outside the team. What it showed is kept in '<tracker> published figures.json' beside "
+    "the tracker, so later packs keep hidden figures hidden.",
 )
 @click.option(
     "--today",

@@ -1,0 +1,236 @@
+"""A run of published packs, attacked as the board's analyst would: every hidden figure keeps >= 3 values.
+
+The packs are written by ``cstracker report --publish`` (through ``make_report``) in
+the order the board receives them, each read back from its .xlsx by the independent
+attack in ``attacker.py``. The default run is a quarter's packs and the year's (3
+monthly, 1 quarterly, 1 yearly, which brings in every quarter of the year) on two
+authorities; the whole 24-month run is marked slow and also run by
+``scripts/attack_packs.py``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import openpyxl
+import pytest
+from attacker import Attack, possible_values, tables_of
+
+from cstracker.config import load_config
+from cstracker.periods import parse_period
+from cstracker.report_workbook import COUNT_FORMAT, make_report
+from cstracker.synthetic import synthetic_records
+from cstracker.tracker import Tracker, init_tracker
+
+TODAY = dt.date(2026, 11, 27)
+THRESHOLD = 5
+
+
+def months_between(first: str, last: str) -> list[str]:
+    y, m = int(first[:4]), int(first[5:])
+    out = []
+    while f"{y:04d}-{m:02d}" <= last:
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def run_of(first_month: str, last_month: str, years: tuple[str, ...]) -> list[tuple[str, str]]:
+    """Monthly packs, each quarter's pack after its last month, each year's after December."""
+    packs = []
+    for month in months_between(first_month, last_month):
+        packs.append(("month", month))
+        y, m = int(month[:4]), int(month[5:])
+        if m % 3 == 0:
+            packs.append(("quarter", f"{y}-Q{m // 3}"))
+        if m == 12 and str(y) in years:
+            packs.append(("year", str(y)))
+    return packs
+
+
+SHORT = run_of("2025-10", "2025-12", ("2025",))
+FULL = run_of("2024-11", "2026-10", ("2025",))
+
+
+def make_tracker(folder: Path, n: int, seed: int) -> Path:
+    path = folder / "Referral Tracker.xlsx"
+    init_tracker(path, load_config(None))
+    records = synthetic_records(n, seed=seed, today=TODAY)
+    with Tracker.open_for_update(path) as t:
+        t.upsert([{k: v for k, v in r.items() if k not in ("status", "follow_up_due")} for r in records],
+                 source="test", today=TODAY)  # fmt: skip
+        t.save()
+    return path
+
+
+def publish_run(tracker: Path, packs: list[tuple[str, str]]) -> list[Path]:
+    out = []
+    for kind, label in packs:
+        path = tracker.with_name(f"pack {label}.xlsx")
+        make_report(tracker, parse_period(**{kind: label}), path, publish=True, today=TODAY)
+        out.append(path)
+    return out
+
+
+def attack(paths: list[Path]) -> tuple[Attack, dict]:
+    a = Attack()
+    for p in paths:
+        a.read_pack(p)
+    return a, a.ranges()
+
+
+def closing_figures(paths, a: Attack, ranges) -> str:
+    narrow = min((possible_values(lo, hi) for lo, hi in ranges.values()), default=None)
+    recovered = sum(1 for lo, hi in ranges.values() if possible_values(lo, hi) <= 1)
+    return (
+        f"packs {len(paths)}, tables {a.tables_seen}, cells {a.cells_seen}, hidden cells {a.hidden_seen} "
+        f"({len(a.hidden)} distinct figures), recovered {recovered}, narrowest {narrow} possible values"
+    )
+
+
+@pytest.fixture(scope="module", params=[(500, 7), (150, 11)], ids=["demo-sized", "small-numbers"])
+def short_run(request, tmp_path_factory):
+    n, seed = request.param
+    tracker = make_tracker(tmp_path_factory.mktemp(f"run{n}"), n, seed)
+    return tracker, publish_run(tracker, SHORT)
+
+
+def test_no_hidden_figure_can_be_narrowed_below_three_values(short_run):
+    tracker, paths = short_run
+    a, ranges = attack(paths)
+    assert a.problems == []
+    assert a.hidden and len(ranges) == len(a.hidden)
+    weak = {fig: r for fig, r in ranges.items() if possible_values(*r) < 3}
+    print(closing_figures(paths, a, ranges))
+    assert weak == {}
+
+
+def test_shown_counts_are_never_small_and_derived_figures_hide_with_their_counts(short_run):
+    _, paths = short_run
+    for path in paths:
+        wb = openpyxl.load_workbook(path)
+        for ws in wb.worksheets:
+            for row in ws.iter_rows():
+                for cell in row:
+                    if isinstance(cell.value, int | float) and cell.number_format == COUNT_FORMAT:
+                        assert cell.value == 0 or cell.value > THRESHOLD, (
+                            path.name,
+                            ws.title,
+                            cell.coordinate,
+                        )
+        for t in tables_of(path):
+            rows = dict(t.rows)
+            if t.title.startswith("Share of consultations with each theme"):
+                counts = next(x for x in tables_of(path) if x.title == "Consultations per theme per quarter")
+                held = next(x for x in tables_of(path) if x.title == "Consultations held per quarter")
+                for label, values in counts.rows:
+                    for j, v in enumerate(values):
+                        if v == "c" or held.rows[0][1][j] == "c":
+                            assert rows[label][j] == "c", (path.name, label, t.columns[j])
+            if t.title.startswith("Days between"):
+                for label, (number, *stats) in t.rows:
+                    if number == "c" or number <= THRESHOLD:
+                        assert all(s == "c" for s in stats), (path.name, label)
+
+
+def test_published_packs_hold_no_identifiers_or_free_text(short_run):
+    tracker, paths = short_run
+    records = Tracker.open(tracker).records()
+    secrets = {
+        str(r[k]) for r in records for k in ("referral_id", "mosaic_id", "referrer", "detail") if r.get(k)
+    }
+    for path in paths:
+        wb = openpyxl.load_workbook(path)
+        assert {"Contexts", "Data quality"}.isdisjoint(wb.sheetnames)
+        for ws in wb.worksheets:
+            for row in ws.iter_rows():
+                for cell in row:
+                    assert not (isinstance(cell.value, str) and cell.value in secrets), (
+                        ws.title,
+                        cell.coordinate,
+                    )
+
+
+def test_the_ledger_keeps_no_hidden_value_and_a_rerun_reproduces_the_pack(short_run, tmp_path):
+    tracker, paths = short_run
+    ledger = tracker.with_name(f"{tracker.stem} published figures.json")
+    data = json.loads(ledger.read_text(encoding="utf-8"))
+    assert sorted(data["packs"]) == sorted(label for _, label in SHORT)
+    states = [f["shown"] for f in data["figures"]]
+    assert "c" in states and all(
+        s == "c" or (isinstance(s, int) and (s == 0 or s > THRESHOLD)) for s in states
+    )
+    before = ledger.read_bytes()
+    again = tmp_path / "again.xlsx"
+    make_report(tracker, parse_period(month="2025-11"), again, publish=True, today=TODAY)
+    first = paths[SHORT.index(("month", "2025-11"))]
+    assert [(t.title, t.rows) for t in tables_of(again)] == [(t.title, t.rows) for t in tables_of(first)]
+    assert json.loads(ledger.read_bytes())["figures"] == json.loads(before)["figures"]
+
+
+def test_a_figure_hidden_once_stays_hidden_in_later_packs(short_run):
+    _, paths = short_run
+    a = Attack()
+    for p in paths:
+        a.read_pack(p)
+    assert not any("hidden elsewhere" in p or "shown as" in p for p in a.problems)
+
+
+def test_published_charts_leave_hidden_figures_out(short_run):
+    import re
+    import zipfile
+
+    from xlsxwriter.utility import xl_cell_to_rowcol
+
+    from cstracker.report_workbook import CHART_DATA_COL, GAP_NOTE
+
+    _, paths = short_run
+    charted = 0
+    for path in paths:
+        with zipfile.ZipFile(path) as z:
+            charts = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/chart")]
+        for xml in charts:
+            # Excel's default for blank cells is a gap; nothing may say otherwise
+            assert "dispBlanksAs" not in xml or '<c:dispBlanksAs val="gap"/>' in xml
+            refs = re.findall(r"<c:val>.*?<c:f>([^<]+)</c:f>", xml, re.S)
+            assert refs
+            for ref in refs:
+                first = ref.split("!")[1].split(":")[0].replace("$", "")
+                assert xl_cell_to_rowcol(first)[1] > CHART_DATA_COL  # the copy with hidden figures blank
+            assert "<c:v>c</c:v>" not in xml
+            assert '<c:min val="0"/>' in xml
+            charted += 1
+        wb = openpyxl.load_workbook(path)
+        notes = [
+            c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value == GAP_NOTE
+        ]
+        assert len(notes) == len(charts)
+        for ws in wb.worksheets:
+            for row in ws.iter_rows(min_col=CHART_DATA_COL + 2):
+                assert all(c.value != "c" for c in row)
+    assert charted >= len(paths)
+
+
+def test_table_by_table_suppression_fails_the_attack(tmp_path, monkeypatch):
+    """The mutation check: without the run-wide audit, the attack narrows hidden figures."""
+    import cstracker.report_published as rp
+
+    monkeypatch.setattr(rp, "protect", lambda model, states, new: states)
+    tracker = make_tracker(tmp_path, 150, 11)
+    paths = publish_run(tracker, run_of("2025-07", "2025-09", ()))
+    a, ranges = attack(paths)
+    weak = [fig for fig, r in ranges.items() if possible_values(*r) < 3]
+    assert weak, "table-by-table suppression should leave some hidden figure narrowed"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("n", "seed"), [(500, 7), (150, 11)], ids=["demo-sized", "small-numbers"])
+def test_the_whole_run_of_packs(tmp_path, n, seed):
+    tracker = make_tracker(tmp_path, n, seed)
+    paths = publish_run(tracker, FULL)
+    a, ranges = attack(paths)
+    print(closing_figures(paths, a, ranges))
+    assert a.problems == []
+    assert all(possible_values(*r) >= 3 for r in ranges.values())
