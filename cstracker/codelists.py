@@ -150,6 +150,10 @@ DEFAULT_CODE_LISTS: dict[str, CodeList] = {
         CodeList("offending", "Offending", OFFENDING),
         CodeList("gang_affiliation", "Gang affiliation (GA)", GANG_AFFILIATION),
         CodeList("education", "Education", EDUCATION),
+        # The toolkit names no referring teams: every authority has its own, and old trackers
+        # name them their own way. Everything else is the toolkit's model (its five contexts, its
+        # themes, its interventions, its suitability decision) or a national category (gender,
+        # ethnicity, legal status, education), where a new spelling is a mistake, not a new value.
         CodeList("referrer_team", "Referrer team/service", REFERRER_TEAMS, open=True),
         CodeList("tick", "Tick", ("Yes",), configurable=False),
     )

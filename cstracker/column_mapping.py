@@ -23,6 +23,8 @@ from pathlib import Path
 
 from cstracker.config import read_toml
 from cstracker.errors import ConfigError
+from cstracker.personal import personal_data_kind
+from cstracker.reading import is_open_list
 from cstracker.schema import (
     DEFAULT_CODE_LISTS,
     INTERVENTION_PREFIX,
@@ -38,7 +40,11 @@ RULE_LABEL = "exact label"
 RULE_SYNONYM = "synonym"
 RULE_LIST_TITLE = "list title"
 RULE_CODE_SYNONYM = "theme synonym"
+RULE_PERSONAL = "personal data"
 IGNORE_TARGET = "ignore"
+NOT_A_FIELD = "not a tracker field"
+#: the two columns a rejects file adds; read back as what they are, never as data
+REJECTS_COLUMNS = ("Import problems", "Rejected from")
 #: the code lists whose codes may be listed several to a cell, each with its flag key prefix
 LIST_COLUMNS = {"themes": "theme:", "interventions": "intervention:"}
 
@@ -63,10 +69,16 @@ class ColumnMatch:
     list_key: str | None = None  # "themes" / "interventions", when the cell lists several
     rule: str = ""  # how it was matched; blank when ignored
     note: str = ""  # why it is ignored
+    #: "a name", "an address" …: the young person's personal data, never read
+    personal: str = ""
+    #: for a heading not recognised: what it may be ("did you mean"), best first
+    suggestions: tuple = ()
+    #: the column's place in the file, when ``index`` counts without the personal-data columns
+    source_index: int | None = None
 
     @property
     def letter(self) -> str:
-        return column_letter(self.index)
+        return column_letter(self.index if self.source_index is None else self.source_index)
 
     @property
     def used(self) -> bool:
@@ -82,6 +94,12 @@ class MappingFile:
     columns: dict[str, str] = field(default_factory=dict)
     #: list key -> {spelling: code}
     values: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: list key -> {spelling: several codes}, for a cell that lists them ("CSE/Gangs" = ["CSE", "Gangs"])
+    several: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    #: open list key -> codes the file names that are not on the list yet (added to the Lists sheet)
+    new_codes: dict[str, list[str]] = field(default_factory=dict)
+    #: the file's text, remembered by a rejects file so that fixing and importing it needs no --mapping
+    text: str = ""
 
 
 @dataclass
@@ -91,6 +109,12 @@ class ColumnMapping:
     columns: list[ColumnMatch]
     fields: dict[str, Field]
     lists: CodeLists
+    #: list key -> {normalised spelling: codes}, from the mapping file
+    several: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    mapping_file: MappingFile | None = None
+
+    def personal(self) -> list[ColumnMatch]:
+        return [c for c in self.columns if c.personal]
 
     def used(self) -> list[ColumnMatch]:
         return [c for c in self.columns if c.used]
@@ -123,8 +147,20 @@ class ColumnMapping:
                     DEFAULT_CODE_LISTS[c.list_key].title if c.list_key in DEFAULT_CODE_LISTS else c.list_key
                 )
                 out.append(f"{head} -> {title}, several in one cell ({c.rule})")
+            elif c.personal:
+                out.append(f"{head} not imported: {c.note}")
             else:
-                out.append(f"{head} ignored: {c.note}")
+                hint = ""
+                if c.suggestions:
+                    hint = (
+                        "; did you mean "
+                        + " or ".join(
+                            repr(self.fields[s.code].label) if s.code in self.fields else repr(s.code)
+                            for s in c.suggestions[:3]
+                        )
+                        + "?"
+                    )
+                out.append(f"{head} ignored: {c.note}{hint}")
         return out
 
 
@@ -137,7 +173,22 @@ def load_mapping(path: str | Path | None, fields: Sequence[Field], lists: CodeLi
     """Read and check a mapping file; ``None`` gives an empty mapping. Raises ConfigError naming the key."""
     if path is None:
         return MappingFile()
-    return mapping_from_dict(read_toml(path, "mapping file"), fields, lists, str(path))
+    mapping = mapping_from_dict(read_toml(path, "mapping file"), fields, lists, str(path))
+    mapping.text = Path(path).read_text(encoding="utf-8-sig")
+    return mapping
+
+
+def mapping_from_text(text: str, fields: Sequence[Field], lists: CodeLists, where: str) -> MappingFile:
+    """A mapping remembered as text (beside or inside a rejects file)."""
+    import tomllib
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{where}: not valid TOML: {e}") from None
+    mapping = mapping_from_dict(data, fields, lists, where)
+    mapping.text = text
+    return mapping
 
 
 def mapping_from_dict(
@@ -160,6 +211,8 @@ def mapping_from_dict(
             )
         columns[normalise_token(header)] = targets[normalise_token(target)]
     values: dict[str, dict[str, str]] = {}
+    several: dict[str, dict[str, tuple[str, ...]]] = {}
+    new_codes: dict[str, list[str]] = {}
     section = data.get("values", {})
     if not isinstance(section, dict):
         raise ConfigError(f'{where}: [values.<list>] tables must hold "local spelling" = "code"')
@@ -173,14 +226,42 @@ def mapping_from_dict(
         if not isinstance(table, dict):
             raise ConfigError(f'{where}: values.{name} must be a table of "local spelling" = "code"')
         known = {normalise_token(c): c for c in lists.codes(list_key)}
+        is_open = is_open_list(list_key)
         for spelling, code in table.items():
-            if not isinstance(code, str) or normalise_token(code) not in known:
-                raise ConfigError(
-                    f"{where}: values.{name}.{spelling!r}: {code!r} is not on the {list_key} list; allowed: "
-                    + ", ".join(lists.codes(list_key))
+            if isinstance(code, list) and list_key in LIST_COLUMNS and code:
+                codes = tuple(
+                    _known_code(c, known, list_key, lists, f"{where}: values.{name}.{spelling!r}")
+                    for c in code
                 )
-            values.setdefault(list_key, {})[spelling] = known[normalise_token(code)]
-    return MappingFile(Path(where), columns, values)
+                several.setdefault(list_key, {})[normalise_token(spelling)] = codes
+                continue
+            if isinstance(code, str) and normalise_token(code) not in known and is_open:
+                new = _new_code(code, f"{where}: values.{name}.{spelling!r}")
+                known[normalise_token(new)] = new
+                new_codes.setdefault(list_key, []).append(new)
+            code = _known_code(code, known, list_key, lists, f"{where}: values.{name}.{spelling!r}")
+            values.setdefault(list_key, {})[spelling] = code
+    return MappingFile(Path(where), columns, values, several, new_codes)
+
+
+def _known_code(code: object, known: dict[str, str], list_key: str, lists: CodeLists, where: str) -> str:
+    if not isinstance(code, str) or normalise_token(code) not in known:
+        several = " (or a list of them, for a column listing several)" if list_key in LIST_COLUMNS else ""
+        raise ConfigError(
+            f"{where}: {code!r} is not on the {list_key} list; allowed{several}: "
+            + ", ".join(lists.codes(list_key))
+        )
+    return known[normalise_token(code)]
+
+
+def _new_code(code: str, where: str) -> str:
+    """A new value for an open list, as the Lists sheet will hold it."""
+    text = code.strip()
+    if not text or len(text) > 60 or text[0] in "=+-@":
+        raise ConfigError(
+            f"{where}: {code!r}: a new list value must be 1 to 60 characters, not starting with = + - @"
+        )
+    return text
 
 
 def _user_lists(lists: CodeLists) -> list[str]:
@@ -237,6 +318,8 @@ class HeaderMatcher:
             for name in (list_key, title, title.rstrip("s")):
                 self.list_titles[normalise_token(name)] = list_key
         self.code_lookup = {k: lists.lookup(k) for k in LIST_COLUMNS if k in lists.lists}
+        self._heading_matcher = None
+        self.rejects_columns = {normalise_token(h) for h in REJECTS_COLUMNS}
         self.prefixes = {
             normalise_token(THEME_PREFIX): "themes",
             normalise_token(INTERVENTION_PREFIX): "interventions",
@@ -246,6 +329,10 @@ class HeaderMatcher:
         token = normalise_token(header)
         if not token:
             return None, "no header"
+        if token in self.rejects_columns:
+            return None, "written by an earlier import's rejects file"
+        if token not in self.labels and token not in self.synonyms and personal_data_kind(header):
+            return None, RULE_PERSONAL
         if token in self.mapping.columns:
             target = self.mapping.columns[token]
             if target == IGNORE_TARGET:
@@ -267,7 +354,23 @@ class HeaderMatcher:
         code = self.code_lookup.get("themes", {}).get(token)
         if code is not None and f"theme:{code}" in self.fields:
             return f"theme:{code}", RULE_CODE_SYNONYM
-        return None, "not a tracker field (add it to the mapping file to import it)"
+        return None, f"{NOT_A_FIELD} (add it to the mapping file to import it)"
+
+    def suggest(self, header: str) -> list:
+        """What an unrecognised heading may be: field keys (or list:<key>), best first."""
+        from cstracker.suggest import Matcher
+
+        if self._heading_matcher is None:
+            table: dict[str, str] = {}
+            for f in self.fields.values():
+                if f.computed:
+                    continue
+                for name in (f.label, *f.synonyms):
+                    table.setdefault(normalise_token(name), f.key)
+            for token, list_key in self.list_titles.items():
+                table.setdefault(token, f"list:{list_key}")
+            self._heading_matcher = Matcher(table, [f.key for f in self.fields.values()])
+        return [s for s in self._heading_matcher.suggest(header) if s.code in self.fields]
 
     def _prefixed(self, token: str) -> str | None:
         for prefix, list_key in self.prefixes.items():
@@ -298,8 +401,14 @@ def map_columns(
     out: list[ColumnMatch] = []
     for i, header in enumerate(headers):
         target, rule = matcher.resolve(header)
+        if target is None and rule == RULE_PERSONAL:
+            kind = personal_data_kind(header) or "personal data"
+            note = f"personal data ({kind} of a young person); the tracker holds no names or contact details"
+            out.append(ColumnMatch(i, header, note=note, personal=kind))
+            continue
         if target is None:
-            out.append(ColumnMatch(i, header, note=rule))
+            hints = tuple(matcher.suggest(header)) if rule.startswith(NOT_A_FIELD) else ()
+            out.append(ColumnMatch(i, header, note=rule, suggestions=hints))
             continue
         if target in taken:
             first = taken[target]
@@ -316,5 +425,8 @@ def map_columns(
     for list_key, table in mapping.values.items():
         for spelling, code in table.items():
             extra.setdefault(list_key, {})[normalise_token(spelling)] = code
-    merged = CodeLists(lists=dict(lists.lists), extra_synonyms=extra)
-    return ColumnMapping(out, {f.key: f for f in fields}, merged)
+    grown = dict(lists.lists)
+    for list_key, codes in mapping.new_codes.items():
+        grown[list_key] = (*grown[list_key], *(c for c in codes if c not in grown[list_key]))
+    merged = CodeLists(lists=grown, extra_synonyms=extra)
+    return ColumnMapping(out, {f.key: f for f in fields}, merged, dict(mapping.several), mapping)

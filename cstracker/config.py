@@ -10,6 +10,7 @@ Example ``ourborough.toml``::
     referral_id_prefix = "CS"
     follow_up_days = 42
     small_count_threshold = 5
+    tracker_start = 2026-04-01   # consultations before this are history (default: the day of init)
 
     [lists]
     referrer_team = ["Social Care North", "Social Care South", "YJS", "Schools", "Police"]
@@ -24,6 +25,8 @@ Example ``ourborough.toml``::
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -53,8 +56,11 @@ class Settings:
     #: the highest Referral ID ever issued per prefix and year ("CS-2019-0042, CS-2020-0107"), kept
     #: by cstracker (not a config key) so IDs of removed referrals are never issued again
     referral_ids_issued: str = ""
+    #: consultations held before this date are history: no follow-up is expected of them.
+    #: None: every consultation expects one (a tracker read before it had the setting).
+    tracker_start: dt.date | None = None
 
-    def to_pairs(self) -> list[tuple[str, str | int | None]]:
+    def to_pairs(self) -> list[tuple[str, str | int | dt.date | None]]:
         return [(k, getattr(self, k)) for k in self.__dataclass_fields__]
 
     @classmethod
@@ -63,7 +69,10 @@ class Settings:
         for key, f in cls.__dataclass_fields__.items():
             if key in pairs and pairs[key] not in (None, ""):
                 raw = pairs[key]
-                values[key] = int(float(raw)) if f.type in INT_TYPES else str(raw)
+                if key == "tracker_start":
+                    values[key] = setting_date(raw)
+                else:
+                    values[key] = int(float(raw)) if f.type in INT_TYPES else str(raw)
         return cls(**values)
 
 
@@ -71,6 +80,20 @@ class Settings:
 INT_TYPES = ("int", "int | None")
 #: settings cstracker keeps itself: never read from a config file
 INTERNAL_SETTINGS = frozenset({"referral_ids_issued"})
+
+
+def setting_date(raw: Any) -> dt.date:
+    """A date setting as stored (a date cell, a serial number, ISO or UK text); ValueError if not a date."""
+    from cstracker.convert import parse_date
+
+    if isinstance(raw, str):
+        raw = raw.strip()
+        with contextlib.suppress(ValueError):
+            raw = float(raw)
+    got = parse_date(raw)
+    if not got.ok or got.value is None:
+        raise ValueError(f"not a date: {raw!r}")
+    return got.value
 
 
 @dataclass
@@ -235,6 +258,14 @@ def _settings(data: dict[str, Any], problems: _Problems) -> Settings:
         if key not in data or key in INTERNAL_SETTINGS:
             continue
         value = data[key]
+        if key == "tracker_start":
+            try:
+                if isinstance(value, dt.datetime) or not isinstance(value, dt.date | str):
+                    raise ValueError(value)
+                s = replace(s, tracker_start=setting_date(value))
+            except ValueError:
+                problems.add("tracker_start must be a date, e.g. 2026-04-01")
+            continue
         if f.type in INT_TYPES:
             lo, hi = _INT_LIMITS[key]
             if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:

@@ -198,10 +198,11 @@ def write_legacy_csv(path: Path, records: list[dict[str, Any]], lists: CodeLists
         row.append("; ".join(t for t in lists.themes if r.get(f"theme:{t}")))
         row.append(", ".join(i for i in lists.interventions if r.get(f"intervention:{i}")))
         rows.append(row)
-    # Mistakes every old spreadsheet has: an impossible date, a team nobody knows, a typo'd concern.
+    # Mistakes every old spreadsheet has: an impossible date, a value off a fixed list, a typo'd
+    # concern. (A team nobody knows is not one: the referrer list is the authority's own and grows.)
     for index, (key, bad) in zip(
         rng.sample(range(len(rows)), 3),
-        (("date_received", "31/02/2025"), ("referrer_team", "Planet Zog"), ("primary_concern", "Galaxy")),
+        (("date_received", "31/02/2025"), ("gender", "Zog"), ("primary_concern", "Galaxy")),
         strict=True,
     ):
         if key == "primary_concern" and not rows[index][headings.index(LEGACY_HEADINGS[key])]:

@@ -24,7 +24,7 @@ import datetime as dt
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ from cstracker.problems import Problem, shown_value
 from cstracker.rules import Finding, Record, check_record, convert_record
 from cstracker.schema import DEFAULT_CODE_LISTS, CodeLists, Field, normalise_token
 from cstracker.source_reader import SourceRow, SourceTable, read_source
+from cstracker.vocabulary import UnknownValue, find_unknown, grow_open_lists, list_title, with_codes
 from cstracker.written import Written, fingerprint, fingerprints, merge
 
 REASONS_HEADER = "Import problems"
@@ -53,6 +54,9 @@ class RejectedRow:
     row: int
     values: tuple[Any, ...]
     problems: list[Problem]
+    #: where the row first came from ("old.xlsx, sheet Log, row 7"): this file's row, or the row
+    #: a rejects file being imported again says it was rejected from
+    origin: str = ""
 
     @property
     def reasons(self) -> list[str]:
@@ -92,6 +96,12 @@ class ImportResult:
     conflicts: list[Problem] = field(default_factory=list)
     #: (source row's origin, its record, fingerprints) to remember once the rows have their Referral IDs
     remember: list[tuple[str, Record, dict[str, str]]] = field(default_factory=list)
+    #: values not on their lists, grouped per column, with suggestions
+    unknown: list[UnknownValue] = field(default_factory=list)
+    #: open list key -> codes this import adds to the tracker's Lists sheet
+    added_codes: dict[str, list[str]] = field(default_factory=dict)
+    #: lines a save said (a tracker that got its start date)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def problems(self) -> list[Problem]:
@@ -101,6 +111,26 @@ class ImportResult:
         """The commonest reasons for rejecting, without values: 'Date of referral: is not a real date'."""
         counts = Counter(f"{p.field}: {p.message}" for p in self.problems)
         return counts.most_common(n)
+
+    def warning_groups(self, shown: int = 3) -> list[tuple[str, int, str, list[str]]]:
+        """(rule, count, 'field: message' of the first, its first few cells) per warning rule, commonest first."""
+        groups: dict[str, list[Problem]] = {}
+        for p in self.warnings:
+            groups.setdefault(p.rule, []).append(p)
+        out = []
+        for rule, ps in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+            cells = [p.cell or f"row {p.row}" for p in ps[:shown]]
+            out.append((rule, len(ps), f"{ps[0].field}: {ps[0].message}", cells))
+        return out
+
+    def added_lines(self) -> list[str]:
+        """'added 'Children in Need' to Referrer team/service', one per new list value."""
+        verb = "would add" if self.dry_run else "added"
+        return [
+            f"{verb} {code!r} to {list_title(key)}"
+            for key, codes in self.added_codes.items()
+            for code in codes
+        ]
 
     def summary(self) -> str:
         verb = "would be " if self.dry_run else ""
@@ -124,8 +154,16 @@ def reason_text(p: Problem) -> str:
 class RowConverter:
     """Turns one source row into a record, or into the problems that stop it."""
 
-    def __init__(self, table: SourceTable, mapping: ColumnMapping, today: dt.date):
+    def __init__(
+        self,
+        table: SourceTable,
+        mapping: ColumnMapping,
+        today: dt.date,
+        unknown: Iterable[UnknownValue] = (),
+    ):
         self.table, self.mapping, self.today = table, mapping, today
+        #: (column index, folded value) -> its group, to say "did you mean" on each row
+        self.unknown = {(u.column.index, normalise_token(u.value)): u for u in unknown}
         self.lists: CodeLists = mapping.lists
         self.fields = mapping.fields
         self.field_columns = [c for c in mapping.columns if c.key is not None]
@@ -148,15 +186,32 @@ class RowConverter:
     def problem(self, finding: Finding, row: int) -> Problem:
         name, column = self.column_name(finding.field_key)
         f = self.fields.get(finding.field_key)
+        message = finding.message
+        if finding.rule == "not-in-list" and column is not None:
+            message = self.did_you_mean(column, finding.value) + message
         return Problem(
             file=self.table.name,
             rule=finding.rule,
-            message=finding.message,
+            message=message,
             field=name,
             value=shown_value(finding.value, f.sensitive if f else False),
             severity=finding.severity,
             **{k: v for k, v in self.where(row, column).items() if k != "file"},
         )
+
+    def warnings_for(self, record: Record, row: int) -> list[Problem]:
+        """The warnings validate will list for this referral once it is in the tracker."""
+        return [
+            self.problem(f, row)
+            for f in check_record(record, self.lists, self.today)
+            if f.severity != "error"
+        ]
+
+    def did_you_mean(self, column: ColumnMatch, value: Any) -> str:
+        """'did you mean 'School'? ' for a value with a good suggestion, else ''."""
+        group = self.unknown.get((column.index, normalise_token(str(value or ""))))
+        good = group.good if group is not None else None
+        return f"did you mean {' + '.join(repr(c) for c in good.codes)}? " if good else ""
 
     def convert(self, src: SourceRow) -> tuple[Record | None, list[Problem], list[Problem]]:
         """(record or None when rejected, errors, warnings)."""
@@ -188,14 +243,19 @@ class RowConverter:
         list_key = column.list_key or ""
         prefix = LIST_COLUMNS[list_key]
         unknown = []
+        several = self.mapping.several.get(list_key, {})
         for part in split_list_cell(value):
-            code = self.lookups[list_key].get(normalise_token(part))
-            if code is None or prefix + code not in self.fields:
+            token = normalise_token(part)
+            code = self.lookups[list_key].get(token)
+            codes = several.get(token, (code,) if code is not None else ())
+            if not codes or any(prefix + c not in self.fields for c in codes):
                 unknown.append(part)
             else:
-                record[prefix + code] = True
+                for c in codes:
+                    record[prefix + c] = True
         if not unknown:
             return []
+        hints = "".join(self.did_you_mean(column, u) for u in unknown)
         title = DEFAULT_CODE_LISTS[list_key].title if list_key in DEFAULT_CODE_LISTS else list_key
         codes = self.lists.codes(list_key)
         names = ", ".join(repr(u) for u in unknown)
@@ -203,7 +263,7 @@ class RowConverter:
             Problem(
                 file=self.table.name,
                 rule="not-in-list",
-                message=f"{names} {'is' if len(unknown) == 1 else 'are'} not on the {title} list; "
+                message=f"{hints}{names} {'is' if len(unknown) == 1 else 'are'} not on the {title} list; "
                 f"allowed (separated by ; or ,): {', '.join(codes)}",
                 field=f"{column.header} (column {column.letter})",
                 **{k: v for k, v in self.where(src.row, column).items() if k != "file"},
@@ -279,12 +339,15 @@ def plan_import(
     today: dt.date | None = None,
     dry_run: bool = True,
     progress: bool = False,
+    origins: dict[int, str] | None = None,
     settings: Any = None,
     written: Written | None = None,
     prefer_source: bool = False,
 ) -> ImportResult:
     """Convert, check and deduplicate every row; the records to upsert are in ``result.records``.
 
+    ``origins``: source row -> where it first came from, for a rejects file imported again
+    (from its hidden sheet); a ``Rejected from`` column, when the file has one, wins.
     With the tracker's ``settings``, a row already past its retention period is rejected.
     ``written``: what each source row last wrote (the three-way rule); ``prefer_source``: where a
     value differs from a tracker value that did not come from the row, take the row's.
@@ -293,45 +356,58 @@ def plan_import(
 
     today = today or dt.date.today()
     written = written or Written()
-    converter = RowConverter(table, mapping, today)
+    unknown = find_unknown(table, mapping)
+    grown = grow_open_lists(unknown, mapping.lists)
+    from_file = mapping.mapping_file.new_codes if mapping.mapping_file is not None else {}
+    added = {k: list(v) for k, v in from_file.items()}
+    for key, codes in grown.items():
+        added.setdefault(key, []).extend(c for c in codes if c not in added[key])
+    mapping = replace(mapping, lists=with_codes(mapping.lists, grown))
+    converter = RowConverter(table, mapping, today, unknown)
     deduper = Deduper(existing)
-    result = ImportResult(table, mapping, dry_run, read=len(table.rows))
+    result = ImportResult(table, mapping, dry_run, read=len(table.rows), unknown=unknown, added_codes=added)
+    origin_of = Origins(table, origins or {})
+    #: source row -> what it is remembered by (its original file and row, for a rejects file)
+    keys: dict[int, str] = {}
     for src in _progress(table, progress):
+        came_from, source, keys[src.row] = origin_of(src)
         if src.problem:  # the file's structure is broken on this row: nothing in it is trusted
-            result.rejected.append(RejectedRow(src.row, src.values, [structure_problem(table, src)]))
+            problem = structure_problem(table, src)
+            result.rejected.append(RejectedRow(src.row, src.values, [problem], came_from))
             continue
-        record, errors, warnings = converter.convert(src)
-        result.warnings += warnings
+        record, errors, _ = converter.convert(src)
         if record is None:
-            result.rejected.append(RejectedRow(src.row, src.values, errors))
+            result.rejected.append(RejectedRow(src.row, src.values, errors, came_from))
             continue
         expired = past_retention(record, settings, today) if settings is not None else None
         if expired is not None:
             result.rejected.append(
-                RejectedRow(src.row, src.values, [retention_problem(converter, src, expired)])
+                RejectedRow(src.row, src.values, [retention_problem(converter, src, expired)], came_from)
             )
             continue
-        record["source"] = f"import: {table.name} row {src.row}"
+        record["source"] = source
         outcome, earlier = deduper.offer(src.row, record)
         if outcome == "repeat":
             result.duplicate += 1
         elif outcome == "conflict" and earlier is not None:
-            result.rejected.append(
-                RejectedRow(src.row, src.values, [conflict_problem(converter, src, earlier, record)])
-            )
+            problem = conflict_problem(converter, src, earlier, record)
+            result.rejected.append(RejectedRow(src.row, src.values, [problem], came_from))
         elif outcome == "new" and earlier is not None and earlier.existing is not None:
             rid = earlier.existing.get("referral_id")
-            earlier.last = written.last(origin(table, src.row), rid)
+            earlier.last = written.last(keys[src.row], rid)
             if _other_person(earlier, record):
                 deduper.withdraw(earlier)
-                result.rejected.append(RejectedRow(src.row, src.values, [_refusal(converter, src, rid)]))
+                result.rejected.append(
+                    RejectedRow(src.row, src.values, [_refusal(converter, src, rid)], came_from)
+                )
     for referral in deduper.referrals:
-        where = origin(table, referral.row)
+        where = keys[referral.row]
         values = {k: v for k, v in referral.record.items() if k not in _PROVENANCE and k != "referral_id"}
         if referral.existing is None:
             result.added += 1
             result.records.append(referral.record)
             result.remember.append((where, referral.record, fingerprints(values)))
+            result.warnings += converter.warnings_for(referral.record, referral.row)
             continue
         rid = referral.existing["referral_id"]
         got = merge(values, referral.existing, referral.last, prefer_incoming=prefer_source, clears=False)
@@ -345,6 +421,7 @@ def plan_import(
         result.updated += 1
         result.updated_ids.append(rid)
         result.records.append({"referral_id": rid, **got.take, "source": referral.record["source"]})
+        result.warnings += converter.warnings_for({**referral.existing, **got.take}, referral.row)
     return result
 
 
@@ -417,6 +494,38 @@ def structure_problem(table: SourceTable, src: SourceRow) -> Problem:
     )
 
 
+class Origins:
+    """Where each row first came from: this file's row, or what a rejects file says it was rejected from."""
+
+    _WHERE = re.compile(r"^(?P<file>.+?)(?:, sheet (?P<sheet>.*))?, row (?P<row>\d+)$")
+
+    def __init__(self, table: SourceTable, remembered: dict[int, str]):
+        self.table = table
+        self.remembered = remembered
+        names = [normalise_token(h) for h in table.headers]
+        wanted = normalise_token(REJECTED_FROM_HEADER)
+        self.column = names.index(wanted) if wanted in names else None
+
+    def __call__(self, src: SourceRow) -> tuple[str, str, str]:
+        """(origin as the rejects file shows it, the Source the tracker row gets, what the row is
+        remembered by (``origin``): all three name the original file and row)."""
+        said = None
+        if (
+            self.column is not None
+            and self.column < len(src.values)
+            and not is_blank(src.values[self.column])
+        ):
+            said = str(src.values[self.column]).strip()
+        said = said or self.remembered.get(src.row)
+        m = self._WHERE.match(said) if said else None
+        if m:
+            sheet = f" sheet {m['sheet']}" if m["sheet"] else ""
+            return said, f"import: {m['file']} row {m['row']}", f"import: {m['file']}{sheet} row {m['row']}"
+        table = self.table
+        shown = f"{table.name}" + (f", sheet {table.sheet}" if table.sheet else "") + f", row {src.row}"
+        return shown, f"import: {table.name} row {src.row}", origin(table, src.row)
+
+
 def conflict_problem(converter: RowConverter, src: SourceRow, earlier: _Referral, record: Record) -> Problem:
     keys = differing(earlier.record, record)
     names = ", ".join(converter.column_name(k)[0] for k in keys)
@@ -451,14 +560,23 @@ def read_and_map(
     lists: CodeLists,
     sheet: str | None = None,
     mapping_path: str | Path | None = None,
+    memory: Any = None,
 ) -> tuple[SourceTable, ColumnMapping]:
-    """Read the source and map its columns; raises SourceError when a required field has no column."""
-    from cstracker.column_mapping import HeaderMatcher
+    """Read the source and map its columns; raises SourceError when a required field has no column.
 
-    mapping_file = load_mapping(mapping_path, fields, lists)
+    ``memory``: what a rejects file remembers (``rejects_memory.Memory``); its mapping is used
+    when no ``mapping_path`` is given.
+    """
+    from cstracker.column_mapping import HeaderMatcher, mapping_from_text
+
+    if mapping_path is None and memory is not None and memory.mapping_text:
+        mapping_file = mapping_from_text(memory.mapping_text, fields, lists, memory.mapping_where)
+    else:
+        mapping_file = load_mapping(mapping_path, fields, lists)
     matcher = HeaderMatcher(fields, lists, mapping_file)
     table = read_source(source, sheet=sheet, header_score=matcher.score)
     mapping = map_columns(table.headers, fields, lists, mapping_file)
+    table, mapping = without_personal_data(table, mapping)
     missing = mapping.missing_required()
     where = f"{table.name}{f', sheet {table.sheet!r}' if table.sheet else ''}, header row {table.header_row}"
     if missing:
@@ -474,6 +592,28 @@ def read_and_map(
     if not table.rows:
         raise SourceError(f"{where}: no data rows below the header; nothing to import")
     return table, mapping
+
+
+def without_personal_data(table: SourceTable, mapping: ColumnMapping) -> tuple[SourceTable, ColumnMapping]:
+    """The table without its personal-data columns: no value of theirs is read, shown or kept after this.
+
+    The other columns keep their letters in the file (``ColumnMatch.source_index``).
+    """
+    drop = {c.index for c in mapping.personal()}
+    if not drop:
+        return table, mapping
+    width = len(table.headers)
+    keep = [i for i in range(width) if i not in drop]
+    position = {old: new for new, old in enumerate(keep)}
+    rows = [
+        SourceRow(
+            r.row, tuple(r.values[i] if i < len(r.values) else None for i in keep) + tuple(r.values[width:])
+        )
+        for r in table.rows
+    ]
+    stripped = replace(table, headers=[table.headers[i] for i in keep], rows=rows)
+    columns = [replace(c, index=position.get(c.index, -1), source_index=c.index) for c in mapping.columns]
+    return stripped, replace(mapping, columns=columns)
 
 
 def import_file(
@@ -496,9 +636,12 @@ def import_file(
     rejects = Path(rejects_path) if rejects_path else None
     if rejects is not None:
         _check_rejects_path(rejects, tracker, source)
+    from cstracker.rejects_memory import read_memory
+
+    memory = read_memory(source)
     if dry_run:
         t = Tracker.open(tracker)
-        table, mapping = read_and_map(source, t.fields, t.lists, sheet, mapping_path)
+        table, mapping = read_and_map(source, t.fields, t.lists, sheet, mapping_path, memory)
         return plan_import(
             table,
             mapping,
@@ -506,12 +649,13 @@ def import_file(
             today,
             True,
             progress,
+            memory.origins,
             settings=t.settings,
             written=Written.load(t),
             prefer_source=prefer_source,
         )
     with Tracker.open_for_update(tracker, force=force) as t:
-        table, mapping = read_and_map(source, t.fields, t.lists, sheet, mapping_path)
+        table, mapping = read_and_map(source, t.fields, t.lists, sheet, mapping_path, memory)
         written = Written.load(t)
         result = plan_import(
             table,
@@ -520,10 +664,13 @@ def import_file(
             today,
             False,
             progress,
+            memory.origins,
             settings=t.settings,
             written=written,
             prefer_source=prefer_source,
         )
+        for list_key, codes in result.added_codes.items():
+            t.add_codes(list_key, codes)
         if result.records:
             assign_referral_ids(result.records, t)
             done = t.upsert(result.records, source=f"import: {table.name}")
@@ -536,6 +683,7 @@ def import_file(
                 written.put(where, record["referral_id"], fps)
         written.stage(t)
         t.save()
+        result.notes = list(t.notes)
     if rejects is not None and result.rejected:
         write_rejects(rejects, result)
         result.rejects_path = rejects
@@ -605,14 +753,27 @@ def write_rejects(path: Path, result: ImportResult) -> Path:
             for col, value in enumerate(rejected.values):
                 _write_value(ws, i, col, value, date)
             ws.write_string(i, reasons_col, "\n".join(rejected.reasons), wrap)
-            where = (
-                f"{table.name}" + (f", sheet {table.sheet}" if table.sheet else "") + f", row {rejected.row}"
-            )
-            ws.write_string(i, reasons_col + 1, where)
+            ws.write_string(i, reasons_col + 1, rejected.origin or _where(table, rejected.row))
         ws.freeze_panes(1, 0)
+        remember(wb, result)
     finally:
         wb.close()
     return path
+
+
+def _where(table: SourceTable, row: int) -> str:
+    return f"{table.name}" + (f", sheet {table.sheet}" if table.sheet else "") + f", row {row}"
+
+
+def remember(wb: Any, result: ImportResult) -> None:
+    """The hidden sheet that lets the fixed rejects file import again as it came (``rejects_memory``)."""
+    from cstracker.rejects_memory import write_memory_sheet
+
+    mapping = result.mapping.mapping_file
+    text = mapping.text if mapping is not None else ""
+    name = mapping.path.name if mapping is not None and mapping.path is not None and text else ""
+    origins = [(i, r.origin or _where(result.table, r.row)) for i, r in enumerate(result.rejected, start=2)]
+    write_memory_sheet(wb, text, name, origins)
 
 
 def _write_value(ws: Any, row: int, col: int, value: Any, date_format: Any) -> None:

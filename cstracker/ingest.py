@@ -70,6 +70,8 @@ class IngestResult:
     dry_run: bool = False
     backup: Path | None = None
     saved: bool = False
+    #: lines the save said (a tracker that got its start date)
+    notes: list[str] = field(default_factory=list)
 
     def count(self, outcome: str) -> int:
         return sum(1 for o in self.outcomes if o.outcome == outcome)
@@ -284,6 +286,7 @@ def ingest(
             planner.stage_written()
             result.backup = t.save()
             result.saved = bool(planner.records) or result.backup is not None
+            result.notes = list(t.notes)
     result.outcomes = outcomes + missing
     if archive is not None and not dry_run:
         _archive(result.outcomes, Path(archive))

@@ -9,6 +9,7 @@ parts are parsed here; the rows themselves are read by ``tracker.py``.
 
 from __future__ import annotations
 
+import datetime as dt
 import posixpath
 import re
 import xml.etree.ElementTree as ET
@@ -93,6 +94,27 @@ class Layout:
     totals_row: bool = False
     #: every sheet's name -> its worksheet part (the hidden sheets' writer needs them)
     sheet_parts: dict[str, str] = field(default_factory=dict)
+
+    def list_range(self, list_key: str) -> tuple[str, tuple[int, int, int, int]] | None:
+        """(sheet, (col, first row, col, last row)) of a code list on the Lists sheet."""
+        return _target(self.defined_names.get(LIST_NAME_PREFIX + list_key, ""))
+
+    def created(self) -> dt.date | None:
+        """The day the tracker was made (the hidden sheet's ``created`` row), or None."""
+        got = _target(self.defined_names.get(SETTING_NAME_PREFIX + "created", ""))
+        if got is None:
+            return None
+        sheet, (c, r, _, _) = got
+        try:
+            value = _cell(_sheet_values(self.path, sheet), c, r)
+        except TrackerLayoutError:
+            return None
+        if isinstance(value, dt.datetime | dt.date):
+            return value if not isinstance(value, dt.datetime) else value.date()
+        try:
+            return dt.date.fromisoformat(str(value).strip()[:10])
+        except ValueError:
+            return None
 
     @property
     def header_row(self) -> int:
@@ -197,7 +219,7 @@ def _text(value: Any) -> str:
 def _settings_and_lists(path: Path, names: dict[str, str], missing: list[str]) -> tuple[Settings, CodeLists]:
     grids: dict[str, list[list[Any]]] = {}
 
-    def values(formula: str) -> list[str] | None:
+    def values(formula: str, raw: bool = False) -> list[Any] | None:
         got = _target(formula)
         if got is None:
             return None
@@ -205,11 +227,13 @@ def _settings_and_lists(path: Path, names: dict[str, str], missing: list[str]) -
         if sheet not in grids:
             grids[sheet] = _sheet_values(path, sheet)
         grid = grids[sheet]
-        return [_text(_cell(grid, c, r)) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
+        cells = [_cell(grid, c, r) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
+        return cells if raw else [_text(v) for v in cells]
 
     pairs: dict[str, Any] = {}
     for key in Settings.__dataclass_fields__:
-        got = values(names.get(SETTING_NAME_PREFIX + key, ""))
+        # a date setting is read as the cell holds it (a date cell, or a serial number)
+        got = values(names.get(SETTING_NAME_PREFIX + key, ""), raw=key == "tracker_start")
         if got:
             pairs[key] = got[0]
     lists: dict[str, tuple[str, ...]] = {}
@@ -225,7 +249,7 @@ def _settings_and_lists(path: Path, names: dict[str, str], missing: list[str]) -
         lists[key] = codes
     try:
         settings = Settings.from_pairs(pairs)
-    except ValueError:
+    except (ValueError, TypeError):
         raise TrackerLayoutError(
             f"{path}: sheet {SHEET_META}: a setting is not a number where one is needed; "
             "restore the hidden _cstracker sheet from a backup"

@@ -13,7 +13,8 @@ Which date counts a row into a period:
   date (only consultations already held on ``today``);
 * follow-ups: the follow-up due date (consultation date + the tracker's
   follow-up period), overdue when it is before ``today`` and no follow-up date
-  is recorded.
+  is recorded. A consultation held before the tracker's ``tracker_start`` is
+  history: it has no follow-up due, so it is never due or overdue.
 """
 
 from __future__ import annotations
@@ -173,6 +174,9 @@ class ReportData:
         self.consulted = consulted.where(consulted <= stamp(today))
         self.decided = pd.to_datetime(df["decision_date"])
         self.due = consulted + pd.to_timedelta(settings.follow_up_days, unit="D")
+        if settings.tracker_start is not None:
+            # a consultation from before the tracker started is history: no follow-up is expected
+            self.due = self.due.where(~(consulted < stamp(settings.tracker_start)))
         self.followed = pd.to_datetime(df["follow_up_date"])
         self.concern = _codes_with_blank(df["primary_concern"], lists.codes("primary_concern"))
         self.themes = list(lists.themes)

@@ -487,6 +487,7 @@ STATUSES = (
     "Consultation held",
     "Follow-up overdue",
     "Followed up",
+    "Closed: before tracker start",
 )
 
 

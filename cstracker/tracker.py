@@ -17,7 +17,7 @@ import zipfile
 import zlib
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,8 @@ from cstracker.config import Config, Settings
 from cstracker.convert import SERIAL_RANGE, convert, is_blank, parse_date
 from cstracker.errors import SaveError, TrackerError, TrackerLayoutError
 from cstracker.layout import Layout, col_letters, read_layout
-from cstracker.newrows import NewRows, already_clean, excel_serial  # noqa: F401 (excel_serial: API)
+from cstracker.newrows import NewRows, already_clean, excel_serial
+from cstracker.ownparts import patch_table_formulas
 from cstracker.rules import Record
 from cstracker.schema import CodeLists, Field, Kind
 from cstracker.sheetscan import SheetScan, scan_sheet
@@ -77,7 +78,7 @@ def init_tracker(path: str | Path, config: Config, overwrite: bool = False) -> P
             safety.check_not_open_elsewhere(path)
         safety.atomic_write(
             path,
-            lambda tmp: create_tracker(tmp, config),
+            lambda tmp: create_tracker(tmp, config, created=dt.datetime.now().replace(microsecond=0)),
             check_parts=("xl/workbook.xml",),
             keep_backups=max(1, config.settings.backups_kept),
         )
@@ -101,6 +102,13 @@ class Tracker:
         self._pos = {k: i for i, k in enumerate(self._keys)}
         self._blank = tuple(False if f.kind is Kind.FLAG else None for f in layout.fields)
         self._checks: list | None = None
+        #: a tracker made before the tracker_start setting: it and the new formulas go in at the next save
+        self._needs_start = False
+        #: open list key -> codes added in this session (written to the Lists sheet by save)
+        self._added_codes: dict[str, list[str]] = {}
+        self._lists_on_file: CodeLists | None = None
+        #: one line per thing a save did besides the rows (said to the user by the command)
+        self.notes: list[str] = []
         self._forget()
 
     def _forget(self) -> None:
@@ -143,11 +151,39 @@ class Tracker:
         with safety.tracker_lock(path):
             safety.check_not_open_elsewhere(path, force)
             t = cls(path, read_layout(path), writable=True)
+            t._plan_start_date()
             yield t
+
+    def _plan_start_date(self) -> None:
+        """A tracker made before the tracker_start setting gets it (its creation date) when next saved."""
+        if self.layout.settings.tracker_start is not None:
+            return
+        start = self.layout.created() or dt.date.today()
+        self.layout.settings = replace(self.layout.settings, tracker_start=start)
+        self._needs_start = True
 
     @property
     def settings(self) -> Settings:
         return self.layout.settings
+
+    def add_codes(self, list_key: str, codes: Iterable[str]) -> list[str]:
+        """Grow an open code list (on the Lists sheet, when saved); returns the codes that were new."""
+        from cstracker.schema import normalise_token
+
+        have = {normalise_token(c) for c in self.lists.codes(list_key)}
+        new = []
+        for code in codes:
+            if normalise_token(code) not in have:
+                have.add(normalise_token(code))
+                new.append(code)
+        if new:
+            self._lists_on_file = self._lists_on_file or self.layout.lists
+            grown = dict(self.lists.lists)
+            grown[list_key] = (*grown[list_key], *new)
+            self.layout.lists = CodeLists(lists=grown, extra_synonyms=self.lists.extra_synonyms)
+            self._added_codes.setdefault(list_key, []).extend(new)
+            self._checks = None
+        return new
 
     @property
     def lists(self) -> CodeLists:
@@ -611,7 +647,7 @@ class Tracker:
                 values[pos["referral_id"]] = rid
                 values[pos["last_updated"]] = now
                 row = dict(zip(self._keys, values, strict=True))
-                for key, value in derived.computed_values(row, self.settings.follow_up_days, today).items():
+                for key, value in self._computed(row, today).items():
                     values[pos[key]] = value
                 number = placeholder or self._last_row + 1
                 placeholder = None
@@ -651,6 +687,19 @@ class Tracker:
         except (ValueError, zipfile.BadZipFile, zlib.error, EOFError, xml.parsers.expat.ExpatError) as e:
             raise _save_failed(self.path, e) from None
 
+    def _stage_new_formulas(self, today: dt.date | None) -> None:
+        """Every Table row gets the new Status and Follow-up due formulas (with values worked out now)."""
+        lay = self.layout
+        first, last = lay.header_row + 1, lay.table_ref[3]
+        self._index()
+        for number in range(first, last + 1):
+            if number in self._new:
+                continue
+            if number in self._updates:
+                continue
+            record = self._typed(self._row(number)) if number in self._numbers else {}
+            self._updates[number] = self._computed(record, today)
+
     def _placeholder_row(self) -> int | None:
         """The new tracker's one empty Table row, reused by the first row added."""
         c1, r1, c2, r2 = self.layout.table_ref
@@ -659,7 +708,9 @@ class Tracker:
         return r2
 
     def _computed(self, record: Mapping[str, Any], today: dt.date | None) -> dict[str, Any]:
-        return derived.computed_values(dict(record), self.settings.follow_up_days, today)
+        return derived.computed_values(
+            dict(record), self.settings.follow_up_days, today, self.settings.tracker_start
+        )
 
     def save(self, backup_label: str = "") -> Path | None:
         """Write the staged rows: atomic, backed up, only the Referrals sheet and Table parts change.
@@ -667,15 +718,24 @@ class Tracker:
         Removed rows, changed settings and the tool's hidden sheets go into the same save (the
         settings sheet and, for a setting the tracker did not have yet, workbook.xml's defined
         names; a hidden sheet's part and, for a sheet not there yet, the workbook's sheet list).
+        So do new codes of open lists (the Lists sheet and the list's defined name) and, for a
+        tracker made before the tracker_start setting, the setting and the new formulas.
         """
         if not self.writable:
             raise TrackerError(f"{self.path}: opened read-only; use Tracker.open_for_update to write")
-        if not (self._updates or self._new or self._removed or self._settings or self._sheets):
+        if not (
+            self._updates or self._new or self._removed or self._settings or self._sheets or self._added_codes
+        ):
             return None
         lay = self.layout
         c1, r1, c2, r2 = lay.table_ref
         last = r2
         patches: dict[str, Any] = {}
+        if self._needs_start:
+            self._stage_new_formulas(today=None)
+            # the setting itself: a date serial the formulas compare with (settings_store adds the
+            # row and its defined name cs_tracker_start)
+            self._settings["tracker_start"] = excel_serial(self.settings.tracker_start)
         if self._updates or self._new or self._removed:
             if lay.totals_row:
                 raise TrackerLayoutError(
@@ -690,11 +750,21 @@ class Tracker:
             }
             for number in self._removed:
                 updates[number] = {col: Cell("") for col in range(c1, c2 + 1)}
+            if self._needs_start:
+                # every row's own formula elements are replaced (not kept, as an update keeps them)
+                for cells in updates.values():
+                    for col, cell in cells.items():
+                        if cell.kind == "f":
+                            cells[col] = replace(cell, replace_formula=True)
             last = max([*updates, *self._new, r2])
             patches[lay.sheet_part] = SheetPatcher(
                 updates, lay.quote_prefix_style, new_rows if self._new else None
             )
-            patches[lay.table_part] = lambda src, dst: dst.write(patch_table(src.read(), last))
+            steps = [lambda xml: patch_table(xml, last)]
+            if self._needs_start:
+                formulas = {fields[k].label: make() for k, make in derived.FORMULAS.items()}
+                steps.append(lambda xml: patch_table_formulas(xml, formulas))
+            patches[lay.table_part] = _chain(steps)
         if self._settings:
             from cstracker.settings_store import settings_patches
 
@@ -703,6 +773,18 @@ class Tracker:
                     patches.update(settings_patches(zf, lay, self._settings))
             except (zipfile.BadZipFile, OSError, KeyError, ValueError) as e:
                 raise TrackerError(f"{self.path}: the settings cannot be updated ({e})") from None
+        if self._added_codes:
+            from cstracker.lists_sheet import grow_lists
+
+            # the lists as the file has them: add_codes already grew the ones this session converts with
+            before = replace(lay, lists=self._lists_on_file or lay.lists)
+            growth = grow_lists(self.path, before, self._added_codes)
+            for part, patch in growth.patches.items():
+                if part == lay.sheet_part or (part in patches and part != "xl/workbook.xml"):
+                    raise TrackerLayoutError(
+                        f"{self.path}: the Lists sheet is also another sheet cstracker writes"
+                    )
+                patches[part] = ownsheets.then(patches[part], patch) if part in patches else patch
         added: dict[str, bytes] = {}
         if self._sheets:
             try:
@@ -716,18 +798,23 @@ class Tracker:
             lambda tmp: rewrite_package(self.path, tmp, patches, add=added),
             # The sheet part's new rows are checked as they are written (SheetPatcher); a full parse
             # of a 100,000-row sheet would double the time of a save.
-            check_parts=(
-                lay.table_part,
-                *(("xl/workbook.xml",) if "xl/workbook.xml" in patches else ()),
-                *added,
-            ),
+            check_parts=(*(p for p in patches if p != lay.sheet_part), *added),
             keep_backups=self.settings.backups_kept,
             backup_label=backup_label,
         )
-        if self._settings or added:
+        if self._settings or added or self._added_codes:
             self.layout = read_layout(self.path)
             lay = self.layout
         lay.table_ref = (c1, r1, c2, max(r2, last))
+        if self._needs_start:
+            self.notes.append(
+                f"{self.path.name}: now has a tracker start date ({self.settings.tracker_start:%d/%m/%Y}, "
+                f"the day it was made): consultations before it show '{derived.HISTORIC}', with no "
+                "follow-up expected."
+            )
+        self._needs_start = False
+        self._added_codes = {}
+        self._lists_on_file = None
         # The file now holds every staged row; later reads and upserts start from it.
         self._forget()
         return backup
@@ -738,6 +825,18 @@ def _save_failed(path: Path, e: BaseException) -> SaveError:
         f"{path}: cannot be saved, its workbook is damaged ({e}); nothing was changed. Open it in Excel "
         "or LibreOffice and save it again, or restore it from its backups folder"
     )
+
+
+def _chain(steps: list) -> Any:
+    """One part patch that applies each ``bytes -> bytes`` step in turn."""
+
+    def patch(src, dst) -> None:
+        xml = src.read()
+        for step in steps:
+            xml = step(xml)
+        dst.write(xml)
+
+    return patch
 
 
 def _id_key(record: Mapping[str, Any]) -> str:

@@ -9,6 +9,7 @@ it. Every later command reads them back from the workbook (``layout.py``).
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 import xlsxwriter
@@ -54,19 +55,23 @@ def setting_name(key: str) -> str:
 def create_tracker(path: str | Path, config: Config, created: dt.datetime | None = None) -> Path:
     """Write a new empty tracker to ``path`` (which must not be open elsewhere)."""
     path = Path(path)
+    created = created or TEMPLATE_TIME
+    if config.settings.tracker_start is None:
+        # by default the tracker starts the day it is made: anything older is history
+        config = Config(replace(config.settings, tracker_start=created.date()), config.lists)
     wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
     wb.set_properties(
         {
             "title": f"Contextual Safeguarding Referral Tracker - {config.settings.authority_name}",
             "subject": "Contextual Safeguarding case consultation referrals",
             "comments": f"cstracker {__version__}, schema {SCHEMA_VERSION}",
-            "created": created or TEMPLATE_TIME,
+            "created": created,
         }
     )
     fields = config.lists.fields()
     referrals = wb.add_worksheet(SHEET_REFERRALS)
     _write_lists(wb, config)
-    _write_meta(wb, config, created or TEMPLATE_TIME)
+    _write_meta(wb, config, created)
     _write_referrals(wb, referrals, fields, config)
     from cstracker.trends_sheet import add_trends_sheet
 
@@ -237,10 +242,14 @@ def _write_meta(wb: xlsxwriter.Workbook, config: Config, created: dt.datetime) -
         ("created", created.strftime("%Y-%m-%d %H:%M:%S")),
         *config.settings.to_pairs(),
     ]
+    date_format = wb.add_format({"num_format": "yyyy-mm-dd"})
     for r, (key, value) in enumerate(rows, start=1):
         ws.write_string(r, 0, key)
         if value is None:
             pass  # a setting with no default (retention_years): its cell waits, empty, for a value
+        elif isinstance(value, dt.date):
+            # a date serial: the Status and Follow-up due formulas compare dates with it
+            ws.write_datetime(r, 1, dt.datetime.combine(value, dt.time()), date_format)
         elif isinstance(value, int):
             ws.write_number(r, 1, value)
         else:
@@ -282,6 +291,11 @@ def _write_about(wb: xlsxwriter.Workbook, config: Config, fields: tuple[Field, .
             "Places (Detail)",
             "Name the school, gang, place or group in Detail. Several? Separate them with ; or a line "
             "break (e.g. Riverside Park; Oakfield Academy): each one counts for the report's hotspots.",
+        ),
+        (
+            "Tracker start",
+            f"{config.settings.tracker_start:%d/%m/%Y}: consultations held before it are history; "
+            f"their Status is '{derived.HISTORIC}' and no follow-up is expected of them.",
         ),
         ("Personal data", "Keyed on Mosaic ID; holds no names. Narrative stays on the consultation form."),
     ]

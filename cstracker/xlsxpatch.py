@@ -51,6 +51,9 @@ class Cell:
     #: take the column's own style over the cell's (a date typed as text becoming a real date
     #: must show as a date, whatever style the pasted text carried)
     column_style_first: bool = False
+    #: a formula cell: write ``formula`` even where the cell has one (else an existing, maybe
+    #: shared, formula element is kept as it is)
+    replace_formula: bool = False
 
 
 def _esc(text: str) -> bytes:
@@ -333,7 +336,7 @@ class SheetPatcher:
                 s = _ATTR_S.search(attrs[1]) if attrs else None
                 old_style = int(s[1]) if s else None
                 f = _FORMULA.search(attrs[2] or b"") if attrs else None
-                formula_xml = f[0] if f and cell.kind == "f" else None
+                formula_xml = f[0] if f and cell.kind == "f" and not cell.replace_formula else None
             ref = col_letters(col).encode() + str(number).encode()
             out.append(cell_xml(ref, cell, self._style_for(col, cell, old_style), formula_xml))
         return b"".join(out)

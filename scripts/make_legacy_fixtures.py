@@ -241,7 +241,7 @@ def make_csv(outdir: Path, lists: CodeLists) -> None:
         rows[i][col[key]] = value
 
     spoil(5, "date_received", "31/02/2025", "bad-date")
-    spoil(8, "referrer_team", "Team Rocket", "not-in-list")
+    spoil(8, "primary_concern", "Team Rocket", "not-in-list")  # a closed list: never grows
     spoil(11, "age", "99", "out-of-range")
     spoil(14, "mosaic_id", "98AB123", "bad-mosaic-id")
     spoil(17, "date_received", "02/13/2025", "bad-date")  # month first: never swapped

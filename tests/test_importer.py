@@ -422,7 +422,9 @@ def test_fixed_rejects_import_cleanly(blank_tracker, tmp_path):
     fixed = len(exp) - 1
     assert counts(again) == {"read": fixed, "added": fixed, "updated": 0, "duplicate": 0, "rejected": 0}
     sources = [r["source"] for r in tracker_rows(blank_tracker)[-fixed:]]
-    assert sources == [f"import: rejected.xlsx row {n}" for n in range(2, 2 + fixed)]
+    # the original file and row, as the rejects file remembers them (not "rejected.xlsx row 2")
+    kept = [r for r in exp if r["problems"][0]["rule"] != "conflicting-duplicate"]
+    assert sources == [f"import: legacy.csv row {r['row']}" for r in kept]
 
 
 def test_missing_required_column_is_one_clear_error(blank_tracker, tmp_path):

@@ -6,9 +6,6 @@ import click
 
 from cstracker.commands.common import dry_run_option, exit_with, force_option, tracker_argument
 
-#: problem lines printed before pointing at --rejects for the rest
-SHOWN_PROBLEMS = 20
-
 
 @click.command("import")
 @tracker_argument
@@ -21,6 +18,13 @@ SHOWN_PROBLEMS = 20
     help="A TOML file naming your own columns and value spellings (see the README).",
 )
 @dry_run_option
+@click.option(
+    "--write-mapping",
+    "draft_path",
+    type=click.Path(dir_okay=False),
+    help="With --dry-run: write a complete mapping file for SOURCE, suggestions filled in, to check and "
+    "then import with (--mapping FILE).",
+)
 @click.option(
     "--rejects",
     "rejects_path",
@@ -41,6 +45,7 @@ def command(
     sheet: str | None,
     mapping_path: str | None,
     dry_run: bool,
+    draft_path: str | None,
     rejects_path: str | None,
     prefer_source: bool,
     force: bool,
@@ -51,14 +56,30 @@ def command(
     (and your mapping file); values are checked like every other entry. Good rows
     are added (or update the same referral); rows with a problem are left out and
     listed, one reason per bad value. Run with --dry-run first: it shows which
-    column became which field, and writes nothing.
+    column became which field and every value not on its list with a suggestion,
+    and writes nothing but the draft mapping you ask for.
 
-    Example: cstracker import "Referral Tracker.xlsx" "old tracker.xlsx" --dry-run
+    Example: cstracker import "Referral Tracker.xlsx" "old tracker.xlsx" --dry-run --write-mapping draft.toml
+
+    Example: cstracker import "Referral Tracker.xlsx" "old tracker.xlsx" --mapping draft.toml
 
     Example: cstracker import "Referral Tracker.xlsx" old.csv --mapping ours.toml --rejects rejected.xlsx
     """
+    from cstracker.errors import UsageError
+    from cstracker.import_summary import (
+        check_draft_path,
+        conflict_lines,
+        other_problem_lines,
+        top_reason_lines,
+        vocabulary_lines,
+        warning_lines,
+    )
     from cstracker.importer import import_file
 
+    if draft_path and not dry_run:
+        raise UsageError("--write-mapping needs --dry-run: look first, then import with --mapping FILE")
+    if draft_path:
+        check_draft_path(draft_path, source)
     result = import_file(
         tracker,
         source,
@@ -71,10 +92,24 @@ def command(
         prefer_source=prefer_source,
     )
     click.echo(result.table.describe())
+    for note in result.notes:
+        click.echo(note)
     if dry_run:
         click.echo("Columns:")
         for line in result.mapping.lines():
             click.echo(line)
+    else:
+        for c in result.mapping.personal():
+            click.echo(f"Column {c.letter} {c.header!r} not imported: personal data ({c.personal}).")
+    for line in vocabulary_lines(result):
+        click.echo(line)
+    for line in result.added_lines():
+        click.echo(line)
+    if draft_path:
+        from cstracker.import_summary import write_draft
+
+        written = write_draft(draft_path, result, source)
+        click.echo(f"Draft mapping written to {written}: check it, then import with --mapping {written}.")
     if result.table.cells_beyond_header:
         rows = result.table.cells_beyond_header
         click.echo(
@@ -87,29 +122,16 @@ def command(
     elif rejects_path and not dry_run:
         click.echo(f"No rows rejected; {rejects_path} was not written.")
     else:
-        for p in problems[:SHOWN_PROBLEMS]:
-            click.echo(p.line())
-        if len(problems) > SHOWN_PROBLEMS:
-            click.echo(
-                f"… and {len(problems) - SHOWN_PROBLEMS} more problems; use --rejects FILE to get them all."
-            )
+        for line in other_problem_lines(result):
+            click.echo(line)
         if dry_run and rejects_path and problems:
             click.echo("Dry run: the rejects file was not written.")
-    if result.rejected:
-        click.echo("Top reasons for rejecting:")
-        for reason, count in result.top_reasons():
-            click.echo(f"  {count} x {reason}")
-    for p in result.conflicts[:SHOWN_PROBLEMS]:
-        click.echo(p.line())
-    if len(result.conflicts) > SHOWN_PROBLEMS:
-        click.echo(f"… and {len(result.conflicts) - SHOWN_PROBLEMS} more conflicts.")
-    if result.conflicts:
-        click.echo(
-            f"{len(result.conflicts)} values differ from the tracker's, which did not come from those rows: "
-            "the tracker kept its own (your edits win). To take the source's, import again with --prefer-source."
-        )
-    if result.warnings:
-        click.echo(f"{len(result.warnings)} warnings (rows imported): run cstracker validate to list them.")
+    for line in top_reason_lines(result):
+        click.echo(line)
+    for line in conflict_lines(result):
+        click.echo(line)
+    for line in warning_lines(result):
+        click.echo(line)
     click.echo(result.summary() + (" (dry run: nothing written)" if dry_run else ""))
     if not dry_run and result.added + result.updated == 0 and not result.rejected and not result.conflicts:
         click.echo("Nothing new: every row is already in the tracker.")

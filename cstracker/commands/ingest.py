@@ -39,6 +39,8 @@ def command(
     result = ingest(
         tracker, forms, dry_run=dry_run, archive=archive, force=force, progress=True, prefer_form=prefer_form
     )
+    for note in result.notes:
+        click.echo(note)
     for o in result.outcomes:
         rid = o.referral_id or ""
         detail = f" ({', '.join(o.changed)})" if o.outcome == "updated" and o.changed else ""
