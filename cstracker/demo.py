@@ -28,6 +28,7 @@ from typing import Any
 
 from cstracker.config import config_from_dict
 from cstracker.periods import add_months, month_start, parse_month
+from cstracker.problems import plural
 from cstracker.schema import FIELDS_BY_KEY, CodeLists
 from cstracker.synthetic import synthetic_records
 
@@ -147,10 +148,10 @@ def run_demo(
     with Tracker.open_for_update(result.tracker) as t:
         added = t.upsert(typed, source="typed", today=today).added
         t.save()
-    say(f"3. {len(added)} new referrals typed in by the coordinator")
+    say(f"3. {plural(len(added), 'new referral')} typed in by the coordinator")
 
     sent = _send_and_fill_forms(result, recent, added, today)
-    say(f"   {sent} consultation forms pre-filled, sent, and filled in by practitioners")
+    say(f"   {plural(sent, 'consultation form')} pre-filled, sent, and filled in by practitioners")
 
     from cstracker.ingest import ingest
 
@@ -166,8 +167,8 @@ def run_demo(
 
     checked = validate_tracker(result.tracker, today=today)
     say(
-        f"5. validate: {checked.rows_checked} rows checked, {len(checked.errors)} errors, "
-        f"{len(checked.warnings)} warnings"
+        f"5. validate: {plural(checked.rows_checked, 'row')} checked, {plural(len(checked.errors), 'error')}, "
+        f"{plural(len(checked.warnings), 'warning')}"
     )
 
     from cstracker.report_workbook import make_report

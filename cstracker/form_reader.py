@@ -77,6 +77,8 @@ class FormRead:
     #: a pre-filled form: the Referral ID it was pre-filled from, and the fingerprints of what (``written.py``)
     prefill_referral: str | None = None
     prefill: dict[str, str] | None = None
+    #: field keys whose value is already reported as wrong (not reported again by the cross-field rules)
+    bad_keys: set[str] = field(default_factory=set)
 
     @property
     def rejected(self) -> bool:
@@ -90,8 +92,8 @@ def read_form(path: str | Path, lists: CodeLists, limits: Limits = DEFAULT_LIMIT
     try:
         with SafeWorkbook(result.path, limits) as wb:
             raw, cells = _raw_values(wb, lists, result)
-        if not result.rejected:
-            _convert(raw, cells, lists, result)
+        # every field is checked, even after a bad one: a practitioner hears of every mistake at once
+        _convert(raw, cells, lists, result)
     except UnreadableFile as e:
         result.problems.append(Problem(file=name, rule=e.rule, message=e.message, sheet=e.sheet, cell=e.cell))
     except MemoryError:
@@ -180,17 +182,23 @@ def _raw_values(
         sheet, cell = where
         got = values.get(sheet, {}).get(cell, _NO_CELL)
         result.sheet = sheet
+        item = items.get(n)
+        if got.formula and item is not None and item.is_tick and _stored_true(got.formula_text):
+            # LibreOffice stores a typed TRUE as the formula =TRUE(): the practitioner typed a tick
+            got = Cell(True)
         if got.formula:
             result.problems.append(
                 Problem(
                     file=str(result.path),
                     rule="formula-in-field",
-                    message="holds a formula; type the value itself (a form's formulas are never read)",
+                    message=_formula_message(item, got.formula_text),
                     sheet=sheet,
                     cell=cell,
-                    field=_label(items[n]) if n in items else n,
+                    field=_label(item) if item is not None else n,
                 )
             )
+            if item is not None:
+                result.bad_keys.add("primary_concern" if item.concern else item.key or n)
             continue
         raw[n] = got.value
         cells_by_name[n] = cell
@@ -223,6 +231,21 @@ def _by_sheet(targets: dict[str, tuple[str, str] | None]) -> dict[str, set[str]]
         if where is not None:
             wanted.setdefault(where[0], set()).add(where[1])
     return wanted
+
+
+def _stored_true(formula: str) -> bool:
+    """The formula is exactly TRUE() (how LibreOffice saves a typed TRUE), nothing more."""
+    return formula.strip().lstrip("=").replace(" ", "").upper() == "TRUE()"
+
+
+def _formula_message(item: FormItem | None, formula: str) -> str:
+    if (
+        item is not None
+        and item.is_tick
+        and formula.strip().lstrip("=").replace(" ", "").upper() == "FALSE()"
+    ):
+        return "holds FALSE; leave the box empty when it does not apply (a form's formulas are never read)"
+    return "holds a formula; type the value itself (a form's formulas are never read)"
 
 
 def _label(item: FormItem) -> str:
@@ -313,6 +336,7 @@ def _convert(raw: dict[str, Any], cells: dict[str, str], lists: CodeLists, resul
             has_concern_ticks = True
             tick = parse_flag(value) if value is not None else None
             if tick is not None and not tick.ok:
+                result.bad_keys.add("primary_concern")
                 result.problems.append(
                     Problem(
                         rule="not-a-tick",
@@ -334,11 +358,13 @@ def _convert(raw: dict[str, Any], cells: dict[str, str], lists: CodeLists, resul
         fields.append(f)
     record, findings = convert_record(raw_by_key, lists, fields)
     fields_by_key = {f.key: f for f in fields}
+    result.bad_keys.update(f.field_key for f in findings)
     for finding in findings:
         result.problems.append(
             finding.to_problem(fields_by_key, cell=result.cells.get(finding.field_key, ""), **where)
         )
     if len(concerns) > 1:
+        result.bad_keys.add("primary_concern")
         result.problems.append(
             Problem(
                 rule="primary-concern-not-one",

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from cstracker.convert import allowed_text
 from cstracker.importer import ImportResult
+from cstracker.problems import plural
 from cstracker.vocabulary import UnknownValue
 
 #: problem lines printed before pointing at --rejects for the rest
@@ -45,7 +46,7 @@ def vocabulary_lines(result: ImportResult) -> list[str]:
         if len(values) > SHOWN_VALUES:
             rest = sum(u.count for u in values[SHOWN_VALUES:])
             out.append(
-                f"    … and {len(values) - SHOWN_VALUES} more values ({rest} rows): see the draft mapping"
+                f"    … and {plural(len(values) - SHOWN_VALUES, 'more value')} ({plural(rest, 'row')}): see the draft mapping"
             )
     return out
 
@@ -69,7 +70,7 @@ def warning_lines(result: ImportResult) -> list[str]:
         return []
     verb = "would be imported" if result.dry_run else "imported"
     out = [
-        f"{len(result.warnings)} warnings (the rows {verb}; cstracker validate lists the same after the import):"
+        f"{plural(len(result.warnings), 'warning')} (the rows {verb}; cstracker validate lists the same after the import):"
     ]
     for rule, count, first, cells in groups:
         more = " …" if count > len(cells) else ""
@@ -93,10 +94,10 @@ def conflict_lines(result: ImportResult, shown: int = SHOWN_PROBLEMS) -> list[st
     """Values that differ from the tracker's, which did not come from those rows (the tracker kept its own)."""
     out = [p.line() for p in result.conflicts[:shown]]
     if len(result.conflicts) > shown:
-        out.append(f"… and {len(result.conflicts) - shown} more conflicts.")
+        out.append(f"… and {plural(len(result.conflicts) - shown, 'more conflict')}.")
     if result.conflicts:
         out.append(
-            f"{len(result.conflicts)} values differ from the tracker's, which did not come from those rows: "
+            f"{plural(len(result.conflicts), 'value')} {'differs' if len(result.conflicts) == 1 else 'differ'} from the tracker's, which did not come from those rows: "
             "the tracker kept its own (your edits win). To take the source's, import again with --prefer-source."
         )
     return out
@@ -108,7 +109,9 @@ def other_problem_lines(result: ImportResult, shown: int = SHOWN_PROBLEMS) -> li
     problems = [p for p in result.problems if not (grouped and p.rule == "not-in-list")]
     out = [p.line() for p in problems[:shown]]
     if len(problems) > shown:
-        out.append(f"… and {len(problems) - shown} more problems; use --rejects FILE to get them all.")
+        out.append(
+            f"… and {plural(len(problems) - shown, 'more problem')}; use --rejects FILE to get them all."
+        )
     return out
 
 

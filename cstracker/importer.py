@@ -32,7 +32,7 @@ from cstracker import identity
 from cstracker.column_mapping import LIST_COLUMNS, ColumnMapping, ColumnMatch, load_mapping, map_columns
 from cstracker.convert import is_blank, split_list_cell
 from cstracker.errors import SourceError, UsageError
-from cstracker.problems import Problem, shown_value
+from cstracker.problems import Problem, plural, shown_value
 from cstracker.rules import Finding, Record, check_record, convert_record
 from cstracker.schema import DEFAULT_CODE_LISTS, CodeLists, Field, normalise_token
 from cstracker.source_reader import SourceRow, SourceTable, read_source
@@ -135,7 +135,7 @@ class ImportResult:
     def summary(self) -> str:
         verb = "would be " if self.dry_run else ""
         return (
-            f"{self.table.name}: {self.read} rows read = {self.added} {verb}added + {self.updated} {verb}updated"
+            f"{self.table.name}: {plural(self.read, 'row')} read = {self.added} {verb}added + {self.updated} {verb}updated"
             f" + {self.duplicate} already in the tracker or repeated + {len(self.rejected)} rejected"
         )
 

@@ -36,7 +36,7 @@ from cstracker import identity
 from cstracker.convert import MOSAIC_PATTERN, REFERRAL_ID_PATTERN, convert, is_blank
 from cstracker.errors import TrackerError
 from cstracker.form_reader import DEFAULT_LIMITS, FormRead, Limits, read_forms
-from cstracker.problems import Problem, shown_value
+from cstracker.problems import Problem, plural, shown_value
 from cstracker.reading import read_record
 from cstracker.rules import Record, check_record
 from cstracker.schema import Field, Kind
@@ -360,7 +360,7 @@ class _Planner:
                     Problem(
                         file=str(read.path),
                         rule="copied-form",
-                        message=f"has the same Form ID ({fid}) as {len(files[fid]) - 1} other form(s) in this "
+                        message=f"has the same Form ID ({fid}) as {plural(len(files[fid]) - 1, 'other form')} in this "
                         "batch (one form copied?); it was matched by Referral ID, or Mosaic ID and date "
                         "received, only. Make a new form for each consultation with: cstracker form",
                         severity="warning",
@@ -369,9 +369,11 @@ class _Planner:
 
     def plan(self, read: FormRead) -> FormOutcome:
         outcome = FormOutcome(read.path, "rejected", form_id=read.form_id, problems=list(read.problems))
-        if read.rejected:
-            return outcome
         where = {"file": str(read.path), "sheet": read.sheet}
+        if read.rejected:
+            # already refused; still say what else is wrong, so one round of corrections fixes it all
+            outcome.problems += self._other_problems(read, where)
+            return outcome
         rec = {k: v for k, v in read.record.items() if k in self.by_key}
         form_id = None if read.form_id in self.shared_ids else read.form_id
         state, notes = self._match(rec, form_id, where, read.cells)
@@ -437,9 +439,28 @@ class _Planner:
         return state, notes
 
     def _check(self, merged: Record, read: FormRead, where: dict[str, str]) -> list[Problem]:
+        return [p for p, _ in self._check_keyed(merged, read, where)]
+
+    def _other_problems(self, read: FormRead, where: dict[str, str]) -> list[Problem]:
+        """The cross-field problems of a form refused for its values (nothing is written for it)."""
+        if not read.record:
+            return []
+        rec = {k: v for k, v in read.record.items() if k in self.by_key}
+        state, _ = self._match(
+            rec, None if read.form_id in self.shared_ids else read.form_id, where, read.cells
+        )
+        merged = {
+            **(state.record if state is not None else {}),
+            **{k: v for k, v in rec.items() if not _blank(v)},
+        }
+        return [p for p, key in self._check_keyed(merged, read, where) if key not in read.bad_keys]
+
+    def _check_keyed(
+        self, merged: Record, read: FormRead, where: dict[str, str]
+    ) -> list[tuple[Problem, str]]:
         found = check_record(merged, self.lists, self.today)
         return [
-            f.to_problem(self.by_key, cell=read.cells.get(f.field_key, ""), **where)
+            (f.to_problem(self.by_key, cell=read.cells.get(f.field_key, ""), **where), f.field_key)
             for f in found
             if f.field_key in read.record or f.severity == "error"
         ]

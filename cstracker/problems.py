@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 from collections.abc import Iterable
@@ -68,5 +69,17 @@ def shown_value(raw: object, sensitive: bool, limit: int = 60) -> str:
     """The value as it may appear in a message: never for sensitive fields, cut when long."""
     if sensitive or raw is None:
         return ""
-    text = str(raw)
+    text = day_text(raw) if isinstance(raw, dt.date) else str(raw)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def day_text(day: dt.date) -> str:
+    """A date as a coordinator reads it: 03/04/2026 (with the time when it has one)."""
+    if isinstance(day, dt.datetime) and (day.hour or day.minute):
+        return f"{day:%d/%m/%Y %H:%M}"
+    return f"{day:%d/%m/%Y}"
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """'1 form', '2 forms', '0 forms'; ``many`` for words that do not just take an s ('1 entry')."""
+    return f"{n} {word if n == 1 else many or word + 's'}"

@@ -129,16 +129,16 @@ def check_record(record: Record, lists: CodeLists, today: dt.date | None = None)
     if known is not None and known < EARLIEST_KNOWN_SINCE:
         out.append(Finding("implausible-date", "is before 1995; check the year", "known_since", known))
     if _before(received, known):
-        out.append(Finding("date-order", "is after the date received", "known_since", known))
+        out.append(_order("known_since", known, "on or before", "date received", received))
 
     if _before(decided, received):
-        out.append(Finding("date-order", "is before the date received", "decision_date", decided))
+        out.append(_order("decision_date", decided, "on or after", "date received", received))
     if _before(consulted, received):
-        out.append(Finding("date-order", "is before the date received", "consultation_date", consulted))
+        out.append(_order("consultation_date", consulted, "on or after", "date received", received))
     if _before(consulted, decided):
-        out.append(Finding("date-order", "is before the decision date", "consultation_date", consulted))
+        out.append(_order("consultation_date", consulted, "on or after", "decision date", decided))
     if _before(followed, consulted):
-        out.append(Finding("date-order", "is before the consultation date", "follow_up_date", followed))
+        out.append(_order("follow_up_date", followed, "on or after", "consultation date", consulted))
     if followed is not None and consulted is None:
         out.append(
             Finding(
@@ -229,6 +229,17 @@ def check_record(record: Record, lists: CodeLists, today: dt.date | None = None)
                 )
             )
     return out
+
+
+def _order(key: str, day: dt.date, must: str, other: str, other_day: dt.date) -> Finding:
+    """A date on the wrong side of another: which date it must follow or precede, and that date."""
+    side = "after" if must == "on or before" else "before"
+    return Finding(
+        "date-order",
+        f"is {side} the {other} ({other_day:%d/%m/%Y}); it must be {must} the {other}",
+        key,
+        day,
+    )
 
 
 def _any_action(record: Record) -> bool:

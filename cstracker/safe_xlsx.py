@@ -65,6 +65,8 @@ class UnreadableFile(FormError):
 class Cell(NamedTuple):
     value: Any  # str, int, float, bool or None
     formula: bool = False
+    #: the formula as stored (no leading '='), when the cell has one written out
+    formula_text: str = ""
 
 
 def split_cell(ref: str) -> tuple[int, int] | None:
@@ -269,7 +271,7 @@ class SafeWorkbook:
         found, shared = got if got is not None else _sheet_tree(data, sheet, wanted, self.limits)
         if shared:
             for ref, index in shared.items():
-                found[ref] = Cell(self.shared_string(index), found[ref].formula)
+                found[ref] = found[ref]._replace(value=self.shared_string(index))
         return found
 
     def merges(self, sheet: str) -> list[tuple[int, int, int, int]]:
@@ -436,6 +438,7 @@ def _in_phonetic(si: ET.Element, t: ET.Element) -> bool:
 
 
 _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")  # a cell formula, not <formula1> of a validation
+_FORMULA_TEXT = re.compile(rb"<(?:\w+:)?f(?:\s[^>]*)?>(.*?)</(?:\w+:)?f>", re.S)
 #: a cell tag without its reference first (or with odd white space): the tree reads such a sheet
 _CELL_NO_REF = re.compile(rb'<c(?:[>/\t\n\r]| (?!r="))')
 _CELL_FAST = re.compile(rb'<c r="([A-Z]{1,3}[0-9]{1,7})"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
@@ -521,7 +524,11 @@ def _sheet_fast(data: bytes, wanted: set[str] | None) -> tuple[dict[str, Cell], 
         if kind == "s" and isinstance(value, int):
             shared[ref] = value
             value = None
-        found[ref] = Cell(value, _FORMULA.search(inner) is not None)
+        if _FORMULA.search(inner) is None:
+            found[ref] = Cell(value, False)
+        else:
+            fm = _FORMULA_TEXT.search(inner)
+            found[ref] = Cell(value, True, _text(fm[1]) if fm else "")
     return found, shared
 
 
@@ -553,11 +560,11 @@ def _sheet_tree(
             cell = f"{col_letters(rc[1])}{rc[0]}"
             if wanted is not None and cell not in wanted:
                 continue
-            kind, formula, value = c.get("t", "n"), False, None
+            kind, formula, value, text = c.get("t", "n"), False, None, ""
             for child in c:
                 t = _local(child.tag)
                 if t == "f":
-                    formula = True
+                    formula, text = True, child.text or ""
                 elif t == "v":
                     value = _value(kind, child.text or "")
                 elif t == "is":
@@ -569,7 +576,7 @@ def _sheet_tree(
             if kind == "s" and isinstance(value, int):
                 shared[cell] = value
                 value = None
-            found[cell] = Cell(_undo_ooxml_escapes(value) if isinstance(value, str) else value, formula)
+            found[cell] = Cell(_undo_ooxml_escapes(value) if isinstance(value, str) else value, formula, text)
     return found, shared
 
 

@@ -27,6 +27,7 @@ from typing import Any
 
 from cstracker.errors import SourceError, UsageError
 from cstracker.inputs import SOURCE_BYTES, check_regular, read_regular
+from cstracker.problems import plural
 
 #: How many rows from the top may hold title lines before the header.
 HEADER_SEARCH_ROWS = 30
@@ -76,7 +77,7 @@ class SourceTable:
         else:
             shown = {",": "comma", ";": "semicolon", "\t": "tab"}.get(self.delimiter, repr(self.delimiter))
             how = f"{self.encoding}, {shown}-separated"
-        return f"{self.name} ({how}): header on row {self.header_row}, {len(self.rows)} data rows"
+        return f"{self.name} ({how}): header on row {self.header_row}, {plural(len(self.rows), 'data row')}"
 
 
 def read_source(

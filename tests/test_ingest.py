@@ -177,7 +177,7 @@ def test_the_same_form_twice_changes_nothing(tmp_path):
     assert second.exit_code == 0
     assert lines(second.output) == [
         f"unchanged CS-2026-0001   {form}",
-        "1 forms: 0 added, 0 updated, 1 unchanged, 0 rejected (nothing to save).",
+        "1 form: 0 added, 0 updated, 1 unchanged, 0 rejected (nothing to save).",
     ]
     assert tracker.read_bytes() == before
 

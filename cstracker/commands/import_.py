@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from cstracker.commands.common import dry_run_option, exit_with, force_option, tracker_argument
+from cstracker.problems import plural
 
 
 @click.command("import")
@@ -113,7 +114,7 @@ def command(
     if result.table.cells_beyond_header:
         rows = result.table.cells_beyond_header
         click.echo(
-            f"Note: {len(rows)} rows have values right of the last headed column (first: row {rows[0]}); "
+            f"Note: {plural(len(rows), 'row')} {'has' if len(rows) == 1 else 'have'} values right of the last headed column (first: row {rows[0]}); "
             "give that column a heading to import it."
         )
     problems = result.problems

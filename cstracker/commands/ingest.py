@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from cstracker.commands.common import dry_run_option, exit_with, force_option, tracker_argument
+from cstracker.problems import plural
 
 
 @click.command("ingest")
@@ -55,5 +56,5 @@ def command(
         tail = f"saved {result.tracker}" + (f", backup {result.backup}" if result.backup else "")
     else:
         tail = "nothing to save"
-    click.echo(f"{len(result.outcomes)} forms: {counts} ({tail}).")
+    click.echo(f"{plural(len(result.outcomes), 'form')}: {counts} ({tail}).")
     exit_with(result.exit_code)

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from cstracker.commands.common import tracker_argument
+from cstracker.problems import plural
 
 
 @click.command("init")
@@ -27,6 +28,6 @@ def command(tracker: str, config_path: str | None, overwrite: bool) -> None:
     path = init_tracker(Path(tracker), config, overwrite=overwrite)
     fields = config.lists.fields()
     click.echo(
-        f"Created {path}: {len(fields)} columns, {len(config.lists.themes)} themes, "
-        f"{len(config.lists.interventions)} interventions, for {config.settings.authority_name}."
+        f"Created {path}: {plural(len(fields), 'column')}, {plural(len(config.lists.themes), 'theme')}, "
+        f"{plural(len(config.lists.interventions), 'intervention')}, for {config.settings.authority_name}."
     )

@@ -7,6 +7,7 @@ import datetime as dt
 import click
 
 from cstracker.commands.common import tracker_argument
+from cstracker.problems import plural
 
 
 @click.command("report")
@@ -56,10 +57,10 @@ def command(
     today = parse_day("--today", today_text) if today_text else dt.date.today()
     written = make_report(tracker, period, out, publish=publish, today=today)
     kind = "published (small counts hidden)" if publish else "internal (not for sharing)"
-    hidden = f", {written.hidden_cells} figures shown as c" if publish else ""
+    hidden = f", {plural(written.hidden_cells, 'figure')} shown as c" if publish else ""
     for warning in written.warnings:
         click.echo(f"Warning: {warning}.", err=True)
     click.echo(
-        f"Wrote {written.path}: {kind} report for {period.title}, {written.referrals} referrals received, "
-        f"{len(written.sheets)} sheets{hidden}."
+        f"Wrote {written.path}: {kind} report for {period.title}, {plural(written.referrals, 'referral')} received, "
+        f"{plural(len(written.sheets), 'sheet')}{hidden}."
     )

@@ -11,6 +11,7 @@ from cstracker.commands.common import (
     print_problems,
     tracker_argument,
 )
+from cstracker.problems import plural
 
 
 @click.command("validate")
@@ -60,8 +61,8 @@ def command(tracker: str, fmt: str, errors_only: bool, fix: bool, dry_run: bool,
     print_problems(problems, fmt)
     if fmt == "text":
         click.echo(
-            f"{report.path.name}: {report.rows_checked} rows checked, "
-            f"{len(report.errors)} errors, {len(report.warnings)} warnings.",
+            f"{report.path.name}: {plural(report.rows_checked, 'row')} checked, "
+            f"{plural(len(report.errors), 'error')}, {plural(len(report.warnings), 'warning')}.",
             err=bool(problems),
         )
     exit_with(1 if report.errors else 0)
