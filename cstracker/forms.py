@@ -23,6 +23,8 @@ from typing import Any
 from cstracker import __version__
 from cstracker.config import Config, Settings
 from cstracker.errors import FormError, UsageError
+from cstracker.form_dates import serial_formula, spelled, spelled_formula, typed
+from cstracker.form_guidance import DATE_HOW, GANG_NOTE, GUIDANCE, tick_how, write_guidance
 from cstracker.schema import (
     CONTEXT_ACTION_FIELD,
     DEFAULT_CODE_LISTS,
@@ -40,7 +42,6 @@ FORM_VERSION = "1"
 #: Form versions this cstracker can read.
 KNOWN_FORM_VERSIONS = ("1",)
 SHEET_FORM = "Consultation form"
-SHEET_GUIDANCE = "Guidance"
 SHEET_LISTS = "Lists"
 SHEET_META = "_form"
 NAME_FORM_ID = "form_id"
@@ -54,7 +55,10 @@ TICK_MARK = "✓"
 TICK_LIST = "form_tick"
 TEMPLATE_TIME = dt.datetime(2026, 1, 1)
 LAST_COL = 9  # columns A..J
-DATE_FORMAT = "dd/mm/yyyy"
+#: hidden, outside the print area: each date's serial number, worked out from its text (form_dates.py)
+HELPER_COL = 25  # columns Z and AA
+#: the form prints on two A4 pages at this scale (%), readable; tests/test_printing.py holds it to that
+PRINT_SCALE = 76
 
 
 @dataclass(frozen=True)
@@ -101,38 +105,6 @@ def _f(key: str, label: str | None = None, **kw: Any) -> FormItem:
 
 def _note(name: str, label: str, tall: float = 60) -> FormItem:
     return FormItem(NAME_PREFIX + name, label, None, tall=tall)
-
-
-# Appendix B's prompts, said in our own words, shown as cell notes and on the Guidance sheet.
-GUIDANCE = {
-    "Professional involvement": "Which workers and agencies make up the network around the young person, "
-    "and what does each of them know about harm outside the family?",
-    "Child's history / family background": "How long the young person has been known to us or to "
-    "other agencies; earlier referrals and who made the first; the main worries and what is known "
-    "about anyone causing harm.",
-    "Home": "Who the young person lives with and how they get on; whether carers see the risks outside "
-    "the home as we do; family needs already referred (for example domestic abuse, mental health, "
-    "substance use); any work with the family on those outside risks.",
-    "Peer groups": "Who the young person spends time with and what they do together; their place in "
-    "the group (leading or following); what the team and the carers know about these friends and "
-    "their families.",
-    "School": "The adult at school who matters most to the young person and our contact with them; "
-    "what the school is like (peer groups, culture); whether the young person feels safe there.",
-    "Neighbourhood": "Where the young person spends time; people or groups there who matter to them; "
-    "what is known about the area (gang activity, recent incidents, hotspots).",
-    "Social media": "How the young person uses apps and online spaces, whether that is safe, and "
-    "whether they, their family or the team need advice or training.",
-    "Additional factors": "Anything else that affects risk or safety and fits nowhere above.",
-    "Agreed actions": "What each agency will do and what is asked of the CS practitioner (for example "
-    "peer-group mapping or group work). Put every action against the context where the harm, or the "
-    "strength, is found.",
-    "Data entry form": "Complete after the consultation and return the form to the CS coordinator, "
-    "who adds it to the Referral Tracker. Pick coded values from the dropdowns.",
-    "Primary concern": "Tick the ONE context where the main concern sits. In Detail, name the school, "
-    "gang, place or group; several? separate them with ; or a line break (each counts for the hotspots).",
-    "Themes": "Tick every theme that came up. If you tick Other, say what it is.",
-    "Interventions": "Tick each intervention agreed.",
-}
 
 
 def form_sections(lists: CodeLists) -> tuple[FormSection, ...]:
@@ -319,7 +291,7 @@ def write_form(
     )
     ws = wb.add_worksheet(SHEET_FORM)
     _FormWriter(wb, ws, config, dict(record or {})).write(form_id)
-    _write_guidance(wb, config.lists)
+    write_guidance(wb, TICK_MARK)
     _write_lists(wb, config.lists)
     _write_meta(wb, form_id, created, config.settings, _prefill_base(config.lists, record))
     ws.activate()
@@ -335,17 +307,26 @@ class _FormWriter:
         self.wb, self.ws, self.config, self.record = wb, ws, config, record
         self.lists = config.lists
         self.row = 0
+        self.date_cells: dict[str, str] = {}  # input name -> its absolute cell, for the spelled-out date
+        self.helper_rows: list[int] = []  # the row of each helper cell written so far
         base = {"font_size": 10, "valign": "top", "text_wrap": True, "border": 1}
         add = wb.add_format
         self.fmt = {
             "title": add({"bold": True, "font_size": 14, "font_color": "#1F4E78"}),
-            "sub": add({"italic": True, "font_size": 9, "font_color": "#595959"}),
+            "sub": add(
+                {"italic": True, "font_size": 9, "font_color": "#595959", "text_wrap": True, "valign": "top"}
+            ),
             "formid": add({"bold": True, "font_size": 10, "align": "right"}),
             "section": add({"bold": True, "font_size": 11, "bg_color": "#1F4E78", "font_color": "#FFFFFF"}),
             "label": add({**base, "bold": True, "bg_color": "#DDEBF7"}),
             "label_c": add({**base, "bold": True, "bg_color": "#DDEBF7", "align": "center"}),
             "input": add({**base, "locked": False}),
-            "date": add({**base, "locked": False, "num_format": DATE_FORMAT}),
+            # text, so no locale turns 03/10/2025 into 10 March; ingest reads it day first
+            "date": add({**base, "locked": False, "num_format": "@"}),
+            "spelled": add(
+                {**base, "italic": True, "font_size": 9, "font_color": "#1F4E78", "bg_color": "#F2F2F2"}
+            ),
+            "helper": add({"num_format": "0"}),
             "text_id": add({**base, "locked": False, "num_format": "@"}),
             "int": add({**base, "locked": False, "num_format": "0", "align": "center"}),
             "tick": add({**base, "locked": False, "align": "center", "valign": "vcenter", "font_size": 12}),
@@ -355,8 +336,8 @@ class _FormWriter:
 
     def write(self, form_id: str) -> None:
         ws = self.ws
-        ws.set_column(0, 0, 22)
-        ws.set_column(1, LAST_COL, 10.5)
+        ws.set_column(0, 0, 21)
+        ws.set_column(1, LAST_COL, 10)
         ws.merge_range(0, 0, 0, 6, "Contextual Safeguarding case consultation", self.fmt["title"])
         ws.merge_range(0, 7, 0, LAST_COL, f"Form ID {form_id or '(none)'}", self.fmt["formid"])
         ws.merge_range(
@@ -364,17 +345,25 @@ class _FormWriter:
             0,
             1,
             LAST_COL,
-            f"{self.config.settings.authority_name}. Type in the white cells; pick coded values from the "
-            f"dropdowns and tick with {TICK_MARK}. Hover over a label with a red corner for prompts.",
+            f"{self.config.settings.authority_name}. Type in the white boxes; pick coded answers from the "
+            f"dropdowns. {tick_how(TICK_MARK)} Type dates day first (03/10/2025). "
+            "Hover over a label with a red corner for prompts; the Guidance sheet has them all.",
             self.fmt["sub"],
         )
-        ws.set_row(1, 26)
+        ws.set_row(1, 26)  # two lines of 9-point text
         self.row = 3
         for section in form_sections(self.lists):
+            if section.style == "pairs":
+                # the data entry form starts the second page, whatever fits on the first
+                ws.set_h_pagebreaks([self.row])
             self._section(section)
+        ws.set_column(HELPER_COL, HELPER_COL + 1, 10, None, {"hidden": True})
+        # a date typed as text is what we want here: no green "two-digit year" warnings
+        cells = " ".join(c.replace("$", "") for c in self.date_cells.values())
+        ws.ignore_errors({"two_digit_text_year": cells, "number_stored_as_text": cells})
         ws.set_paper(9)  # A4
         ws.set_portrait()
-        ws.fit_to_pages(1, 0)
+        ws.set_print_scale(PRINT_SCALE)
         ws.repeat_rows(0, 1)
         ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
         ws.center_horizontally()
@@ -394,22 +383,31 @@ class _FormWriter:
     def _wide(self, items: tuple[FormItem, ...]) -> None:
         for item in items:
             self._label(self.row, 0, self.row, 0, item)
-            self._input(self.row, 1, self.row, LAST_COL, item)
+            if _is_date(item):
+                self._input(self.row, 1, self.row, 3, item)
+                self._spelled(self.row, 4, self.row, LAST_COL, item)
+            else:
+                self._input(self.row, 1, self.row, LAST_COL, item)
             if item.tall:
                 self.ws.set_row(self.row, item.tall)
             self.row += 1
 
     def _pairs(self, items: tuple[FormItem, ...]) -> None:
         for i in range(0, len(items), 2):
-            left = items[i]
-            self._label(self.row, 0, self.row, 0, left)
-            self._input(self.row, 1, self.row, 3, left)
-            if i + 1 < len(items):
-                right = items[i + 1]
-                self._label(self.row, 4, self.row, 5, right)
-                self._input(self.row, 6, self.row, LAST_COL, right)
+            pair = items[i : i + 2]
+            # a date gets its spelled-out words in a row beneath; its label spans both rows
+            low = 1 if any(_is_date(item) for item in pair) else 0
+            for item, (first, last, c1, c2) in zip(pair, ((0, 0, 1, 3), (4, 5, 6, LAST_COL)), strict=False):
+                self._label(self.row, first, self.row + low, last, item)
+                self._input(self.row, c1, self.row, c2, item)
+                if _is_date(item):
+                    self._spelled(self.row + 1, c1, self.row + 1, c2, item)
+                elif low:
+                    self.ws.merge_range(self.row + 1, c1, self.row + 1, c2, "", self.fmt["spelled"])
             self.ws.set_row(self.row, 27)
-            self.row += 1
+            if low:
+                self.ws.set_row(self.row + 1, 15)
+            self.row += 1 + low
 
     def _row(self, items: tuple[FormItem, ...]) -> None:
         self.ws.write_string(self.row, 0, "", self.fmt["label"])
@@ -448,6 +446,8 @@ class _FormWriter:
         else:
             self.ws.merge_range(r1, c1, r2, c2, item.label, fmt)
         hint = GUIDANCE.get(item.label.split(" (")[0]) if item.key is None and item.concern is None else None
+        if item.key == "gang_affiliation":
+            hint = GANG_NOTE
         if hint:
             self._comment(r1, c1, hint)
 
@@ -460,7 +460,9 @@ class _FormWriter:
         fmt, value = self._format(item), self._prefill(item)
         if (r1, c1) != (r2, c2):
             self.ws.merge_range(r1, c1, r2, c2, "", fmt)
-        if isinstance(value, dt.date):
+        if isinstance(value, dt.date) and _is_date(item):
+            self.ws.write_string(r1, c1, typed(value), fmt)
+        elif isinstance(value, dt.date):
             self.ws.write_datetime(r1, c1, dt.datetime.combine(value, dt.time()), fmt)
         elif isinstance(value, int | float) and not isinstance(value, bool):
             self.ws.write_number(r1, c1, value, fmt)
@@ -471,6 +473,31 @@ class _FormWriter:
         cell = xl_rowcol_to_cell(r1, c1, row_abs=True, col_abs=True)
         self.wb.define_name(item.name, f"='{SHEET_FORM}'!{cell}")
         self._validation(r1, c1, item)
+        if _is_date(item):
+            self.date_cells[item.name] = cell
+
+    def _spelled(self, r1: int, c1: int, r2: int, c2: int, item: FormItem) -> None:
+        """The date in words beside (or under) its input, from a hidden helper cell in the same row as it."""
+        from xlsxwriter.utility import xl_rowcol_to_cell
+
+        cell = self.date_cells[item.name]
+        row = int(cell.rsplit("$", 1)[1]) - 1
+        # two dates can share a row (Date received, Known since): one helper column each
+        col = HELPER_COL + self.helper_rows.count(row)
+        self.helper_rows.append(row)
+        helper = xl_rowcol_to_cell(row, col)
+        value = self._prefill(item)
+        day = value if isinstance(value, dt.date) else None
+        self.ws.write_formula(
+            row,
+            col,
+            serial_formula(cell.replace("$", "")),
+            self.fmt["helper"],
+            "" if day is None else (day - dt.date(1899, 12, 30)).days,
+        )
+        words = "" if day is None else spelled(day)
+        self.ws.merge_range(r1, c1, r2, c2, "", self.fmt["spelled"])
+        self.ws.write_formula(r1, c1, spelled_formula(helper), self.fmt["spelled"], words)
 
     def _format(self, item: FormItem):
         f = item.field
@@ -499,50 +526,37 @@ class _FormWriter:
         f = item.field
         title = item.label[:32]
         if item.is_tick:
-            what = "the main concern" if item.concern else "it applies"
+            what = "this is the main concern" if item.concern else "it applies"
             options: dict[str, Any] = {
                 "validate": "list",
                 "source": "=list_" + TICK_LIST,
                 "input_title": title,
-                "input_message": f"Pick {TICK_MARK} when {what}; leave blank when not.",
-                # a warning, not a stop: x, Y or yes typed by hand are read as ticks too
+                "input_message": f"Tick when {what}: pick {TICK_MARK} from the arrow beside this box "
+                "(or type x or Yes). Leave it empty for no.",
+                # a warning, not a stop: x, Y, yes or TRUE typed by hand are read as ticks too
                 "error_type": "warning",
-                "error_message": f"Pick {TICK_MARK} from the dropdown, or leave the cell blank.",
+                "error_message": f"Pick {TICK_MARK} from the arrow beside the box, or leave it empty.",
             }
         elif f is None:
             return
+        elif f.kind is Kind.DATE:
+            # a text cell: no date rule (it would refuse text), just how to type it
+            options = {"validate": "any", "input_title": title, "input_message": DATE_HOW[:255]}
         else:
             # the same rule as the tracker's column, so a form never accepts what the tracker refuses
             found = field_validation(f, self.config.settings.referral_id_prefix)
             if found is None:
                 return
-            options = found
+            options = dict(found)
+            if "Lists sheet" in str(options.get("error_message", "")):
+                options["error_message"] = f"Pick {f.label} from the dropdown (the arrow beside the box)."[
+                    :255
+                ]
         self.ws.data_validation(row, col, row, col, options)
 
 
-def _write_guidance(wb, lists: CodeLists) -> None:
-    ws = wb.add_worksheet(SHEET_GUIDANCE)
-    ws.set_column(0, 0, 24)
-    ws.set_column(1, 1, 90)
-    wrap = wb.add_format({"text_wrap": True, "valign": "top", "font_size": 10})
-    bold = wb.add_format({"bold": True, "valign": "top", "font_size": 10})
-    ws.write_string(0, 0, "Prompts for the consultation", wb.add_format({"bold": True, "font_size": 14}))
-    ws.write_string(
-        1,
-        0,
-        "Start from the case, not the form: not every box needs filling, nor in order. "
-        "Ask about the places as well as the young person: what else is known about the school, "
-        "the peer group and the neighbourhood?",
-        wrap,
-    )
-    ws.merge_range(1, 0, 1, 1, None)
-    ws.set_row(1, 30)
-    for r, (topic, text) in enumerate(GUIDANCE.items(), start=3):
-        ws.write_string(r, 0, topic, bold)
-        ws.write_string(r, 1, text, wrap)
-    ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
-    ws.protect("", {"format_rows": True, "format_columns": True})
+def _is_date(item: FormItem) -> bool:
+    return item.field is not None and item.field.kind is Kind.DATE
 
 
 def _write_lists(wb, lists: CodeLists) -> None:
@@ -560,6 +574,7 @@ def _write_lists(wb, lists: CodeLists) -> None:
         ws.set_column(col, col, max(12, min(36, max(len(c) for c in codes) + 2)))
         wb.define_name(f"list_{key}", f"={SHEET_LISTS}!${_col(col)}$3:${_col(col)}${2 + len(codes)}")
     ws.protect("")
+    ws.hide()  # the dropdowns still read it; printing the form gives just the form and its Guidance
 
 
 def _col(col: int) -> str:

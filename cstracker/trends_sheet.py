@@ -23,12 +23,18 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from cstracker.config import Config
 from cstracker.derived import TABLE_NAME
+from cstracker.printing import row_height
 from cstracker.schema import FIELDS_BY_KEY, flag_field
 
 SHEET_TRENDS = "Trends"
 MONTHS = 12
 #: Row (zero-based) of the first block's heading row.
 FIRST_BLOCK_ROW = 3
+#: column widths (characters) and the print scale (%), readable (printing.MIN_SCALE)
+MONTH_WIDTH = 10
+COUNT_WIDTH = 12
+PRINT_SCALE = 75
+INTRO_COLUMNS = 10
 
 
 def _escape(label: str) -> str:
@@ -56,25 +62,27 @@ def add_trends_sheet(wb: xlsxwriter.Workbook, config: Config) -> None:
         "head": wb.add_format(
             {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"}
         ),
+        "intro": wb.add_format({"text_wrap": True, "valign": "top", "font_size": 10}),
         "month": wb.add_format({"num_format": "mmm yyyy", "bold": True, "border": 1}),
         "num": wb.add_format({"num_format": "0", "border": 1}),
         "total_label": wb.add_format({"bold": True, "border": 1, "top": 2}),
         "total": wb.add_format({"num_format": "0", "bold": True, "border": 1, "top": 2}),
     }
     ws.write(0, 0, f"Live trends: the last {MONTHS} months", fmt["title"])
-    ws.write(
-        1,
-        0,
+    ws.set_row(0, 20)
+    intro = (
         "Formulas over the Referrals table: they update as rows are added, and the months move on by "
-        "themselves. Run cstracker report for the full report.",
+        "themselves. Run cstracker report for the full report."
     )
-    ws.write(
-        2,
-        0,
+    # wrapped within the first printed page's width, so they neither spill nor get cut
+    how = (
         "They count values exactly as the lists spell them (Female, Yes) and rows inside the table: after "
         "typing or pasting by hand, cstracker validate --fix rewrites other spellings (F, x) and brings rows "
-        "typed below the table into it.",
+        "typed below the table into it."
     )
+    for r, text in ((1, intro), (2, how)):
+        ws.merge_range(r, 0, r, INTRO_COLUMNS, text, fmt["intro"])
+        ws.set_row(r, row_height(text, MONTH_WIDTH + INTRO_COLUMNS * COUNT_WIDTH, font_size=10))
     lists = config.lists
     received, concern = _col("date_received"), _col("primary_concern")
     suitability, consulted = _col("suitability"), _col("consultation_date")
@@ -107,6 +115,7 @@ def add_trends_sheet(wb: xlsxwriter.Workbook, config: Config) -> None:
         [(d, suitability, _text(d)) for d in decisions] + [("No decision recorded", suitability, '""')],
         by_received,
     )
+    ws.set_h_pagebreaks([row])  # the wide theme block starts its own printed page
     _block(
         ws,
         fmt,
@@ -116,9 +125,17 @@ def add_trends_sheet(wb: xlsxwriter.Workbook, config: Config) -> None:
         + [(t, column_ref(flag_field(t, "themes").label), _text(tick)) for t in lists.themes],
         by_consulted,
     )
-    ws.set_column(0, 0, 14)
-    ws.set_column(1, 1 + max(len(lists.themes), len(concerns) + 1), 13)
+    ws.set_column(0, 0, MONTH_WIDTH)
+    ws.set_column(1, 1 + max(len(lists.themes), len(concerns) + 1), COUNT_WIDTH)
     ws.freeze_panes(0, 1)
+    # printed: A4 landscape at a readable scale; the wide theme block runs on across pages,
+    # each repeating the Month column
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+    ws.set_print_scale(PRINT_SCALE)
+    ws.repeat_columns(0)
+    ws.set_footer("&L&A&RPage &P of &N")
 
 
 def _block(ws, fmt, row: int, title: str, columns, window) -> int:
@@ -126,6 +143,8 @@ def _block(ws, fmt, row: int, title: str, columns, window) -> int:
     ws.write(row, 0, title, fmt["block"])
     head = row + 1
     ws.write_row(head, 0, ["Month", *(c[0] for c in columns)], fmt["head"])
+    # headings wrap: the row is as tall as the longest needs, so none spills into the first month
+    ws.set_row(head, max(row_height(c[0], COUNT_WIDTH) for c in columns))
     first = head + 1
     for i in range(MONTHS):
         r = first + i

@@ -17,6 +17,7 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from cstracker import __version__, derived
 from cstracker.config import Config
+from cstracker.printing import row_height
 from cstracker.schema import DEFAULT_CODE_LISTS, SCHEMA_VERSION, Field, Kind, example_referral_id, help_for
 
 SHEET_REFERRALS = "Referrals"
@@ -32,6 +33,10 @@ SETTING_NAME_PREFIX = "cs_"
 LAST_ROW = 1_048_575  # zero-based index of Excel's last row
 DATE_FORMAT = "dd/mm/yyyy"
 DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
+#: About: column widths (characters) and print scale (%): A4 portrait, readable (printing.MIN_SCALE)
+ABOUT_WIDTHS = (28, 78)
+ABOUT_PRINT_SCALE = 85
+LISTS_PRINT_SCALE = 70
 #: A fixed creation time keeps generated templates byte-stable.
 TEMPLATE_TIME = dt.datetime(2026, 1, 1)
 
@@ -231,6 +236,12 @@ def _write_lists(wb: xlsxwriter.Workbook, config: Config) -> None:
         last = xl_rowcol_to_cell(1 + len(codes), col, row_abs=True, col_abs=True)
         wb.define_name(list_name(key), f"={SHEET_LISTS}!{first}:{last}")
     ws.freeze_panes(2, 0)
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+    ws.set_print_scale(LISTS_PRINT_SCALE)
+    ws.repeat_rows(1)
+    ws.set_footer("&L&A&RPage &P of &N")
 
 
 def _write_meta(wb: xlsxwriter.Workbook, config: Config, created: dt.datetime) -> None:
@@ -267,11 +278,19 @@ def _write_meta(wb: xlsxwriter.Workbook, config: Config, created: dt.datetime) -
 def _write_about(wb: xlsxwriter.Workbook, config: Config, fields: tuple[Field, ...]) -> None:
     ws = wb.add_worksheet(SHEET_ABOUT)
     title = wb.add_format({"bold": True, "font_size": 16, "font_color": "#1F4E78"})
-    bold = wb.add_format({"bold": True})
-    wrap = wb.add_format({"text_wrap": True, "valign": "top"})
-    ws.set_column(0, 0, 34)
-    ws.set_column(1, 1, 90)
+    bold = wb.add_format({"bold": True, "text_wrap": True, "valign": "top", "font_size": 10})
+    wrap = wb.add_format({"text_wrap": True, "valign": "top", "font_size": 10})
+    ws.set_column(0, 0, ABOUT_WIDTHS[0])
+    ws.set_column(1, 1, ABOUT_WIDTHS[1])
     ws.write(0, 0, "Contextual Safeguarding Referral Tracker", title)
+    ws.set_row(0, 24)
+
+    def line(r: int, key: str, value: str, key_format=bold) -> None:
+        # every row gets the height its wrapped text needs: printed, nothing is cut or overlaps
+        ws.write_string(r, 0, key, key_format)
+        ws.write_string(r, 1, value, wrap)
+        ws.set_row(r, max(row_height(key, ABOUT_WIDTHS[0]), row_height(value, ABOUT_WIDTHS[1])))
+
     facts = [
         ("Local authority", config.settings.authority_name),
         (
@@ -300,15 +319,19 @@ def _write_about(wb: xlsxwriter.Workbook, config: Config, fields: tuple[Field, .
         ("Personal data", "Keyed on Mosaic ID; holds no names. Narrative stays on the consultation form."),
     ]
     for r, (k, v) in enumerate(facts, start=2):
-        ws.write_string(r, 0, k, bold)
-        ws.write_string(r, 1, v, wrap)
+        line(r, k, v)
     r = len(facts) + 3
-    ws.write_string(r, 0, "How to use it", bold)
-    for i, line in enumerate(HOW_TO, start=1):
-        ws.write_string(r + i - 1, 1, f"{i}. {line}", wrap)
+    for i, text in enumerate(HOW_TO, start=1):
+        line(r + i - 1, "How to use it" if i == 1 else "", f"{i}. {text}")
     r += len(HOW_TO) + 1
     ws.write_string(r, 0, "Column", bold)
     ws.write_string(r, 1, "What goes in it", bold)
     for i, f in enumerate(fields, start=1):
-        ws.write_string(r + i, 0, f.label)
-        ws.write_string(r + i, 1, help_for(f, config.settings.referral_id_prefix), wrap)
+        line(r + i, f.label, help_for(f, config.settings.referral_id_prefix), wrap)
+    ws.set_paper(9)  # A4
+    ws.set_portrait()
+    ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+    ws.set_print_scale(ABOUT_PRINT_SCALE)
+    ws.repeat_rows(0)
+    ws.print_area(0, 0, r + len(fields), 1)
+    ws.set_footer("&L&A&RPage &P of &N")
