@@ -3,8 +3,8 @@
 Used by ``cstracker demo`` and by the tests. openpyxl stands in for Excel here
 (fine for forms, which are the practitioner's own files; the tracker is never
 written with it). Each value goes into the cell behind the field's defined name, typed
-as a person would type it: a date as a date, a number as a number, a code as
-its dropdown text, a tick as ✓.
+as a person would type it: a date as dd/mm/yyyy text in the form's text date cells (a date
+elsewhere), a number as a number, a code as its dropdown text, a tick as ✓.
 """
 
 from __future__ import annotations
@@ -56,9 +56,9 @@ def fill_form(
         if isinstance(value, bool):
             cell.value = tick if value else None
         elif isinstance(value, dt.date):
-            cell.value = (
-                value.strftime("%d/%m/%Y") if dates_as_text else dt.datetime.combine(value, dt.time())
-            )
+            # a form's date cells are text cells (form_dates.py): what a person types there stays text
+            as_text = dates_as_text or cell.number_format == "@"
+            cell.value = value.strftime("%d/%m/%Y") if as_text else dt.datetime.combine(value, dt.time())
         elif isinstance(value, str) and value.startswith(("=", "+", "-", "@")):
             # a person typing text that starts like a formula gets it stored as text
             cell.value = value

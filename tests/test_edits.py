@@ -99,7 +99,7 @@ def _scenario(tmp_path: Path, edit) -> None:
     assert result.exit_code == 0
     assert lines(result.output) == [
         f"unchanged CS-2026-0001   {again}",
-        "1 forms: 0 added, 0 updated, 1 unchanged, 0 rejected (nothing to save).",
+        "1 form: 0 added, 0 updated, 1 unchanged, 0 rejected (nothing to save).",
     ]
     assert tracker.read_bytes() == edited
     assert only_row(tracker)["gender"] == "Male" and only_row(tracker)["detail"] == "Eastgate Academy"
@@ -271,7 +271,7 @@ def test_a_reimport_keeps_the_coordinators_edits_and_says_what_both_changed(tmp_
     edited = tracker.read_bytes()
     again = run("import", tracker, source)
     assert again.exit_code == 0
-    assert "1 rows read = 0 added + 0 updated + 1 already in the tracker" in again.output
+    assert "1 row read = 0 added + 0 updated + 1 already in the tracker" in again.output
     assert "conflict" not in again.output
     assert tracker.read_bytes() == edited
 

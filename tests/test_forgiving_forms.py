@@ -220,3 +220,20 @@ def test_command_summaries_count_in_good_english(tmp_path):
     imported = run("import", tracker, source)
     assert "1 data row" in imported.output and "1 data rows" not in imported.output
     assert "old.csv: 1 row read = 1 added" in imported.output
+
+
+def test_the_form_says_how_to_tick_and_what_ga_means(tmp_path):
+    import openpyxl
+
+    from cstracker.forms import TICK_MARK
+
+    wb = openpyxl.load_workbook(new_form(tmp_path))
+    ws = wb[SHEET_FORM]
+    texts = [c.value for row in ws.iter_rows(max_row=3) for c in row if isinstance(c.value, str)]
+    assert any(
+        f"To tick a box, click it and pick {TICK_MARK}" in t and "Leave a box empty" in t for t in texts
+    )
+    ga = next(c for row in ws.iter_rows() for c in row if c.value == "GA")
+    assert ga.comment is not None and "gang affiliation" in ga.comment.text.lower()
+    guidance = [c.value for row in wb["Guidance"].iter_rows() for c in row if isinstance(c.value, str)]
+    assert "Ticks" in guidance and "GA" in guidance and "Dates" in guidance

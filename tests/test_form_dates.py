@@ -53,12 +53,12 @@ def type_in_libreoffice(src: Path, out: Path, locale: str, typing: dict[str, str
     done = subprocess.run(
         [SYSTEM_PYTHON, str(HERE / "uno_type_form.py"), str(src), str(out), locale]
         + [f"{k}={v}" for k, v in typing.items()],
-        check=True,
         timeout=240,
         capture_output=True,
         text=True,
         cwd=HERE,
     )
+    assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

@@ -26,6 +26,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from uno_edit import connect, free_port, prop
@@ -72,7 +73,16 @@ def main(src: str, dst: str, locale: str, typing: list[str]) -> None:
         smgr = ctx.ServiceManager
         desktop = smgr.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
         dispatcher = smgr.createInstanceWithContext("com.sun.star.frame.DispatchHelper", ctx)
-        doc = desktop.loadComponentFromURL(Path(src).resolve().as_uri(), "_blank", 0, (prop("Hidden", True),))
+        doc = None
+        for _ in range(5):  # a soffice still starting up on a busy machine can hand back nothing
+            doc = desktop.loadComponentFromURL(
+                Path(src).resolve().as_uri(), "_blank", 0, (prop("Hidden", True),)
+            )
+            if doc is not None:
+                break
+            time.sleep(2)
+        if doc is None:
+            sys.exit(f"LibreOffice could not open {src}")
         controller = doc.CurrentController
         frame = controller.Frame
         for item in typing:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from cstracker.commands.common import tracker_argument
+from cstracker.problems import plural
 
 
 @click.command("export")
@@ -66,6 +67,6 @@ def command(
         )
     kind = "pseudonymised" if pseudonymise else "NOT pseudonymised (identifies children)"
     click.echo(
-        f"Wrote {got.path}: {got.rows} referrals, {len(got.columns)} columns, {kind}. "
+        f"Wrote {got.path}: {plural(got.rows, 'referral')}, {plural(len(got.columns), 'column')}, {kind}. "
         "Record-level: for analysts inside the authority only, not for publication."
     )

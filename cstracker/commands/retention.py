@@ -7,6 +7,7 @@ import datetime as dt
 import click
 
 from cstracker.commands.common import dry_run_option, force_option, tracker_argument
+from cstracker.problems import plural
 
 
 @click.command("retention")
@@ -68,8 +69,8 @@ def command(
             f"{'kept':<12} {'':<14} row {row}: no date at all, so its age is unknown; check it by hand"
         )
     head = (
-        f"{len(result.expired)} referrals with no activity since before {result.cutoff:%d/%m/%Y} "
-        f"(retention {result.years} years)"
+        f"{plural(len(result.expired), 'referral')} with no activity since before {result.cutoff:%d/%m/%Y} "
+        f"(retention {plural(result.years, 'year')})"
     )
     if dry_run:
         click.echo(f"{head}: dry run, nothing was removed.")
@@ -78,5 +79,5 @@ def command(
     else:
         click.echo(
             f"{head} removed from {tracker}. Backup {result.backup} kept until "
-            f"{result.grace_until:%d/%m/%Y}; {len(result.backups_removed)} older backups deleted."
+            f"{result.grace_until:%d/%m/%Y}; {plural(len(result.backups_removed), 'older backup')} deleted."
         )

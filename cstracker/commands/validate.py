@@ -48,9 +48,9 @@ def command(tracker: str, fmt: str, errors_only: bool, fix: bool, dry_run: bool,
             click.echo(("would change " if dry_run else "") + change.line(), err=fmt != "text")
         verb = "would change" if dry_run else "changed"
         click.echo(
-            f"{result.path.name}: {verb} {_n(result.cells, 'cell')}, "
-            f"{_n(result.rows_moved, 'row')} brought into the table, "
-            f"{_n(result.list_values, 'value')} added to the Lists sheet"
+            f"{result.path.name}: {verb} {plural(result.cells, 'cell')}, "
+            f"{plural(result.rows_moved, 'row')} brought into the table, "
+            f"{plural(result.list_values, 'value')} added to the Lists sheet"
             + (f" (backup: {result.backup.name})" if result.backup else "")
             + (" (dry run: nothing written)" if dry_run else "")
             + ".",
@@ -66,7 +66,3 @@ def command(tracker: str, fmt: str, errors_only: bool, fix: bool, dry_run: bool,
             err=bool(problems),
         )
     exit_with(1 if report.errors else 0)
-
-
-def _n(count: int, noun: str) -> str:
-    return f"{count} {noun}" + ("" if count == 1 else "s")
