@@ -18,6 +18,7 @@ so in the mapping file, which may also keep it as a new value.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from cstracker.column_mapping import LIST_COLUMNS, ColumnMapping, ColumnMatch
 from cstracker.convert import clean_text, is_blank, looks_like_formula, split_list_cell
@@ -101,17 +102,25 @@ def find_unknown(table: SourceTable, mapping: ColumnMapping) -> list[UnknownValu
         lookup = lists.lookup(list_key)
         several = mapping.several.get(list_key, {})
         groups: dict[str, UnknownValue] = {}
+        # each distinct cell is split and folded once: old trackers repeat a handful of values
+        folded: dict[tuple[type, Any], list[tuple[str, str]]] = {}
         for src in table.rows:
             if getattr(src, "problem", ""):  # a row whose structure is broken is rejected as it is
                 continue
             value = src.values[column.index] if column.index < len(src.values) else None
-            if is_blank(value):
+            if value is None or value == "":
                 continue
-            parts = split_list_cell(value) if column.list_key else [clean_text(value)]
-            for part in parts:
-                token = normalise_token(part)
-                if token in lookup or token in several or not token:
-                    continue
+            key = (type(value), value)  # True and 1 are equal keys, but not the same cell
+            parts = folded.get(key)
+            if parts is None:
+                if is_blank(value):
+                    parts = []
+                else:
+                    split = split_list_cell(value) if column.list_key else [clean_text(value)]
+                    parts = [(part, normalise_token(part)) for part in split]
+                    parts = [(p, t) for p, t in parts if t and t not in lookup and t not in several]
+                folded[key] = parts
+            for part, token in parts:
                 group = groups.get(token)
                 if group is None:
                     group = groups[token] = UnknownValue(column, list_key, part)
