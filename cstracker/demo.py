@@ -17,7 +17,6 @@ Everything is seeded, so the same seed and date give the same files.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import random
 import shutil
@@ -209,12 +208,11 @@ def write_legacy_csv(path: Path, records: list[dict[str, Any]], lists: CodeLists
         if key == "primary_concern" and not rows[index][headings.index(LEGACY_HEADINGS[key])]:
             rows[index][headings.index(LEGACY_HEADINGS["consultation_date"])] = "01/01/2026"
         rows[index][headings.index(LEGACY_HEADINGS[key])] = bad
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow([f"CS consultations log - {AUTHORITY}"])
-        writer.writerow([])
-        writer.writerow(headings)
-        writer.writerows(rows)
+    from cstracker.csvsafe import csv_text
+    from cstracker.outputs import write_output
+
+    text = csv_text([[f"CS consultations log - {AUTHORITY}"], [], headings, *rows])
+    write_output(path, lambda tmp: tmp.write_text(text, encoding="utf-8-sig", newline=""), zip_package=False)
 
 
 def _send_and_fill_forms(result: DemoResult, recent: list[dict], ids: list[str], today: dt.date) -> int:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ from scipy.sparse.csgraph import connected_components
 
 from cstracker.errors import ReportError
 from cstracker.figures import Family, Key, Model, month_code
-from cstracker.safety import temp_path
+from cstracker.safety import atomic_write
 
 #: every hidden figure must have at least this many possible whole values
 MIN_VALUES = 3
@@ -415,12 +414,12 @@ def write_ledger(path: Path, figures: dict[Key, tuple[bool, int | None]], packs:
         "packs": sorted(set(packs)),
         "figures": rows,
     }
-    tmp = temp_path(path)
-    try:
-        tmp.write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, path)
+    text = json.dumps(data, indent=1, ensure_ascii=False)
+    try:  # through the one atomic write (safety.atomic_write)
+        atomic_write(
+            path, lambda tmp: tmp.write_text(text, encoding="utf-8"), check_parts=None, keep_backups=0
+        )
     except OSError as e:
-        tmp.unlink(missing_ok=True)
         raise ReportError(
             f"{path}: cannot write the ledger of published figures ({e.strerror or e})"
         ) from None

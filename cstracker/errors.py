@@ -54,6 +54,10 @@ class UsageError(CstrackerError):
     exit_code = 2
 
 
+class OutputError(CstrackerError):
+    """An output file (report, rejects, form) may not or cannot be written where asked."""
+
+
 class ReportError(CstrackerError):
     """A trend report cannot be made or written."""
 

@@ -68,5 +68,7 @@ def fill_form(
     for name, value in (extra or {}).items():
         cell_of(wb, name).value = value
     out = out or src
-    wb.save(out)
-    return out
+    from cstracker.outputs import write_output
+
+    write_output(out, lambda tmp: wb.save(tmp))
+    return Path(out)

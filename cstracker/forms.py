@@ -25,6 +25,7 @@ from cstracker.config import Config, Settings
 from cstracker.errors import FormError, UsageError
 from cstracker.form_dates import serial_formula, spelled, spelled_formula, typed
 from cstracker.form_guidance import DATE_HOW, GANG_NOTE, GUIDANCE, tick_how, write_guidance
+from cstracker.outputs import check_output, write_output
 from cstracker.schema import (
     CONTEXT_ACTION_FIELD,
     DEFAULT_CODE_LISTS,
@@ -242,8 +243,9 @@ def make_form(
         raise UsageError("--referral needs --tracker: the tracker the referral is on")
     if output.suffix.lower() != ".xlsx":
         raise UsageError(f"{output}: a form must be saved as .xlsx")
-    if output.exists() and not overwrite:
-        raise FormError(f"{output}: already exists; choose another name or add --overwrite")
+    # Checked before anything is read or written: an existing form may hold a practitioner's
+    # answers (replaced only with --overwrite), and a tracker is never replaced by a form.
+    check_output(output, "form", overwrite=overwrite)
     config, record = Config(), {}
     if tracker:
         from cstracker.tracker import Tracker
@@ -256,9 +258,8 @@ def make_form(
                 raise FormError(f"{tracker}: Referral ID {referral} is not on the Referrals sheet")
             record = found
     form_id = new_form_id()
-    write_form(
-        output, config, record=record, form_id=form_id, created=dt.datetime.now().replace(microsecond=0)
-    )
+    created = dt.datetime.now().replace(microsecond=0)
+    write_output(output, lambda tmp: write_form(tmp, config, record=record, form_id=form_id, created=created))
     return output, form_id, record
 
 

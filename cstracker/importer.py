@@ -31,16 +31,22 @@ from typing import Any
 from cstracker import identity
 from cstracker.column_mapping import LIST_COLUMNS, ColumnMapping, ColumnMatch, load_mapping, map_columns
 from cstracker.convert import is_blank, split_list_cell
-from cstracker.errors import SourceError, UsageError
+from cstracker.errors import OutputError, SourceError, UsageError
+from cstracker.outputs import check_output
 from cstracker.problems import Problem, plural, shown_value
+from cstracker.rejects import (  # noqa: F401 (REASONS_HEADER, REJECTED_FROM_HEADER: API)
+    REASONS_HEADER,
+    REJECTED_FROM_HEADER,
+    REJECTS_SUFFIXES,
+    check_rejects_files,
+    write_rejects,
+)
 from cstracker.rules import Finding, Record, check_record, convert_record
 from cstracker.schema import DEFAULT_CODE_LISTS, CodeLists, Field, normalise_token
 from cstracker.source_reader import SourceRow, SourceTable, read_source
 from cstracker.vocabulary import UnknownValue, find_unknown, grow_open_lists, list_title, with_codes
 from cstracker.written import Written, fingerprint, fingerprints, merge
 
-REASONS_HEADER = "Import problems"
-REJECTED_FROM_HEADER = "Rejected from"
 #: show a progress bar from this many rows up
 PROGRESS_FROM = 2000
 #: fields the import never compares or copies from a source row
@@ -90,6 +96,8 @@ class ImportResult:
     added_ids: list[str] = field(default_factory=list)
     updated_ids: list[str] = field(default_factory=list)
     rejects_path: Path | None = None
+    #: every file the rejects went to (an .xlsx that cannot hold every value has a complete CSV beside it)
+    rejects_files: list[Path] = field(default_factory=list)
     #: the records handed (or, in a dry run, that would be handed) to Tracker.upsert
     records: list[Record] = field(default_factory=list)
     #: values that differ from the tracker's, which did not come from this source row: the tracker kept its own
@@ -628,14 +636,21 @@ def import_file(
     force: bool = False,
     progress: bool = False,
     prefer_source: bool = False,
+    overwrite: bool = False,
 ) -> ImportResult:
-    """Import ``source`` into ``tracker`` (or, with ``dry_run``, only say what would happen)."""
+    """Import ``source`` into ``tracker`` (or, with ``dry_run``, only say what would happen).
+
+    ``rejects_path`` is checked before the tracker is touched: it may replace an earlier rejects
+    file, anything else only with ``overwrite``, and never a tracker.
+    """
     from cstracker.tracker import Tracker
 
     tracker, source = Path(tracker), Path(source)
     rejects = Path(rejects_path) if rejects_path else None
     if rejects is not None:
         _check_rejects_path(rejects, tracker, source)
+        if not dry_run:
+            check_output(rejects, "rejects", overwrite=overwrite)
     from cstracker.rejects_memory import read_memory
 
     memory = read_memory(source)
@@ -671,6 +686,8 @@ def import_file(
         )
         for list_key, codes in result.added_codes.items():
             t.add_codes(list_key, codes)
+        if rejects is not None and result.rejected:
+            check_rejects_files(rejects, result, overwrite)  # a companion CSV too, before the save
         if result.records:
             assign_referral_ids(result.records, t)
             done = t.upsert(result.records, source=f"import: {table.name}")
@@ -685,7 +702,13 @@ def import_file(
         t.save()
         result.notes = list(t.notes)
     if rejects is not None and result.rejected:
-        write_rejects(rejects, result)
+        try:
+            result.rejects_files = write_rejects(rejects, result)
+        except OutputError as e:
+            saved = "the import itself was saved" if result.records else "nothing was imported"
+            raise OutputError(
+                f"{e}; {saved}: run it again with another --rejects for the rejected rows"
+            ) from None
         result.rejects_path = rejects
     return result
 
@@ -716,74 +739,8 @@ def assign_referral_ids(records: list[Record], tracker: Any) -> None:
 
 
 def _check_rejects_path(rejects: Path, tracker: Path, source: Path) -> None:
-    if rejects.suffix.lower() != ".xlsx":
-        raise UsageError(f"--rejects {rejects}: must be an .xlsx file name")
+    if rejects.suffix.lower() not in REJECTS_SUFFIXES:
+        raise UsageError(f"--rejects {rejects}: must be an .xlsx or .csv file name")
     for other, what in ((tracker, "the tracker"), (source, "the file being imported")):
         if rejects.resolve() == other.resolve():
             raise UsageError(f"--rejects {rejects}: is {what}; choose another file name")
-
-
-# ---------------------------------------------------------------------------
-# the rejects workbook
-# ---------------------------------------------------------------------------
-
-
-def write_rejects(path: Path, result: ImportResult) -> Path:
-    """Every rejected row with its original values under the original headers, plus its reasons.
-
-    The header row is the source's own, on row 1, so the fixed file imports with
-    the same mapping. Text is written with ``write_string``: nothing becomes a formula.
-    """
-    import xlsxwriter
-
-    table = result.table
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False})
-    try:
-        ws = wb.add_worksheet("Rejected")
-        bold = wb.add_format({"bold": True, "text_wrap": True, "valign": "top"})
-        wrap = wb.add_format({"text_wrap": True, "valign": "top", "font_color": "#9C0006"})
-        date = wb.add_format({"num_format": "dd/mm/yyyy"})
-        headers = [*table.headers, REASONS_HEADER, REJECTED_FROM_HEADER]
-        for col, header in enumerate(headers):
-            ws.write_string(0, col, header, bold)
-            ws.set_column(col, col, max(10, min(40, len(header) + 2)))
-        reasons_col = len(table.headers)
-        ws.set_column(reasons_col, reasons_col, 70)
-        for i, rejected in enumerate(result.rejected, start=1):
-            for col, value in enumerate(rejected.values):
-                _write_value(ws, i, col, value, date)
-            ws.write_string(i, reasons_col, "\n".join(rejected.reasons), wrap)
-            ws.write_string(i, reasons_col + 1, rejected.origin or _where(table, rejected.row))
-        ws.freeze_panes(1, 0)
-        remember(wb, result)
-    finally:
-        wb.close()
-    return path
-
-
-def _where(table: SourceTable, row: int) -> str:
-    return f"{table.name}" + (f", sheet {table.sheet}" if table.sheet else "") + f", row {row}"
-
-
-def remember(wb: Any, result: ImportResult) -> None:
-    """The hidden sheet that lets the fixed rejects file import again as it came (``rejects_memory``)."""
-    from cstracker.rejects_memory import write_memory_sheet
-
-    mapping = result.mapping.mapping_file
-    text = mapping.text if mapping is not None else ""
-    name = mapping.path.name if mapping is not None and mapping.path is not None and text else ""
-    origins = [(i, r.origin or _where(result.table, r.row)) for i, r in enumerate(result.rejected, start=2)]
-    write_memory_sheet(wb, text, name, origins)
-
-
-def _write_value(ws: Any, row: int, col: int, value: Any, date_format: Any) -> None:
-    if value is None or (isinstance(value, str) and value == ""):
-        return
-    if isinstance(value, bool):
-        ws.write_boolean(row, col, value)
-    elif isinstance(value, int | float):
-        ws.write_number(row, col, value)
-    elif isinstance(value, dt.datetime | dt.date):
-        ws.write_datetime(row, col, value, date_format)
-    else:
-        ws.write_string(row, col, str(value))

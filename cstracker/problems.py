@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
@@ -53,15 +51,14 @@ PROBLEM_COLUMNS = tuple(f.name for f in fields(Problem))
 
 
 def to_csv(problems: Iterable[Problem]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=PROBLEM_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for p in problems:
-        writer.writerow({k: "" if v is None else v for k, v in asdict(p).items()})
-    return out.getvalue()
+    """Problems as CSV, formula triggers neutralised (``csvsafe``): a pasted =HYPERLINK stays text."""
+    from cstracker.csvsafe import csv_text
+
+    return csv_text([PROBLEM_COLUMNS, *([getattr(p, k) for k in PROBLEM_COLUMNS] for p in problems)])
 
 
 def to_json(problems: Iterable[Problem]) -> str:
+    """Problems as JSON, exact (for programs: nothing is neutralised)."""
     return json.dumps([asdict(p) for p in problems], indent=2, ensure_ascii=False)
 
 

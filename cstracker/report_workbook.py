@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,11 +19,12 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from cstracker import __version__
+from cstracker import __version__, safety
 from cstracker.errors import ReportError
+from cstracker.outputs import check_output, output_key, stamp, write_output
 from cstracker.periods import Period
 from cstracker.report_tables import Report, Table, build_report
-from cstracker.safety import owner_files, temp_path
+from cstracker.safety import owner_files
 
 SUPPRESSED = "c"
 COUNT_FORMAT = "#,##0"
@@ -75,8 +75,13 @@ def make_report(
     out: str | Path | None = None,
     publish: bool = False,
     today: dt.date | None = None,
+    overwrite: bool = False,
 ) -> WrittenReport:
-    """Read the tracker, compute every table for ``period`` and write the report workbook."""
+    """Read the tracker, compute every table for ``period`` and write the report workbook.
+
+    An existing file at ``out`` is replaced when it is this tracker's report of the same period and
+    kind (internal or published), or with ``overwrite``; never when it is (or might be) a tracker.
+    """
     from cstracker.tracker import Tracker
 
     tracker_path = Path(tracker_path)
@@ -94,14 +99,18 @@ def make_report(
         from cstracker.report_published import breakdown_period
 
         breakdown_period(period)  # a date range is refused before the tracker is read
+    key = report_key(tracker_path, period, publish)
+    check_output(out_path, "report", key, overwrite)
     tracker = Tracker.open(tracker_path)
     if not publish:
         report = build_report(tracker.dataframe(), period, tracker.lists, tracker.settings, today)
-        return write_report(report, out_path, publish)
-    return _publish(tracker_path, tracker, period, out_path, today)
+        return write_report(report, out_path, publish, key=key)
+    return _publish(tracker_path, tracker, period, out_path, today, key)
 
 
-def _publish(tracker_path: Path, tracker, period: Period, out_path: Path, today: dt.date) -> WrittenReport:
+def _publish(
+    tracker_path: Path, tracker, period: Period, out_path: Path, today: dt.date, key: str = ""
+) -> WrittenReport:
     """The published pack, protected together with every pack in the ledger; then the ledger grows."""
     from cstracker.disclosure import ledger_path, read_ledger, read_packs, write_ledger
     from cstracker.report_published import build_published
@@ -111,7 +120,7 @@ def _publish(tracker_path: Path, tracker, period: Period, out_path: Path, today:
     ledger = read_ledger(ledger_file)
     data = ReportData(tracker.dataframe(), tracker.lists, tracker.settings, today)
     report, states, new = build_published(data, period, tracker.lists, tracker.settings, ledger)
-    written = write_report(report, out_path, publish=True)
+    written = write_report(report, out_path, publish=True, key=key)
     for tkey, cells in report.figure_keys.items():
         t = report.table(tkey)
         for (r, c), k in cells.items():
@@ -122,8 +131,13 @@ def _publish(tracker_path: Path, tracker, period: Period, out_path: Path, today:
     return written
 
 
-def write_report(report: Report, out: str | Path, publish: bool = False) -> WrittenReport:
-    """Write ``report`` to ``out`` (atomically: a temporary file, then replace)."""
+def report_key(tracker_path: Path, period: Period, publish: bool) -> str:
+    """What makes two reports the same output: the real tracker file, the period and the kind."""
+    return output_key(safety.real_path(tracker_path).absolute(), period.label, publish)
+
+
+def write_report(report: Report, out: str | Path, publish: bool = False, key: str = "") -> WrittenReport:
+    """Write ``report`` to ``out`` through the one atomic write (``outputs.write_output``)."""
     out = Path(out)
     if not out.parent.exists():
         raise ReportError(f"{out}: the folder {out.parent} does not exist")
@@ -131,16 +145,9 @@ def write_report(report: Report, out: str | Path, publish: bool = False) -> Writ
         raise ReportError(
             f"{out}: the report is open in Excel or LibreOffice; close it and run the report again"
         )
-    tmp = temp_path(out)
-    try:
-        result = _write(report, tmp, publish)
-        os.replace(tmp, out)
-    except OSError as e:
-        tmp.unlink(missing_ok=True)
-        raise ReportError(f"{out}: cannot write the report ({e.strerror or e})") from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    written: list[WrittenReport] = []
+    write_output(out, lambda tmp: written.append(_write(report, tmp, publish, key=key)))
+    result = written[0]
     result.path = out
     return result
 
@@ -304,7 +311,7 @@ SHEET_HEADINGS = {
 }
 
 
-def _write(report: Report, path: Path, publish: bool) -> WrittenReport:
+def _write(report: Report, path: Path, publish: bool, key: str = "") -> WrittenReport:
     wb = xlsxwriter.Workbook(
         str(path), {"strings_to_formulas": False, "strings_to_urls": False, "in_memory": True}
     )
@@ -316,6 +323,7 @@ def _write(report: Report, path: Path, publish: bool) -> WrittenReport:
             "created": dt.datetime.combine(report.today, dt.time()),
         }
     )
+    stamp(wb, "report", key)
     w = _Writer(wb, report, publish)
     threshold = report.settings.small_count_threshold
     if publish and report.hidden is None:

@@ -15,10 +15,12 @@ same name, so both would write at once (filelock never deletes it either).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import re
 import shutil
+import stat
 import uuid
 import xml.parsers.expat
 import zipfile
@@ -32,6 +34,15 @@ TEMP_PREFIX = ".~cstracker-"
 BACKUP_STAMP = "%Y-%m-%d %H%M%S"
 
 
+def real_path(path: str | Path) -> Path:
+    """The file a name really points at: symlinks are followed, so that a write replaces the real
+    file (not the link), and the lock, owner-file check and backups are those of the real file.
+    A name with no link in it comes back unchanged (messages keep the user's spelling)."""
+    given = Path(path)
+    real = Path(os.path.realpath(given))
+    return given if real == Path(os.path.abspath(given)) else real
+
+
 def owner_files(path: Path) -> list[Path]:
     """Excel's ``~$name.xlsx`` and LibreOffice's ``.~lock.name.xlsx#`` beside the tracker, if any."""
     candidates = [path.with_name("~$" + path.name), path.with_name(f".~lock.{path.name}#")]
@@ -41,8 +52,9 @@ def owner_files(path: Path) -> list[Path]:
     return [p for p in dict.fromkeys(candidates) if p.exists()]
 
 
-def check_not_open_elsewhere(path: Path, force: bool = False) -> None:
-    found = owner_files(path)
+def check_not_open_elsewhere(path: Path, force: bool = False, also: Path | None = None) -> None:
+    """Refuse when Excel/LibreOffice has the tracker open; ``also``: the name it was given by (a link)."""
+    found = owner_files(path) + (owner_files(also) if also is not None and also != path else [])
     if found and not force:
         raise TrackerOpenElsewhereError(
             f"{path}: the tracker is open in Excel or LibreOffice ({found[0].name} exists). "
@@ -76,7 +88,8 @@ def tracker_lock(path: Path) -> Iterator[None]:
 
 
 def temp_path(path: Path) -> Path:
-    return path.with_name(f"{TEMP_PREFIX}{path.stem}-{uuid.uuid4().hex[:8]}.xlsx")
+    suffix = path.suffix or ".tmp"  # a kill leaves a file a person can still recognise
+    return path.with_name(f"{TEMP_PREFIX}{path.stem}-{uuid.uuid4().hex[:8]}{suffix}")
 
 
 def stale_temps(path: Path) -> list[Path]:
@@ -208,17 +221,27 @@ def _fsync_dir(folder: Path) -> None:
 def atomic_write(
     path: Path,
     write: Callable[[Path], None],
-    check_parts: Sequence[str] = (),
+    check_parts: Sequence[str] | None = (),
     keep_backups: int = 10,
     backup_label: str = "",
 ) -> Path | None:
-    """``write(temp)`` then check, back up the old tracker, and replace it. Returns the backup path."""
+    """The one way cstracker writes a file: ``write(temp)`` in the same folder, check it, back up the
+    old file (``keep_backups``; 0 for outputs), and replace it. Returns the backup path.
+
+    ``check_parts=None``: the file is not a zip package (a CSV), so only written and synced.
+    A symlink is followed: the real file is replaced and the link stays a link.
+    """
+    path = real_path(path)
     tmp = temp_path(path)
     try:
         write(tmp)
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
-        check_package(tmp, check_parts)
+        if check_parts is not None:
+            check_package(tmp, check_parts)
+        # the new file keeps the old one's permissions (a file shared with the team stays shared)
+        with contextlib.suppress(OSError):
+            os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
         kept = backup(path, keep_backups, label=backup_label)
         os.replace(tmp, path)
         _fsync_dir(path.parent)

@@ -25,8 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cstracker.csvsafe import restore
 from cstracker.errors import SourceError, UsageError
 from cstracker.inputs import SOURCE_BYTES, check_regular, read_regular
+from cstracker.outputs import REJECTS_HEADINGS
 from cstracker.problems import plural
 
 #: How many rows from the top may hold title lines before the header.
@@ -132,6 +134,10 @@ def _read_csv(path: Path, header_score: HeaderScore | None) -> SourceTable:
     broken: dict[int, str] = {}
     table = _tabulate(path, csv_records(text, delimiter, broken), header_score, broken=broken)
     table.encoding, table.delimiter = encoding, delimiter
+    if tuple(table.headers[-2:]) == REJECTS_HEADINGS:
+        # cstracker's own rejects CSV: take off the quote it put before formula triggers
+        table.headers = [restore(h) for h in table.headers]
+        table.rows = [SourceRow(r.row, tuple(restore(v) for v in r.values)) for r in table.rows]
     return table
 
 

@@ -64,25 +64,26 @@ class UpsertResult:
 
 def init_tracker(path: str | Path, config: Config, overwrite: bool = False) -> Path:
     """Create a new tracker at ``path`` atomically; an existing file is refused unless ``overwrite``."""
-    path = Path(path)
-    if path.suffix.lower() != ".xlsx":
-        raise TrackerError(f"{path}: a tracker must be an .xlsx file")
+    given = Path(path)
+    path = safety.real_path(given)  # a link stays a link; the real file is replaced and backed up
+    if given.suffix.lower() != ".xlsx":
+        raise TrackerError(f"{given}: a tracker must be an .xlsx file")
     if path.exists() and not overwrite:
         raise TrackerError(
-            f"{path}: a file is already there; use --overwrite to replace it (a backup is kept)"
+            f"{given}: a file is already there; use --overwrite to replace it (a backup is kept)"
         )
     if not path.parent.exists():
-        raise TrackerError(f"{path}: the folder {path.parent} does not exist")
+        raise TrackerError(f"{given}: the folder {path.parent} does not exist")
     with safety.tracker_lock(path):
         if path.exists():
-            safety.check_not_open_elsewhere(path)
+            safety.check_not_open_elsewhere(path, also=given)
         safety.atomic_write(
             path,
             lambda tmp: create_tracker(tmp, config, created=dt.datetime.now().replace(microsecond=0)),
             check_parts=("xl/workbook.xml",),
             keep_backups=max(1, config.settings.backups_kept),
         )
-    return path
+    return given
 
 
 class Tracker:
@@ -147,9 +148,12 @@ class Tracker:
     @classmethod
     @contextmanager
     def open_for_update(cls, path: str | Path, force: bool = False) -> Iterator[Tracker]:
-        path = Path(path)
+        given = Path(path)
+        # Two names for one file (a symlink) must share one lock and one owner-file check, and a
+        # save must replace the real file, not the link: work on the real file.
+        path = safety.real_path(given)
         with safety.tracker_lock(path):
-            safety.check_not_open_elsewhere(path, force)
+            safety.check_not_open_elsewhere(path, force, also=given)
             t = cls(path, read_layout(path), writable=True)
             t._plan_start_date()
             yield t

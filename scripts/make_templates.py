@@ -25,17 +25,15 @@ FORM_TEMPLATE = "Consultation form (blank).xlsx"
 def build(folder: Path) -> list[Path]:
     """Write every template into ``folder``; return their paths."""
     from cstracker.config import load_config
+    from cstracker.forms import write_blank_template
+    from cstracker.outputs import write_output
     from cstracker.workbook import create_tracker
 
     config = load_config(None)
-    made = [create_tracker(folder / TRACKER_TEMPLATE, config)]
-    try:
-        from cstracker.forms import write_blank_template
-    except ImportError:
-        write_blank_template = None
-    if write_blank_template is not None:
-        made.append(write_blank_template(folder / FORM_TEMPLATE, config))
-    return made
+    # through the one atomic write: a template is never left half-written in the repository
+    write_output(folder / TRACKER_TEMPLATE, lambda tmp: create_tracker(tmp, config))
+    write_output(folder / FORM_TEMPLATE, lambda tmp: write_blank_template(tmp, config))
+    return [folder / TRACKER_TEMPLATE, folder / FORM_TEMPLATE]
 
 
 def parts(path: Path) -> dict[str, bytes]:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import click
 
+from cstracker.csvsafe import HELP as CSV_HELP
 from cstracker.problems import Problem, to_csv, to_json
 
 tracker_argument = click.argument("tracker", type=click.Path(dir_okay=False))
@@ -22,7 +23,7 @@ format_option = click.option(
     type=click.Choice(["text", "csv", "json"]),
     default="text",
     show_default=True,
-    help="How to print problems.",
+    help="How to print problems: text, csv or json. " + CSV_HELP + "; json is exact.",
 )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cstracker.commands.common import dry_run_option, exit_with, force_option, tracker_argument
+from cstracker.commands.common import CSV_HELP, dry_run_option, exit_with, force_option, tracker_argument
 from cstracker.problems import plural
 
 
@@ -30,7 +30,13 @@ from cstracker.problems import plural
     "--rejects",
     "rejects_path",
     type=click.Path(dir_okay=False),
-    help="Write every rejected row, with its reasons, to this .xlsx file to fix and import again.",
+    help="Write every rejected row, with its reasons and every value it had, to this .xlsx or .csv file "
+    "to fix and import again. An earlier rejects file there is replaced. " + CSV_HELP + ".",
+)
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Let --rejects replace a file that is not an earlier rejects file (never a tracker).",
 )
 @click.option(
     "--prefer-source",
@@ -49,6 +55,7 @@ def command(
     draft_path: str | None,
     rejects_path: str | None,
     prefer_source: bool,
+    overwrite: bool,
     force: bool,
 ) -> None:
     """Import past consultations from SOURCE (an old .csv or .xlsx) into TRACKER.
@@ -91,6 +98,7 @@ def command(
         force=force,
         progress=True,
         prefer_source=prefer_source,
+        overwrite=overwrite,
     )
     click.echo(result.table.describe())
     for note in result.notes:
@@ -120,6 +128,11 @@ def command(
     problems = result.problems
     if rejects_path and not dry_run and result.rejects_path is not None:
         click.echo(f"Rejected rows, with reasons, written to {result.rejects_path}.")
+        for extra in result.rejects_files[1:]:
+            click.echo(
+                f"Some rejected values do not fit in a workbook (longer than a cell holds, or past its last "
+                f"column): the complete rows are in {extra}; fix and import that file."
+            )
     elif rejects_path and not dry_run:
         click.echo(f"No rows rejected; {rejects_path} was not written.")
     else:

@@ -30,6 +30,12 @@ from cstracker.problems import plural
     "the tracker, so later packs keep hidden figures hidden.",
 )
 @click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace a file at --out that is not this tracker's report of the same period and kind "
+    "(never a tracker).",
+)
+@click.option(
     "--today",
     "today_text",
     hidden=True,
@@ -44,9 +50,13 @@ def command(
     date_to: str | None,
     out: str | None,
     publish: bool,
+    overwrite: bool,
     today_text: str | None,
 ) -> None:
     """Write the trend report workbook for one period of TRACKER.
+
+    Running it again replaces the same report (same tracker, period and kind); any other
+    existing file at --out needs --overwrite, and a tracker is never replaced.
 
     Example: cstracker report "Referral Tracker.xlsx" --month 2026-10 --publish
     """
@@ -55,7 +65,7 @@ def command(
 
     period = parse_period(month, quarter, year, date_from, date_to)
     today = parse_day("--today", today_text) if today_text else dt.date.today()
-    written = make_report(tracker, period, out, publish=publish, today=today)
+    written = make_report(tracker, period, out, publish=publish, today=today, overwrite=overwrite)
     kind = "published (small counts hidden)" if publish else "internal (not for sharing)"
     hidden = f", {plural(written.hidden_cells, 'figure')} shown as c" if publish else ""
     for warning in written.warnings:
