@@ -19,13 +19,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cstracker import __version__
+from cstracker import __version__, csvsafe
 from cstracker.errors import ExportError, UsageError
+from cstracker.outputs import check_output
+from cstracker.outputs import stamp as stamp_output
 from cstracker.schema import Field, Kind
 
 FORMATS = (".csv", ".xlsx", ".parquet")
@@ -122,6 +123,7 @@ def export_tracker(
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
     key_file: str | Path | None = None,
+    overwrite: bool = False,
 ) -> Extract:
     """Write the extract of ``tracker`` to ``out`` (its suffix picks the format)."""
     from cstracker.tracker import Tracker
@@ -136,6 +138,8 @@ def export_tracker(
         raise UsageError(f"{out}: that is the tracker itself; give the extract another name")
     if not out.parent.exists():
         raise UsageError(f"{out}: the folder {out.parent} does not exist")
+    # an earlier extract is replaced; anything else only with --overwrite, a tracker never
+    check_output(out, "export", overwrite=overwrite)
     t = Tracker.open(tracker)
     key = None
     if pseudonymise:
@@ -163,10 +167,8 @@ def export_tracker(
 
 
 def neutralise(value: Any) -> Any:
-    """A text a spreadsheet would run as a formula gets a leading apostrophe (shown as text)."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
-    return value
+    """A text a spreadsheet would run as a formula gets a leading apostrophe (``csvsafe``, reversible)."""
+    return csvsafe.neutralise(value) if isinstance(value, str) else value
 
 
 def _rows(frame):
@@ -203,6 +205,7 @@ def _xlsx_bytes(frame, notice: list[str]) -> bytes:
 
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
+    stamp_output(wb, "export")
     ws = wb.add_worksheet("Extract")
     bold = wb.add_format({"bold": True})
     warn = wb.add_format({"bold": True, "font_color": "#9C0006"})
@@ -247,19 +250,10 @@ def _parquet_bytes(frame, notice: list[str]) -> bytes:
 
 
 def write_bytes_atomically(path: Path, data: bytes) -> None:
-    """A temporary file beside ``path``, flushed to disk, then renamed over it."""
-    from cstracker.safety import temp_path
+    """Through the one atomic write (``safety.atomic_write``): a temporary file beside ``path``, then replace."""
+    from cstracker.safety import atomic_write
 
-    tmp = temp_path(path).with_suffix(path.suffix + ".tmp")
     try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        atomic_write(path, lambda tmp: tmp.write_bytes(data), check_parts=None, keep_backups=0)
     except OSError as e:
-        tmp.unlink(missing_ok=True)
         raise ExportError(f"{path}: cannot write the extract ({e.strerror or e})") from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

@@ -40,15 +40,18 @@ PROP_KEY = "cstracker output key"
 
 #: kinds an output replaces without --overwrite when the existing file is the same kind with the same key.
 #: A form is not among them: an existing form may already hold a practitioner's answers.
-REPLACED_WITHOUT_ASKING = frozenset({"report", "rejects"})
+REPLACED_WITHOUT_ASKING = frozenset({"report", "rejects", "export"})
 #: how each kind is named in messages
-NOUNS = {"report": "report", "rejects": "rejects file", "form": "form", "csv": "CSV file"}
+NOUNS = {"report": "report", "rejects": "rejects file", "form": "form", "export": "extract"}
 
 #: the hidden sheets that make a workbook a tracker or a form
 TRACKER_SHEET = "_cstracker"
 FORM_SHEET = "_form"
 #: the last two headings of a rejects file (importer.REASONS_HEADER, REJECTED_FROM_HEADER)
 REJECTS_HEADINGS = ("Import problems", "Rejected from")
+#: how an extract's first line starts (export.NOTICE_TITLE), and the key its Parquet metadata holds
+EXPORT_FIRST_LINE = "# RECORD-LEVEL EXTRACT"
+EXPORT_PARQUET_KEY = b"cstracker.notice"
 
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _PART_LIMIT = 20 << 20  # workbook.xml / custom.xml larger than this is not ours to guess about
@@ -95,11 +98,17 @@ def identify(path: str | Path) -> Found:
         return _identify_package(path)
     if not head:
         return Found("file")
+    if head.startswith(b"PAR1"):  # Parquet: an extract of ours carries its notice in the footer
+        with open(path, "rb") as fh:
+            fh.seek(max(0, st.st_size - (1 << 20)))
+            return Found("export" if EXPORT_PARQUET_KEY in fh.read() else "file")
     if b"\x00" in head:
         return Found("possible-tracker", why="cstracker cannot read it")
     first = head.decode("utf-8", "replace").lstrip("\ufeff").splitlines()[0] if head.strip() else ""
     if first.rstrip().endswith((",".join(REJECTS_HEADINGS), ";".join(REJECTS_HEADINGS))):
         return Found("rejects")
+    if first.lstrip('"').startswith(EXPORT_FIRST_LINE):
+        return Found("export")
     return Found("file")
 
 

@@ -403,3 +403,24 @@ def test_a_failed_write_leaves_the_old_output(tracker, tmp_path, monkeypatch):
     assert "No space left on device" in one_line(result.output)
     assert digest(out) == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".~cstracker-")]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".parquet"])
+def test_an_extract_replaces_an_earlier_extract_never_a_tracker(tracker, tmp_path, suffix):
+    out = tmp_path / f"extract{suffix}"
+    assert run("export", tracker, "--out", out).exit_code == 0
+    assert identify(out).kind == "export"
+    again = run("export", tracker, "--out", out)
+    assert again.exit_code == 0, again.output
+    mine = tmp_path / f"mine{suffix}"
+    mine.write_bytes(b"my own notes\n")
+    refused = run("export", tracker, "--out", mine)
+    assert refused.exit_code == 1 and "--overwrite" in one_line(refused.output)
+    assert mine.read_bytes() == b"my own notes\n"
+    other = init_tracker(tmp_path / f"T{suffix}.xlsx", load_config(None))
+    link = tmp_path / f"link{suffix}"
+    link.symlink_to(other)
+    before = digest(other)
+    result = run("export", tracker, "--out", link, "--overwrite")
+    assert result.exit_code == 1 and "never replaces" in one_line(result.output)
+    assert digest(other) == before and link.is_symlink()

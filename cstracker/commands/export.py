@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cstracker.commands.common import tracker_argument
+from cstracker.commands.common import CSV_HELP, tracker_argument
 from cstracker.problems import plural
 
 
@@ -14,7 +14,7 @@ from cstracker.problems import plural
     "--out",
     required=True,
     type=click.Path(dir_okay=False),
-    help="The extract file: .csv, .xlsx or .parquet (the suffix picks the format).",
+    help="The extract file: .csv, .xlsx or .parquet (the suffix picks the format). " + CSV_HELP + ".",
 )
 @click.option(
     "--pseudonymise",
@@ -30,6 +30,11 @@ from cstracker.problems import plural
     help="The pseudonym key file (default: one made on first use in your application-data folder). "
     "Extracts made with the same key join; share it only with those who may join them.",
 )
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace a file at --out that is not an earlier extract (never a tracker).",
+)
 def command(
     tracker: str,
     out: str,
@@ -37,6 +42,7 @@ def command(
     date_from: str | None,
     date_to: str | None,
     key_file: str | None,
+    overwrite: bool,
 ) -> None:
     """Write a record-level extract of TRACKER for analysts: one row per referral.
 
@@ -57,7 +63,13 @@ def command(
 
         raise UsageError("--key is for --pseudonymise; add --pseudonymise or leave --key out")
     got = export_tracker(
-        tracker, out, pseudonymise=pseudonymise, date_from=start, date_to=end, key_file=key_file
+        tracker,
+        out,
+        pseudonymise=pseudonymise,
+        date_from=start,
+        date_to=end,
+        key_file=key_file,
+        overwrite=overwrite,
     )
     if got.key_created:
         click.echo(
