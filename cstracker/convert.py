@@ -17,6 +17,9 @@ from cstracker.schema import TICK_VALUES, UNTICK_VALUES, CodeLists, Field, Kind,
 
 #: Excel's day zero (with its 1900 leap-year bug folded in, as every reader does).
 EXCEL_EPOCH = dt.date(1899, 12, 30)
+#: A workbook in the 1904 date system (the Mac option, ``<workbookPr date1904="1"/>``) numbers each
+#: day this much lower than the 1900 system: its serials are shifted by it before reading, and after writing.
+DATE1904_OFFSET = 1462
 #: Serial numbers taken as dates: 1 Jan 1950 .. 31 Dec 2099. Outside that a number is not a date.
 SERIAL_RANGE = (18264, 73415)
 
@@ -109,13 +112,16 @@ def _in_years(got: dt.date) -> Converted:
     return Converted(got)
 
 
-def parse_date(raw: Any) -> Converted:
-    """UK day-first dates, ISO dates, Excel serials and real dates. Never guesses month-first."""
-    got = _parse_date(raw)
+def parse_date(raw: Any, date1904: bool = False) -> Converted:
+    """UK day-first dates, ISO dates, Excel serials and real dates. Never guesses month-first.
+
+    ``date1904``: a serial number comes from a workbook in the 1904 date system.
+    """
+    got = _parse_date(raw, date1904)
     return _in_years(got.value) if got.ok and got.value is not None else got
 
 
-def _parse_date(raw: Any) -> Converted:
+def _parse_date(raw: Any, date1904: bool = False) -> Converted:
     if isinstance(raw, dt.datetime):
         return Converted(raw.date())
     if isinstance(raw, dt.date):
@@ -123,10 +129,10 @@ def _parse_date(raw: Any) -> Converted:
     if isinstance(raw, bool):
         return Converted(None, f"is not a date; use {DATE_FORMATS_HELP}")
     if isinstance(raw, int | float):
-        return _from_serial(raw)
+        return _from_serial(raw, date1904)
     text = clean_text(raw)
     if re.fullmatch(r"\d+(\.0+)?", text):
-        return _from_serial(float(text))
+        return _from_serial(float(text), date1904)
     text = _TIME_TAIL.sub("", text) if not _ISO.match(text) else text
     if m := _DAY_FIRST.match(text):
         d, mo, y = int(m[1]), int(m[2]), _year(m[3])
@@ -149,25 +155,28 @@ def _parse_date(raw: Any) -> Converted:
     return Converted(None, f"is not a date; use {DATE_FORMATS_HELP}")
 
 
-def _from_serial(number: float) -> Converted:
+def _from_serial(number: float, date1904: bool = False) -> Converted:
+    if date1904:
+        number = number + DATE1904_OFFSET
     if number != number or not (SERIAL_RANGE[0] <= number <= SERIAL_RANGE[1]):
         return Converted(None, f"is not a date; use {DATE_FORMATS_HELP}")
     return Converted(EXCEL_EPOCH + dt.timedelta(days=int(number)))
 
 
-def parse_datetime(raw: Any) -> Converted:
+def parse_datetime(raw: Any, date1904: bool = False) -> Converted:
     if isinstance(raw, dt.datetime):
         if not YEAR_RANGE[0] <= raw.year <= YEAR_RANGE[1]:
             return Converted(None, f"is outside the years {YEAR_RANGE[0]} to {YEAR_RANGE[1]}")
         return Converted(raw.replace(microsecond=0))
     if isinstance(raw, int | float) and not isinstance(raw, bool):
+        raw = raw + DATE1904_OFFSET if date1904 else raw
         if SERIAL_RANGE[0] <= raw <= SERIAL_RANGE[1]:
             stamp = dt.datetime(1899, 12, 30) + dt.timedelta(days=float(raw))
             return Converted(stamp.replace(microsecond=0))
         return Converted(None, "is not a date and time")
     text = clean_text(raw)
     m = re.match(r"^(.*?)[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$", text)
-    day = parse_date(m[1] if m else text)
+    day = parse_date(m[1] if m else text, date1904)
     if not day.ok:
         return Converted(None, "is not a date and time, e.g. 03/10/2026 14:30")
     h, mi, s = (int(m[2]), int(m[3]), int(m[4] or 0)) if m else (0, 0, 0)
@@ -263,15 +272,18 @@ def parse_text(raw: Any) -> Converted:
     return Converted(text)
 
 
-def convert(field: Field, raw: Any, lists: CodeLists) -> Converted:
-    """Convert one raw value for one field. Blank -> None (flags: False), never an error."""
+def convert(field: Field, raw: Any, lists: CodeLists, date1904: bool = False) -> Converted:
+    """Convert one raw value for one field. Blank -> None (flags: False), never an error.
+
+    ``date1904``: the value was read from a workbook in the 1904 date system (serials shifted).
+    """
     if is_blank(raw):
         return Converted(False if field.kind is Kind.FLAG else None)
     kind = field.kind
     if kind is Kind.DATE:
-        return parse_date(raw)
+        return parse_date(raw, date1904)
     if kind is Kind.DATETIME:
-        return parse_datetime(raw)
+        return parse_datetime(raw, date1904)
     if kind is Kind.INT:
         return parse_int(raw, field.bounds)
     if kind is Kind.MOSAIC:

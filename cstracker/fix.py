@@ -74,7 +74,7 @@ def fix_tracker(
                 if not reading.fixable:
                     continue
                 f = fields[key]
-                stored = canonical_cell(f, reading.value, lists)
+                stored = canonical_cell(f, reading.value, lists, lay.date1904)
                 raw = row.raw.get(key)
                 if reading.state is State.NEW:
                     new_values.setdefault(f.code_list or "", []).append(stored)
@@ -104,7 +104,9 @@ def fix_tracker(
             for key, make in derived.FORMULAS.items():
                 value = computed[key]
                 cached: Any = (
-                    canonical_cell(fields[key], value, lists) if isinstance(value, dt.date) else value
+                    canonical_cell(fields[key], value, lists, lay.date1904)
+                    if isinstance(value, dt.date)
+                    else value
                 )
                 updates.setdefault(row.row, {})[lay.columns[key]] = Cell("f", cached or "", make())
             result.changes.append(

@@ -92,8 +92,9 @@ def read_form(path: str | Path, lists: CodeLists, limits: Limits = DEFAULT_LIMIT
     try:
         with SafeWorkbook(result.path, limits) as wb:
             raw, cells = _raw_values(wb, lists, result)
+            date1904 = wb.date1904
         # every field is checked, even after a bad one: a practitioner hears of every mistake at once
-        _convert(raw, cells, lists, result)
+        _convert(raw, cells, lists, result, date1904)
     except UnreadableFile as e:
         result.problems.append(Problem(file=name, rule=e.rule, message=e.message, sheet=e.sheet, cell=e.cell))
     except MemoryError:
@@ -319,7 +320,9 @@ def _by_labels(
     return found
 
 
-def _convert(raw: dict[str, Any], cells: dict[str, str], lists: CodeLists, result: FormRead) -> None:
+def _convert(
+    raw: dict[str, Any], cells: dict[str, str], lists: CodeLists, result: FormRead, date1904: bool = False
+) -> None:
     """Raw values by input name -> the typed record, one Problem per value that will not convert."""
     items = form_items(lists)
     where = {"file": str(result.path), "sheet": result.sheet}
@@ -356,7 +359,7 @@ def _convert(raw: dict[str, Any], cells: dict[str, str], lists: CodeLists, resul
         raw_by_key[f.key] = value
         result.cells[f.key] = cells[name]
         fields.append(f)
-    record, findings = convert_record(raw_by_key, lists, fields)
+    record, findings = convert_record(raw_by_key, lists, fields, date1904)
     fields_by_key = {f.key: f for f in fields}
     result.bad_keys.update(f.field_key for f in findings)
     for finding in findings:

@@ -176,6 +176,7 @@ class RowConverter:
         self.fields = mapping.fields
         self.field_columns = [c for c in mapping.columns if c.key is not None]
         self.list_columns = [c for c in mapping.columns if c.list_key is not None]
+        self.date1904 = table.date1904
         self.column_of = {c.key: c for c in self.field_columns}
         self.lookups = {c.list_key: self.lists.lookup(c.list_key) for c in self.list_columns}
 
@@ -226,7 +227,7 @@ class RowConverter:
         values = src.values
         # blank cells convert to nothing: leaving them out is the same record, made faster
         raw = {c.key: values[c.index] for c in self.field_columns if not is_blank(values[c.index])}
-        record, findings = convert_record(raw, self.lists, [self.fields[k] for k in raw])
+        record, findings = convert_record(raw, self.lists, [self.fields[k] for k in raw], self.date1904)
         errors = [self.problem(f, src.row) for f in findings]
         for column in self.list_columns:
             errors += self._list_cell(column, src, record)

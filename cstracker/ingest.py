@@ -214,7 +214,7 @@ class _Index:
                 return dt.date.fromisoformat(raw[:10])
             except ValueError:
                 return None
-        got = convert(self.by_key[key], raw, self.tracker.lists)
+        got = convert(self.by_key[key], raw, self.tracker.lists, self.tracker.layout.date1904)
         return got.value if got.ok else None
 
     def row(self, ref: _Row | int | None) -> _Row | None:
@@ -225,7 +225,9 @@ class _Index:
         if state is None:
             values = self.sheet[ref - 1]
             raw = {k: None if is_blank(values[c]) else values[c] for k, c in self.cols.items()}
-            record = read_record(raw, self.tracker.lists, self.fields)  # the one reading of a cell
+            record = read_record(
+                raw, self.tracker.lists, self.fields, self.tracker.layout.date1904
+            )  # the one reading of a cell
             state = self.states[ref] = _Row(record.get("referral_id"), record, record.get("form_id"))
         return state
 

@@ -92,6 +92,8 @@ class Layout:
     defined_names: dict[str, str] = field(default_factory=dict)
     quote_prefix_style: int | None = None
     totals_row: bool = False
+    #: the workbook counts days in the 1904 date system (dates read and written with its serials)
+    date1904: bool = False
     #: every sheet's name -> its worksheet part (the hidden sheets' writer needs them)
     sheet_parts: dict[str, str] = field(default_factory=dict)
 
@@ -123,6 +125,14 @@ class Layout:
     @property
     def fields_by_key(self) -> dict[str, Field]:
         return {f.key: f for f in self.fields}
+
+
+_DATE1904 = re.compile(rb'<(?:\w+:)?workbookPr\b[^>]*\bdate1904="(?:1|true)"')
+
+
+def is_date1904(workbook_xml: bytes) -> bool:
+    """Does this workbook.xml set the 1904 date system (Excel's and LibreOffice's Mac option)?"""
+    return _DATE1904.search(workbook_xml) is not None
 
 
 def _xml(zf: zipfile.ZipFile, name: str, where: Path) -> ET.Element:
@@ -305,6 +315,7 @@ def read_layout(path: str | Path) -> Layout:
         }
         totals = int(table.get("totalsRowCount", "0") or 0) > 0
         qp_style = _quote_prefix_style(zf, path, sheets)
+        in_1904 = is_date1904(zf.read("xl/workbook.xml"))
 
     missing: list[str] = []
     settings, lists = _settings_and_lists(path, names, missing)
@@ -331,6 +342,7 @@ def read_layout(path: str | Path) -> Layout:
         quote_prefix_style=qp_style,
         totals_row=totals,
         sheet_parts=sheets,
+        date1904=in_1904,
     )
 
 

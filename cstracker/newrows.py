@@ -17,6 +17,7 @@ from typing import Any
 
 from cstracker import derived
 from cstracker.convert import (
+    DATE1904_OFFSET,
     EXCEL_CELL_LIMIT,
     EXCEL_EPOCH,
     MOSAIC_PATTERN,
@@ -30,11 +31,13 @@ from cstracker.xlsxpatch import Cell, formula_cell_xml, formula_element, number_
 #: the Mosaic IDs and Referral IDs that ``convert`` returns unchanged
 
 
-def excel_serial(value: dt.date) -> int | float:
+def excel_serial(value: dt.date, date1904: bool = False) -> int | float:
+    """The serial number a spreadsheet stores for ``value``, in the workbook's date system."""
+    shift = DATE1904_OFFSET if date1904 else 0
     if isinstance(value, dt.datetime):
         delta = value - dt.datetime(1899, 12, 30)
-        return round(delta.days + delta.seconds / 86400, 8)
-    return (value - EXCEL_EPOCH).days
+        return round(delta.days - shift + delta.seconds / 86400, 8)
+    return (value - EXCEL_EPOCH).days - shift
 
 
 def _clean_text(v: Any) -> bool:
@@ -81,6 +84,7 @@ class NewRows:
         self.numbers = sorted(rows)
         self.tick = tick
         self.quote_prefix_style = layout.quote_prefix_style
+        self.date1904 = layout.date1904
         #: (position in the tuple, column, column letters, the field) in column order
         self.plan = sorted(
             (
@@ -95,14 +99,14 @@ class NewRows:
     def cell(self, f: Field, value: Any) -> Cell:
         """One value as a Cell (for merging into a row element the sheet already has)."""
         if f.key in derived.FORMULAS:
-            cached = excel_serial(value) if isinstance(value, dt.date) else (value or "")
+            cached = excel_serial(value, self.date1904) if isinstance(value, dt.date) else (value or "")
             return Cell("f", cached, derived.FORMULAS[f.key]())
         if value is None or value is False:
             return Cell("")
         if value is True:
             return Cell("s", self.tick)
         if isinstance(value, dt.date):
-            return Cell("n", excel_serial(value))
+            return Cell("n", excel_serial(value, self.date1904))
         if isinstance(value, int):
             return Cell("n", value)
         text = str(value)
@@ -122,7 +126,7 @@ class NewRows:
             v = values[i]
             formula = self.formulas.get(f.key)
             if formula is not None:
-                cached = excel_serial(v) if isinstance(v, dt.date) else (v or "")
+                cached = excel_serial(v, self.date1904) if isinstance(v, dt.date) else (v or "")
                 out.append(formula_cell_xml(letters + n, column_style(col), formula, cached))
             elif v is None or v is False:
                 continue
@@ -132,7 +136,7 @@ class NewRows:
             elif v is True:
                 out.append(text_xml(letters + n, column_style(col), self.tick))
             elif isinstance(v, dt.date):
-                out.append(number_xml(letters + n, column_style(col), excel_serial(v)))
+                out.append(number_xml(letters + n, column_style(col), excel_serial(v, self.date1904)))
             elif isinstance(v, int):
                 out.append(number_xml(letters + n, column_style(col), v))
             else:

@@ -27,6 +27,7 @@ from enum import StrEnum
 from typing import Any
 
 from cstracker.convert import (
+    DATE1904_OFFSET,
     EXCEL_EPOCH,
     MOSAIC_PATTERN,
     SERIAL_RANGE,
@@ -83,10 +84,13 @@ def new_list_value(raw: Any) -> str:
     return re.sub(r"\s+", " ", clean_text(raw))
 
 
-def read_cell(field: Field, raw: Any, lists: CodeLists) -> Reading:
-    """What the stored value ``raw`` of one cell of ``field`` means, and whether it is canonical."""
+def read_cell(field: Field, raw: Any, lists: CodeLists, date1904: bool = False) -> Reading:
+    """What the stored value ``raw`` of one cell of ``field`` means, and whether it is canonical.
+
+    ``date1904``: the workbook counts days in the 1904 date system (its serials are 1462 lower).
+    """
     if isinstance(raw, Formula):
-        return _read_formula(field, raw, lists)
+        return _read_formula(field, raw, lists, date1904)
     if raw is None or raw == "":
         return Reading(False if field.kind is Kind.FLAG else None, State.CANONICAL)
     if is_blank(raw):  # spaces only: means blank; the canonical form is an empty cell
@@ -98,7 +102,7 @@ def read_cell(field: Field, raw: Any, lists: CodeLists) -> Reading:
         m = _BOOL_FORMULA.match(raw)
         if m:  # the text of a typed TRUE, as a reader that shows formulas gives it
             return Reading(m[1].upper() == "TRUE", State.READABLE)
-    got = convert(field, raw, lists)
+    got = convert(field, raw, lists, date1904)
     if not got.ok:
         if kind is Kind.CODE and is_open_list(field.code_list or "") and isinstance(raw, str):
             text = new_list_value(raw)
@@ -110,7 +114,7 @@ def read_cell(field: Field, raw: Any, lists: CodeLists) -> Reading:
     )
 
 
-def read_record(raw: Any, lists: CodeLists, fields: Any = None) -> dict[str, Any]:
+def read_record(raw: Any, lists: CodeLists, fields: Any = None, date1904: bool = False) -> dict[str, Any]:
     """A row's stored values (field key -> value) as every reader reads them: readable values only.
 
     Used wherever an existing tracker row is read for matching or comparing (``Tracker.records``,
@@ -119,7 +123,7 @@ def read_record(raw: Any, lists: CodeLists, fields: Any = None) -> dict[str, Any
     record: dict[str, Any] = {}
     for f in fields if fields is not None else lists.fields():
         if f.key in raw and f.kind is not Kind.FORMULA:
-            got = read_cell(f, raw[f.key], lists)
+            got = read_cell(f, raw[f.key], lists, date1904)
             if got.readable:
                 record[f.key] = got.value
     return record
@@ -149,13 +153,13 @@ def _is_canonical(field: Field, raw: Any, value: Any, lists: CodeLists) -> bool:
     return True  # free text is the coordinator's own words: read trimmed, never rewritten
 
 
-def _read_formula(field: Field, raw: Formula, lists: CodeLists) -> Reading:
+def _read_formula(field: Field, raw: Formula, lists: CodeLists, date1904: bool = False) -> Reading:
     m = _BOOL_FORMULA.match(raw.text)
     if field.kind is Kind.FLAG and m:
         return Reading(m[1].upper() == "TRUE", State.READABLE)
     if field.kind is Kind.FORMULA:
         return Reading(raw.cached, State.CANONICAL)
-    inner = read_cell(field, raw.cached, lists)
+    inner = read_cell(field, raw.cached, lists, date1904)
     return Reading(inner.value if inner.readable else None, State.FORMULA, inner.error)
 
 
@@ -163,17 +167,19 @@ def tick(lists: CodeLists) -> str:
     return lists.codes("tick")[0]
 
 
-def canonical_cell(field: Field, value: Any, lists: CodeLists) -> Any:
-    """The stored form of a value: text, a number (dates as serials) or None for an empty cell."""
+def canonical_cell(field: Field, value: Any, lists: CodeLists, date1904: bool = False) -> Any:
+    """The stored form of a value: text, a number (dates as serials of the workbook's date system)
+    or None for an empty cell."""
+    shift = DATE1904_OFFSET if date1904 else 0
     if value is None or value is False:
         return None
     if value is True:
         return tick(lists)
     if isinstance(value, dt.datetime):
         delta = value - dt.datetime(1899, 12, 30)
-        return round(delta.days + delta.seconds / 86400, 8)
+        return round(delta.days - shift + delta.seconds / 86400, 8)
     if isinstance(value, dt.date):
-        return (value - EXCEL_EPOCH).days
+        return (value - EXCEL_EPOCH).days - shift
     if isinstance(value, int):
         return value
     return str(value)
@@ -224,7 +230,7 @@ class ColumnReading:
     unreadable: Any  # bool array
 
 
-def read_column(field: Field, texts: Any, lists: CodeLists) -> ColumnReading:
+def read_column(field: Field, texts: Any, lists: CodeLists, date1904: bool = False) -> ColumnReading:
     """A column of the Referrals sheet as a spreadsheet reader's text view gives it -> what it means.
 
     Each distinct text is read once (``read_cell``), except texts already in the
@@ -271,7 +277,7 @@ def read_column(field: Field, texts: Any, lists: CodeLists) -> ColumnReading:
         raw: Any = text
         if re.match(_NUMBER_TEXT, text) and kind in (Kind.INT, Kind.DATE, Kind.DATETIME, Kind.FORMULA):
             raw = float(text)  # the text view of a number cell
-        r = read_cell(field, raw, lists)
+        r = read_cell(field, raw, lists, date1904)
         value = r.value
         if dates and isinstance(value, dt.date) and not isinstance(value, dt.datetime):
             value = dt.datetime.combine(value, dt.time())

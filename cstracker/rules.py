@@ -65,9 +65,12 @@ class Finding:
 
 
 def convert_record(
-    raw: Mapping[str, Any], lists: CodeLists, fields: Iterable[Field] | None = None
+    raw: Mapping[str, Any], lists: CodeLists, fields: Iterable[Field] | None = None, date1904: bool = False
 ) -> tuple[Record, list[Finding]]:
-    """Convert raw values keyed by field key. Unknown keys are ignored; computed fields pass through."""
+    """Convert raw values keyed by field key. Unknown keys are ignored; computed fields pass through.
+
+    ``date1904``: the values were read from a workbook in the 1904 date system.
+    """
     findings: list[Finding] = []
     record: Record = {}
     for f in fields if fields is not None else lists.fields():
@@ -76,7 +79,7 @@ def convert_record(
         value = raw[f.key]
         if f.kind is Kind.FORMULA:
             continue
-        got = convert(f, value, lists)
+        got = convert(f, value, lists, date1904)
         if got.ok:
             record[f.key] = got.value
         else:

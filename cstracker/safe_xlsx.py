@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from cstracker.errors import FormError
-from cstracker.layout import col_index, col_letters
+from cstracker.layout import col_index, col_letters, is_date1904
 
 MB = 1024 * 1024
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -194,7 +194,10 @@ class SafeWorkbook:
         )
         if book not in self.infos:
             raise UnreadableFile("not-xlsx", "is a zip file but not an Excel workbook; a form is an .xlsx")
-        sheets, self.names = _workbook(self.read_part(book))
+        book_xml = self.read_part(book)
+        sheets, self.names = _workbook(book_xml)
+        # a form saved with the 1904 date system (the Mac option) stores its dates 1462 lower
+        self.date1904 = is_date1904(book_xml)
         rels = self._rels(book)
         self.sheets = {
             n: rels[rid][1] for n, rid in sheets.items() if rid in rels and rels[rid][1] in self.infos

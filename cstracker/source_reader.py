@@ -67,6 +67,8 @@ class SourceTable:
     cells_beyond_header: list[int] = field(default_factory=list)
     #: the workbook's other sheets when the first was read because no --sheet was given
     other_sheets: list[str] = field(default_factory=list)
+    #: an .xlsx in the 1904 date system: a bare number in a date column is one of its serials
+    date1904: bool = False
 
     @property
     def name(self) -> str:
@@ -243,6 +245,7 @@ def _read_workbook(path: Path, sheet: str | None, header_score: HeaderScore | No
     table.sheet = chosen
     if sheet is None:
         table.other_sheets = names[1:]
+    table.date1904 = _date1904(path)
     return table
 
 
@@ -279,6 +282,20 @@ def _check_extent(path: Path, sheet: str) -> None:
                 "Delete it (in Excel, Ctrl+End goes to the last cell in use), or copy the table to a new "
                 "workbook, and import that",
             )
+
+
+def _date1904(path: Path) -> bool:
+    """Is this .xlsx in the 1904 date system? (calamine turns date cells right, but not bare numbers.)"""
+    import zipfile
+
+    from cstracker.layout import is_date1904
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            info = zf.getinfo("xl/workbook.xml")
+            return info.file_size < (20 << 20) and is_date1904(zf.read(info))
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError):
+        return False
 
 
 def _cell(value: Any) -> Any:

@@ -23,7 +23,7 @@ from typing import Any
 
 from cstracker import derived, identity, ownsheets, safety
 from cstracker.config import Config, Settings
-from cstracker.convert import SERIAL_RANGE, convert, is_blank, parse_date
+from cstracker.convert import DATE1904_OFFSET, SERIAL_RANGE, convert, is_blank, parse_date
 from cstracker.errors import SaveError, TrackerError, TrackerLayoutError
 from cstracker.layout import Layout, col_letters, read_layout
 from cstracker.newrows import NewRows, already_clean, excel_serial
@@ -346,12 +346,14 @@ class Tracker:
     def _keep_fetched(self, found: SheetScan) -> None:
         columns = self.layout.columns
         stamps = [f.key for f in self.fields if f.kind is Kind.DATETIME]
+        shift = DATE1904_OFFSET if self.layout.date1904 else 0
         for number, values in found.rows.items():
             raw = {k: values.get(c) for k, c in columns.items()}
             for key in stamps:
                 # A date-time serial is stored to 8 decimals of a day: round to the second, as readers do.
-                if isinstance(raw[key], float) and SERIAL_RANGE[0] <= raw[key] <= SERIAL_RANGE[1]:
-                    raw[key] = _EXCEL_ZERO + dt.timedelta(seconds=round(raw[key] * 86400))
+                serial = raw[key] + shift if isinstance(raw[key], float) else None
+                if serial is not None and SERIAL_RANGE[0] <= serial <= SERIAL_RANGE[1]:
+                    raw[key] = _EXCEL_ZERO + dt.timedelta(seconds=round(serial * 86400))
             self._fetched[number] = raw
 
     def _ensure_index(self, wanted: Collection[str] = ()) -> None:
@@ -447,8 +449,10 @@ class Tracker:
         """A row as every reader reads it (``reading.read_record``): readable values as what they mean."""
         from cstracker.reading import read_record
 
-        record = read_record(row.raw, self.lists, self.fields)
-        due = parse_date(row.raw.get("follow_up_due")) if not is_blank(row.raw.get("follow_up_due")) else None
+        # the scan gives the workbook's own serial numbers, in its own date system
+        record = read_record(row.raw, self.lists, self.fields, self.layout.date1904)
+        due_raw = row.raw.get("follow_up_due")
+        due = parse_date(due_raw, self.layout.date1904) if not is_blank(due_raw) else None
         record["follow_up_due"] = due.value if due is not None and due.ok else None
         status = row.raw.get("status")
         record["status"] = status if isinstance(status, str) and status.strip() else None
@@ -483,7 +487,7 @@ class Tracker:
         out: dict[str, Any] = {}
         marks: dict[str, Any] = {}
         for f in self.fields:
-            got = read_column(f, frame[f.key], self.lists)
+            got = read_column(f, frame[f.key], self.lists, lay.date1904)
             out[f.key] = (
                 got.values.reset_index(drop=True) if hasattr(got.values, "reset_index") else got.values
             )

@@ -108,7 +108,7 @@ def read_rows(tracker) -> list[ReadRow]:
                 key = (type(v), v)
                 got = memo.get(key)
                 if got is None:
-                    got = memo[key] = read_cell(f, v, lists)
+                    got = memo[key] = read_cell(f, v, lists, lay.date1904)
                 readings[f.key] = got
             if not used:
                 continue
