@@ -190,3 +190,16 @@ def test_golden_rejects_as_csv_keep_every_value(tracker, tmp_path):
     for got, rejected in zip(back.rows, result.rejected, strict=True):
         assert got.values[:width] == by_row[rejected.row]
         assert got.values[width + 1].endswith(f"row {rejected.row}")
+
+
+def test_a_rejects_csv_replaces_an_earlier_rejects_csv_but_not_another_csv(tracker, tmp_path):
+    source = hostile_source(tmp_path)
+    rejects = tmp_path / "rejected.csv"
+    assert run("import", tracker, source, "--rejects", rejects).exit_code == 1
+    again = run("import", tracker, source, "--rejects", rejects)
+    assert again.exit_code == 1 and f"written to {rejects}" in again.output
+    notes = tmp_path / "notes.csv"
+    notes.write_text("my,own\n1,2\n")
+    refused = run("import", tracker, source, "--rejects", notes)
+    assert refused.exit_code == 1 and "--overwrite" in refused.output
+    assert notes.read_text() == "my,own\n1,2\n"
