@@ -175,7 +175,7 @@ def check_output(path: str | Path, kind: str, key: str = "", overwrite: bool = F
     noun = NOUNS.get(kind, kind)
     folder = real.parent
     if not folder.exists():
-        raise OutputError(f"{shown}: the folder {folder} does not exist")
+        raise OutputError(f"{shown}: the folder {folder} does not exist (no such file or folder)")
     if not folder.is_dir():
         raise OutputError(f"{shown}: {folder} is not a folder")
     found = identify(real)
