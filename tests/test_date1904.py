@@ -123,12 +123,10 @@ def test_import_writes_1904_serials_into_a_1904_tracker(tracker, tmp_path):
     new = next(r for r in records.values() if r["mosaic_id"] == "9100002")
     assert new["date_received"] == dt.date(2026, 11, 5)
     assert new["consultation_date"] == dt.date(2026, 11, 12)
-    assert new["follow_up_due"] == dt.date(2026, 11, 12) + dt.timedelta(days=42)
     col = letters(tracker)
     stored = cell_numbers(tracker, 3)
     assert stored[col["date_received"]] == (dt.date(2026, 11, 5) - DAY_1904).days
     assert stored[col["consultation_date"]] == (dt.date(2026, 11, 12) - DAY_1904).days
-    assert stored[col["follow_up_due"]] == (dt.date(2026, 12, 24) - DAY_1904).days
     stamp = DAY_1904 + dt.timedelta(days=int(stored[col["last_updated"]]))
     assert abs((stamp - dt.date.today()).days) <= 1
     # the updated row kept its dates: only the referrer changed
@@ -245,6 +243,5 @@ def test_validate_fix_and_the_report_read_a_1904_tracker_right(tracker):
     assert problems == []
     frame = Tracker.open(tracker).dataframe()
     assert frame["date_received"].iloc[0].date() == FIRST["date_received"]
-    assert frame["follow_up_due"].iloc[0].date() == FIRST["consultation_date"] + dt.timedelta(days=42)
     dates = {"Date received", "Decision date", "Consultation date", "Last updated", "Follow-up due"}
     assert [c for c in fix_tracker(tracker, dry_run=True).changes if c.what in dates] == []
