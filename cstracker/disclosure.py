@@ -87,6 +87,10 @@ class System:
         self.hidden[k] = True
         self._figure_rows(k)
 
+    def set_shown(self, k: Key) -> None:
+        self.hidden[k] = False
+        self._figure_rows(k)
+
     def _structure(self) -> list[Row]:
         """What holds whatever is published: shared margins agree, flags never exceed their totals."""
         m = self.model
@@ -314,10 +318,23 @@ def weak(ranges: dict[Key, tuple[float, float]]) -> list[Key]:
     return [k for k, (lo, hi) in ranges.items() if n_values(lo, hi) < MIN_VALUES]
 
 
-def protect(model: Model, hidden: dict[Key, bool], new: set[Key], max_rounds: int = 200) -> dict[Key, bool]:
-    """Hide more of the ``new`` figures until every hidden figure has MIN_VALUES possible values."""
+def protect(
+    model: Model,
+    hidden: dict[Key, bool],
+    new: set[Key],
+    keep_hidden: set[Key] | frozenset = frozenset(),
+    max_rounds: int = 200,
+) -> dict[Key, bool]:
+    """Hide more of the ``new`` figures until every hidden figure has MIN_VALUES possible values.
+
+    ``keep_hidden``: figures that must stay hidden (small counts, figures hidden in earlier packs).
+    A figure hidden here only to protect others that turns out to be given away by what earlier
+    packs showed (so nothing hidden now can protect it) is shown after all: hiding it protects
+    nothing, showing it tells no more than the earlier packs do.
+    """
     system = System(model, hidden)
     values = {k: model.value(k) for k in new if system.exprs.get(k)}
+    released: set[Key] = set()
     # Hiding more only loosens the system, so a figure found safe stays safe: check it once.
     certified: set[Key] = set()
     for _ in range(max_rounds):
@@ -331,15 +348,22 @@ def protect(model: Model, hidden: dict[Key, bool], new: set[Key], max_rounds: in
         rows = system.rows()
         comp = _components(system.n, rows)
         for k in failing:
-            pick = _candidate(system, rows, comp, k, new, values)
+            pick = _candidate(system, rows, comp, k, new - released, values)
             if pick is not None and not system.hidden[pick]:
                 system.set_hidden(pick)
                 grew = True
-        if not grew:
+        if grew:
+            continue
+        loose = [k for k in failing if k in new and k not in keep_hidden]
+        if not loose:
             raise ReportError(
                 "cannot protect the published figures: a hidden figure of an earlier pack would be "
                 "worked out; see the ledger beside the tracker"
             )
+        for k in loose:
+            system.set_shown(k)
+            released.add(k)
+        certified = set()  # showing tightens the system: check everything again
     raise ReportError("cannot protect the published figures (too many rounds)")
 
 

@@ -141,7 +141,10 @@ def build_published(
         for k in new:
             if 1 <= model.value(k) <= bl.threshold:
                 states[k] = True
-        states = protect(model, states, new)
+        keep = {k for k, (h, _) in ledger.items() if h} | {
+            k for k in figures if 1 <= model.value(k) <= bl.threshold
+        }
+        states = protect(model, states, new, keep_hidden=keep)
     hidden: dict[str, set[tuple[str, str]]] = {}
     for t in tables:
         cells = {cell for cell, k in bl.keys.get(t.key, {}).items() if states.get(k)}

@@ -217,7 +217,7 @@ def test_table_by_table_suppression_fails_the_attack(tmp_path, monkeypatch):
     """The mutation check: without the run-wide audit, the attack narrows hidden figures."""
     import cstracker.report_published as rp
 
-    monkeypatch.setattr(rp, "protect", lambda model, states, new: states)
+    monkeypatch.setattr(rp, "protect", lambda model, states, new, **kw: states)
     tracker = make_tracker(tmp_path, 150, 11)
     paths = publish_run(tracker, run_of("2025-07", "2025-09", ()))
     a, ranges = attack(paths)
