@@ -128,7 +128,8 @@ def _raw_values(
     wb: SafeWorkbook, lists: CodeLists, result: FormRead
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Raw values and cells, keyed by the input's defined name (lower case)."""
-    version, form_id = _identity(wb)
+    meta = wb.cells(SHEET_META)  # the small hidden sheet, parsed once for the identity and the pre-fill
+    version, form_id = _identity(wb, meta)
     if version is None:
         raise UnreadableFile(
             "not-our-form",
@@ -136,7 +137,7 @@ def _raw_values(
             "make forms with: cstracker form",
         )
     result.form_version, result.form_id = version, form_id
-    _prefill(wb, result)
+    _prefill(meta, result)
     if version not in KNOWN_FORM_VERSIONS:
         raise UnreadableFile(
             "unknown-form-version",
@@ -254,17 +255,17 @@ def _label(item: FormItem) -> str:
     return f.label if f is not None else item.label
 
 
-def _identity(wb: SafeWorkbook) -> tuple[str | None, str | None]:
-    """(form version, Form ID) from the defined names, else from the hidden metadata sheet."""
+def _identity(wb: SafeWorkbook, meta: dict[str, Cell]) -> tuple[str | None, str | None]:
+    """(form version, Form ID) from the defined names, else from the hidden metadata sheet (``meta``)."""
     got: dict[str, Any] = {}
     where = {key: name_target(wb.names.get(key, "")) for key in (NAME_FORM_VERSION, NAME_FORM_ID)}
     sheets = {w[0] for w in where.values() if w}
     if len(sheets) == 1:
         sheet = sheets.pop()
-        values = wb.cells(sheet, {w[1] for w in where.values() if w})
+        values = meta if sheet == SHEET_META else wb.cells(sheet, {w[1] for w in where.values() if w})
         got = {key: values.get(w[1], Cell(None)).value for key, w in where.items() if w}
     if got.get(NAME_FORM_VERSION) in (None, ""):
-        for key, value in _meta_rows(wb).items():
+        for key, value in _meta_rows(meta).items():
             if key in (NAME_FORM_VERSION, NAME_FORM_ID):
                 got[key] = value
 
@@ -276,22 +277,20 @@ def _identity(wb: SafeWorkbook) -> tuple[str | None, str | None]:
     return text(got.get(NAME_FORM_VERSION)), text(got.get(NAME_FORM_ID))
 
 
-def _meta_rows(wb: SafeWorkbook) -> dict[Any, Any]:
+def _meta_rows(meta: dict[str, Cell]) -> dict[Any, Any]:
     """The hidden metadata sheet's key (column A) -> value (column B)."""
-    if SHEET_META not in wb.sheets:
-        return {}
     rows: dict[int, dict[int, Any]] = {}
-    for ref, c in wb.cells(SHEET_META).items():
+    for ref, c in meta.items():
         rc = split_cell(ref)
         if rc:
             rows.setdefault(rc[0], {})[rc[1]] = c.value
     return {row.get(1): row.get(2) for row in rows.values() if isinstance(row.get(1), str)}
 
 
-def _prefill(wb: SafeWorkbook, result: FormRead) -> None:
+def _prefill(meta: dict[str, Cell], result: FormRead) -> None:
     """What a form pre-filled from the tracker was pre-filled with (nothing for a blank form)."""
-    meta = _meta_rows(wb)
-    referral, base = meta.get(PREFILL_REFERRAL), unpack(meta.get(PREFILL))
+    rows = _meta_rows(meta)
+    referral, base = rows.get(PREFILL_REFERRAL), unpack(rows.get(PREFILL))
     if isinstance(referral, str) and referral.strip() and base is not None:
         result.prefill_referral, result.prefill = referral.strip(), base
 

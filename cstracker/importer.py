@@ -102,8 +102,8 @@ class ImportResult:
     records: list[Record] = field(default_factory=list)
     #: values that differ from the tracker's, which did not come from this source row: the tracker kept its own
     conflicts: list[Problem] = field(default_factory=list)
-    #: (source row's origin, its record, fingerprints) to remember once the rows have their Referral IDs
-    remember: list[tuple[str, Record, dict[str, str]]] = field(default_factory=list)
+    #: (source row's origin, its record, packed fingerprints) to remember once the rows have their Referral IDs
+    remember: list[tuple[str, Record, str]] = field(default_factory=list)
     #: values not on their lists, grouped per column, with suggestions
     unknown: list[UnknownValue] = field(default_factory=list)
     #: open list key -> codes this import adds to the tracker's Lists sheet
@@ -415,7 +415,7 @@ def plan_import(
         if referral.existing is None:
             result.added += 1
             result.records.append(referral.record)
-            result.remember.append((where, referral.record, fingerprints(values)))
+            result.remember.append((where, referral.record, written.pack(fingerprints(values))))
             result.warnings += converter.warnings_for(referral.record, referral.row)
             continue
         rid = referral.existing["referral_id"]
@@ -423,7 +423,7 @@ def plan_import(
         result.conflicts += [
             _conflict(converter, referral, key, referral.existing.get(key)) for key in got.conflicts
         ]
-        result.remember.append((where, referral.existing, got.remember))
+        result.remember.append((where, referral.existing, written.pack(got.remember)))
         if not got.take:
             result.duplicate += 1
             continue

@@ -42,14 +42,26 @@ _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 def sheet_xml(rows: Rows) -> bytes:
     """A whole worksheet part holding ``rows`` from A1 (None: an empty cell). Text over a cell's limit is refused."""
-    body = []
-    width = 0
+    out = io.BytesIO()
+    write_sheet(rows, out)
+    return out.getvalue()
+
+
+def write_sheet(rows: Rows, dst: IO[bytes]) -> None:
+    """``sheet_xml`` written to ``dst`` a row at a time (a record of 50,000 rows is never one string)."""
+    width = max((len(r) for r in rows), default=0)
+    dimension = f"A1:{col_letters(width)}{len(rows)}" if width else "A1"
+    dst.write(
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        b'<worksheet xmlns="%s"><dimension ref="%s"/><sheetData>' % (NS_MAIN.encode(), dimension.encode())
+    )
+    letters = [col_letters(c).encode() for c in range(1, width + 1)]
     for r, row in enumerate(rows, start=1):
         cells = []
-        for c, value in enumerate(row, start=1):
+        for c, value in enumerate(row):
             if value is None or value == "":
                 continue
-            ref = b"%s%d" % (col_letters(c).encode(), r)
+            ref = b"%s%d" % (letters[c], r)
             if isinstance(value, bool):
                 raise TypeError("write a tick as text")
             if isinstance(value, int | float):
@@ -59,16 +71,9 @@ def sheet_xml(rows: Rows) -> bytes:
                 if len(text) > EXCEL_CELL_LIMIT:
                     raise ValueError(f"a value of {len(text)} characters does not fit one cell")
                 cells.append(text_xml(ref, None, text))
-            width = max(width, c)
         if cells:
-            body.append(b'<row r="%d">%s</row>' % (r, b"".join(cells)))
-    last = len(rows)
-    dimension = f"A1:{col_letters(width)}{last}" if width else "A1"
-    return (
-        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-        b'<worksheet xmlns="%s"><dimension ref="%s"/><sheetData>%s</sheetData></worksheet>'
-        % (NS_MAIN.encode(), dimension.encode(), b"".join(body))
-    )
+            dst.write(b'<row r="%d">%s</row>' % (r, b"".join(cells)))
+    dst.write(b"</sheetData></worksheet>")
 
 
 def read_rows(path, sheet: str) -> list[list[Value]] | None:
@@ -83,22 +88,23 @@ def read_rows(path, sheet: str) -> list[list[Value]] | None:
 
 def plan(
     zf: zipfile.ZipFile, sheet_parts: Mapping[str, str], staged: Mapping[str, Rows]
-) -> tuple[dict[str, Patch], dict[str, bytes], dict[str, str]]:
-    """(patches for existing parts, new parts, sheet name -> part of each sheet added) to write ``staged``.
+) -> tuple[dict[str, Patch], dict[str, Callable[[IO[bytes]], None]], dict[str, str]]:
+    """(patches for existing parts, writers of new parts, sheet name -> part of each added) to write ``staged``.
 
     ``sheet_parts``: the workbook's sheet name -> worksheet part, as ``layout.py`` read them.
     """
+    for rows in staged.values():
+        _check(rows)  # before anything is written: a value that cannot go in stops the save here
     patches: dict[str, Patch] = {}
-    added: dict[str, bytes] = {}
+    added: dict[str, Callable[[IO[bytes]], None]] = {}
     new_sheets: dict[str, str] = {}
     for name, rows in staged.items():
-        xml = sheet_xml(rows)
         part = sheet_parts.get(name)
         if part is not None:
-            patches[part] = _replace_with(xml)
+            patches[part] = lambda _src, dst, rows=rows: write_sheet(rows, dst)
             continue
         part = _free_part(set(zf.namelist()) | set(added))
-        added[part] = xml
+        added[part] = lambda dst, rows=rows: write_sheet(rows, dst)
         new_sheets[name] = part
     if new_sheets:
         rels_name = "xl/_rels/workbook.xml.rels"
@@ -125,11 +131,13 @@ def plan(
     return patches, added, new_sheets
 
 
-def _replace_with(data: bytes) -> Patch:
-    def write(_src: IO[bytes], dst: IO[bytes]) -> None:
-        dst.write(data)
-
-    return write
+def _check(rows: Rows) -> None:
+    for row in rows:
+        for value in row:
+            if isinstance(value, bool):
+                raise TypeError("write a tick as text")
+            if isinstance(value, str) and len(value) > EXCEL_CELL_LIMIT:
+                raise ValueError(f"a value of {len(value)} characters does not fit one cell")
 
 
 def _transform(change: Callable[[bytes], bytes]) -> Patch:

@@ -578,7 +578,7 @@ class Tracker:
         """Write ``rows`` as the whole of the hidden sheet ``name`` at the next ``save`` (added when missing)."""
         if not self.writable:
             raise TrackerError(f"{self.path}: opened read-only; use Tracker.open_for_update to write")
-        self._sheets[name] = [list(r) for r in rows]
+        self._sheets[name] = rows  # held as given until the save (a large record is not copied)
 
     # -- writing ---------------------------------------------------------------------------------
     def _value(self, i: int, value: Any, where: str) -> Any:
@@ -793,7 +793,7 @@ class Tracker:
                         f"{self.path}: the Lists sheet is also another sheet cstracker writes"
                     )
                 patches[part] = ownsheets.then(patches[part], patch) if part in patches else patch
-        added: dict[str, bytes] = {}
+        added: dict[str, Any] = {}
         if self._sheets:
             try:
                 with zipfile.ZipFile(self.path) as zf:

@@ -21,7 +21,6 @@ its own hidden sheet, so its first ingest has a last version too.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import hashlib
 import json
@@ -41,26 +40,38 @@ KEYS_LABEL = "fields"
 _SEP = ","
 
 
+_blake2b = hashlib.blake2b
+
+
 def fingerprint(key: str, value: Any) -> str | None:
-    """A short, stable stand-in for a field's value; None for a blank (nothing, an unticked box)."""
-    if value is None or value is False:
+    """A short, stable stand-in for a field's value; None for a blank (nothing, an unticked box).
+
+    Ten hex digits of a BLAKE2 digest of the value's canonical text (40 bits: two different values
+    of one field look the same about once in a million million comparisons); a tick is "1". Called
+    for every value an import writes, so the common cases come first.
+    """
+    kind = type(value)
+    if kind is str:
+        text = mosaic_key(value) or "" if key == "mosaic_id" else value.strip()
+        if "\r" in text:
+            text = text.replace("\r\n", "\n")
+    elif value is None or value is False:
         return None
-    if value is True:
+    elif value is True:
         return "1"
-    if key == "mosaic_id":
-        text = mosaic_key(value)
-    elif isinstance(value, dt.datetime):
+    elif key == "mosaic_id":
+        text = mosaic_key(value) or ""
+    elif kind is dt.datetime:
         text = value.isoformat(sep=" ")
-    elif isinstance(value, dt.date):
+    elif kind is dt.date:
         text = value.isoformat()
-    elif isinstance(value, float) and value.is_integer():
+    elif kind is float and value.is_integer():
         text = str(int(value))
     else:
-        text = str(value).replace("\r\n", "\n").strip()
+        text = str(value).strip()
     if not text:
         return None
-    digest = hashlib.blake2b(f"{key}\x00{text}".encode(), digest_size=6).digest()
-    return base64.urlsafe_b64encode(digest).decode()
+    return _blake2b(text.encode(), digest_size=5).hexdigest()
 
 
 def fingerprints(record: Mapping[str, Any], keys: Iterable[str] | None = None) -> dict[str, str]:
@@ -160,11 +171,16 @@ def merge(
 
 
 class Written:
-    """The records of the hidden sheet: origin -> (Referral ID of the row it wrote, fingerprints)."""
+    """The records of the hidden sheet: origin -> (Referral ID of the row it wrote, packed fingerprints).
+
+    Each record is held packed, as its cell holds it (one fingerprint per key of ``keys``, comma
+    separated): an import of 50,000 rows then costs a string per row, not a dictionary.
+    """
 
     def __init__(self, rows: list[list[Any]] | None = None) -> None:
         self.keys: list[str] = []
-        self.records: dict[str, tuple[str, dict[str, str]]] = {}
+        self._at: dict[str, int] = {}
+        self.records: dict[str, tuple[str, str]] = {}
         self.dirty = False
         if rows:
             self._parse(rows)
@@ -187,35 +203,39 @@ class Written:
                 continue
             if not origin or not keys or origin == TITLE:
                 continue
-            fps = {k: fp for k, fp in zip(keys, third.split(_SEP), strict=False) if fp}
-            self.records[origin] = (second, fps)
+            self.records[origin] = (second, third)
         self.keys = keys
+        self._at = {k: i for i, k in enumerate(keys)}
+
+    def pack(self, fps: Mapping[str, str]) -> str:
+        """Fingerprints as the record's cell holds them (keys new to the sheet are added to ``keys``)."""
+        at = self._at
+        for k in fps:
+            if k not in at:
+                at[k] = len(self.keys)
+                self.keys.append(k)
+        parts = [""] * (max((at[k] for k in fps), default=-1) + 1)
+        for k, fp in fps.items():
+            parts[at[k]] = fp
+        return _SEP.join(parts)
 
     def last(self, origin: str, referral_id: str | None) -> dict[str, str] | None:
         """The origin's last version, if it went into the row with ``referral_id``."""
         got = self.records.get(origin)
         if got is None or not referral_id or referral_key(got[0]) != referral_key(referral_id):
             return None
-        return dict(got[1])
+        return {k: fp for k, fp in zip(self.keys, got[1].split(_SEP), strict=False) if fp}
 
-    def put(self, origin: str, referral_id: str, fps: Mapping[str, str]) -> None:
-        value = (referral_id, dict(fps))
+    def put(self, origin: str, referral_id: str, fps: Mapping[str, str] | str) -> None:
+        """Remember ``fps`` (a mapping, or what ``pack`` made of one) for ``origin``."""
+        value = (referral_id, fps if isinstance(fps, str) else self.pack(fps))
         if self.records.get(origin) != value:
             self.records[origin] = value
             self.dirty = True
 
     def rows(self) -> list[list[Any]]:
-        keys = list(self.keys)
-        known = set(keys)
-        for _, fps in self.records.values():
-            for k in fps:
-                if k not in known:
-                    known.add(k)
-                    keys.append(k)
-        self.keys = keys
-        out: list[list[Any]] = [[TITLE], [KEYS_LABEL, json.dumps(keys, ensure_ascii=False)]]
-        for origin, (rid, fps) in self.records.items():
-            out.append([origin, rid, _SEP.join(fps.get(k, "") for k in keys).rstrip(_SEP)])
+        out: list[list[Any]] = [[TITLE], [KEYS_LABEL, json.dumps(self.keys, ensure_ascii=False)]]
+        out.extend([origin, rid, packed] for origin, (rid, packed) in self.records.items())
         return out
 
     def stage(self, tracker: Any) -> None:

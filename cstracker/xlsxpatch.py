@@ -392,9 +392,9 @@ def rewrite_package(
     dst: Path,
     patches: dict[str, Patch],
     compresslevel: int = 1,
-    add: dict[str, bytes] | None = None,
+    add: dict[str, bytes | Callable[[IO[bytes]], None]] | None = None,
 ) -> None:
-    """Write ``dst``: ``src``'s members in order, raw-copied except those in ``patches``; then ``add``'s new parts."""
+    """Write ``dst``: ``src``'s members in order, raw-copied except those in ``patches``; then ``add``'s new parts (bytes, or a writer of them)."""
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
         for name in add or {}:
             if name in zin.NameToInfo:
@@ -413,7 +413,11 @@ def rewrite_package(
             zi = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
             zi.compress_type = zipfile.ZIP_DEFLATED
             _set_level(zi, compresslevel)
-            zout.writestr(zi, data)
+            with zout.open(zi, "w", force_zip64=False) as fout:
+                if callable(data):
+                    data(fout)
+                else:
+                    fout.write(data)
 
 
 def _set_level(zi: zipfile.ZipInfo, level: int) -> None:
