@@ -62,16 +62,23 @@ def write_memory_sheet(wb: Any, mapping_text: str, mapping_name: str, origins: l
 
 def read_memory(source: str | Path) -> Memory:
     """What ``source`` remembers, if it is a rejects file; an empty Memory otherwise (never raises)."""
+    from cstracker.errors import CstrackerError
+    from cstracker.inputs import CONFIG_BYTES, SOURCE_BYTES, check_regular, read_regular
+
     path = Path(source)
     suffix = path.suffix.lower()
     if suffix == ".csv":
         beside = mapping_beside(path)
-        try:
-            text = beside.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError):
+        try:  # a regular file only: a pipe beside the source must not block (issue 8)
+            text = read_regular(beside, CONFIG_BYTES, CstrackerError, "mapping file").decode("utf-8-sig")
+        except (CstrackerError, UnicodeDecodeError):
             return Memory()
         return Memory(text, str(beside))
     if suffix not in (".xlsx", ".xlsm"):
+        return Memory()
+    try:  # read_source says what is wrong with a path that is not a regular file; here: nothing to remember
+        check_regular(path, SOURCE_BYTES, CstrackerError, "spreadsheet")
+    except CstrackerError:
         return Memory()
     try:
         from python_calamine import CalamineWorkbook
