@@ -25,6 +25,8 @@ COMMANDS = {
     "report": "report",
     "export": "export",
     "retention": "retention",
+    "encrypt": "encrypt",
+    "decrypt": "decrypt",
     "demo": "demo",
 }
 
@@ -35,6 +37,44 @@ class UserError(click.ClickException):
     def __init__(self, message: str, exit_code: int) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+
+#: commands that never open a tracker (so take no password)
+NO_TRACKER = {"demo"}
+
+
+def _use_password_file(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    from cstracker import encryption
+
+    encryption.forget_passwords()
+    encryption.use_password_file(value)
+    encryption.set_prompt(_prompt if sys.stdin.isatty() else None)
+
+
+def _prompt(path, new: bool) -> str:
+    if new:
+        return click.prompt(f"New password for {path}", hide_input=True, confirmation_prompt=True, err=True)
+    return click.prompt(f"Password for {path}", hide_input=True, err=True)
+
+
+def _add_password_option(command: click.Command) -> None:
+    """Every command that opens a tracker takes its password from a file, the environment or a prompt.
+
+    Never as a plain argument: other users of the machine can read a command line.
+    """
+    if any(p.name == "password_file" for p in command.params):
+        return
+    command.params.append(
+        click.Option(
+            ["--password-file"],
+            type=click.Path(dir_okay=False),
+            expose_value=False,
+            is_eager=True,
+            callback=_use_password_file,
+            help="For an encrypted tracker: a file holding its password (else CSTRACKER_PASSWORD, "
+            "else you are asked).",
+        )
+    )
 
 
 class LazyGroup(click.Group):
@@ -62,7 +102,10 @@ class LazyGroup(click.Group):
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         module = self._module(name)
-        return getattr(module, "command", None) if module else None
+        command = getattr(module, "command", None) if module else None
+        if command is not None and name not in NO_TRACKER:
+            _add_password_option(command)
+        return command
 
     @staticmethod
     def _module(name: str):

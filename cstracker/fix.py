@@ -19,14 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cstracker import derived, safety
+from cstracker import derived
 from cstracker.convert import looks_like_formula
 from cstracker.errors import TrackerLayoutError
 from cstracker.lists_sheet import grow_lists
 from cstracker.reading import State, canonical_cell, described, shown
 from cstracker.validate import read_rows
 from cstracker.workbook import SHEET_REFERRALS
-from cstracker.xlsxpatch import Cell, SheetPatcher, patch_table, rewrite_package
+from cstracker.xlsxpatch import Cell, SheetPatcher, patch_table
 
 
 @dataclass
@@ -136,11 +136,7 @@ def fix_tracker(
         if last is not None:
             patches[lay.table_part] = lambda src, dst: dst.write(patch_table(src.read(), last))
         checked = tuple(p for p in patches if p != lay.sheet_part)
-        result.backup = safety.atomic_write(
-            path,
-            lambda tmp: rewrite_package(path, tmp, patches),
-            check_parts=checked,
-            keep_backups=t.settings.backups_kept,
-        )
+        # through the tracker's one package write: an encrypted tracker stays encrypted
+        result.backup = t.write_package(patches, checked)
         result.written = True
     return result

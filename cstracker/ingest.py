@@ -255,11 +255,14 @@ def ingest(
     limits: Limits = DEFAULT_LIMITS,
     workers: int | None = None,
     prefer_form: bool = False,
+    encrypt_archive: bool = False,
 ) -> IngestResult:
     """Read completed forms and add or update their tracker rows; one save for the whole batch.
 
     ``prefer_form``: where a field changed on the form and on the tracker, take the form's value
-    (by default the tracker keeps its own and the conflict is reported).
+    (by default the tracker keeps its own and the conflict is reported). ``encrypt_archive``: the
+    forms moved to ``archive`` are stored encrypted with the tracker's password (a form holds the
+    narrative the tracker leaves out).
     """
     from cstracker.tracker import Tracker
 
@@ -291,16 +294,21 @@ def ingest(
             result.notes = list(t.notes)
     result.outcomes = outcomes + missing
     if archive is not None and not dry_run:
-        _archive(result.outcomes, Path(archive))
+        password = None
+        if encrypt_archive:
+            from cstracker import encryption
+
+            password = encryption.password_for(tracker, new=not encryption.is_encrypted_file(tracker))
+        _archive(result.outcomes, Path(archive), password)
     return result
 
 
 def _sheet_values(tracker: Any) -> list[list[Any]]:
     """The Referrals sheet's values as stored, from cell A1 (the coordinator's own file, not a form)."""
-    import python_calamine
+    from cstracker.encryption import calamine_book, source
 
     try:
-        book = python_calamine.CalamineWorkbook.from_path(str(tracker.path))
+        book = calamine_book(source(tracker.path))
         return book.get_sheet_by_name(SHEET_REFERRALS).to_python(skip_empty_area=False)
     except Exception as e:  # python-calamine raises its own error types per problem
         raise TrackerError(f"{tracker.path}: sheet {SHEET_REFERRALS} cannot be read ({e})") from None
@@ -635,8 +643,8 @@ def _show(value: Any) -> Any:
     return value
 
 
-def _archive(outcomes: list[FormOutcome], folder: Path) -> None:
-    """Move every form that went in (added, updated or unchanged) into ``folder``."""
+def _archive(outcomes: list[FormOutcome], folder: Path, password: str | None = None) -> None:
+    """Move every form that went in (added, updated or unchanged) into ``folder`` (encrypted, with a password)."""
     for outcome in outcomes:
         if outcome.outcome == "rejected":
             continue
@@ -647,7 +655,10 @@ def _archive(outcomes: list[FormOutcome], folder: Path) -> None:
             while target.exists():
                 target = folder / f"{outcome.path.stem} ({n}){outcome.path.suffix}"
                 n += 1
-            shutil.move(str(outcome.path), str(target))
+            if password is None:
+                shutil.move(str(outcome.path), str(target))
+            else:
+                _move_encrypted(outcome.path, target, password)
             outcome.archived_to = target
         except OSError as e:
             outcome.problems.append(
@@ -658,3 +669,24 @@ def _archive(outcomes: list[FormOutcome], folder: Path) -> None:
                     severity="warning",
                 )
             )
+
+
+def _move_encrypted(src: Path, target: Path, password: str) -> None:
+    """``src`` encrypted into ``target`` (built in memory, one atomic write), then ``src`` removed."""
+    import os
+
+    from cstracker import encryption
+    from cstracker.safety import temp_path
+
+    sealed = encryption.encrypt_bytes(src.read_bytes(), password)
+    tmp = temp_path(target)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(sealed)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    src.unlink()

@@ -192,12 +192,13 @@ def _find_table(zf: zipfile.ZipFile, sheet_part: str, where: Path) -> tuple[str,
     )
 
 
-def _sheet_values(path: Path, sheet: str) -> list[list[Any]]:
-    """A small sheet as a grid of values from A1 (row 0 = sheet row 1)."""
-    from python_calamine import CalamineWorkbook
+def _sheet_values(path: Path, sheet: str, src: Path | bytes | None = None) -> list[list[Any]]:
+    """A small sheet as a grid of values from A1 (row 0 = sheet row 1); ``src``: the decrypted bytes, if any."""
+    from cstracker.encryption import calamine_book
 
     try:
-        return CalamineWorkbook.from_path(str(path)).get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+        book = calamine_book(src if src is not None else path)
+        return book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
     except Exception as e:  # calamine raises its own error types per problem
         raise TrackerLayoutError(f"{path}: sheet {sheet} cannot be read ({e})") from None
 
@@ -226,7 +227,9 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _settings_and_lists(path: Path, names: dict[str, str], missing: list[str]) -> tuple[Settings, CodeLists]:
+def _settings_and_lists(
+    path: Path, names: dict[str, str], missing: list[str], src: Path | bytes | None = None
+) -> tuple[Settings, CodeLists]:
     grids: dict[str, list[list[Any]]] = {}
 
     def values(formula: str, raw: bool = False) -> list[Any] | None:
@@ -235,7 +238,7 @@ def _settings_and_lists(path: Path, names: dict[str, str], missing: list[str]) -
             return None
         sheet, (c1, r1, c2, r2) = got
         if sheet not in grids:
-            grids[sheet] = _sheet_values(path, sheet)
+            grids[sheet] = _sheet_values(path, sheet, src)
         grid = grids[sheet]
         cells = [_cell(grid, c, r) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
         return cells if raw else [_text(v) for v in cells]
@@ -267,10 +270,12 @@ def _settings_and_lists(path: Path, names: dict[str, str], missing: list[str]) -
     return settings, CodeLists(lists=lists)
 
 
-def _quote_prefix_style(zf: zipfile.ZipFile, path: Path, sheets: dict[str, str]) -> int | None:
+def _quote_prefix_style(
+    zf: zipfile.ZipFile, path: Path, sheets: dict[str, str], src: Path | bytes | None = None
+) -> int | None:
     """The style index of the exemplar cell on the hidden sheet, else any quote-prefix style."""
     if SHEET_META in sheets:
-        grid = _sheet_values(path, SHEET_META)
+        grid = _sheet_values(path, SHEET_META, src)
         for r, row in enumerate(grid, start=1):
             if row and _text(row[0]) == QUOTE_PREFIX_KEY:
                 xml = zf.read(sheets[SHEET_META]).decode("utf-8")
@@ -291,8 +296,11 @@ def read_layout(path: str | Path) -> Layout:
     """The layout of the tracker at ``path``; TrackerLayoutError names everything missing at once."""
     path = Path(path)
     check_regular(path, TRACKER_BYTES, TrackerError, "tracker")
+    from cstracker.encryption import as_file, source
+
+    src = source(path)
     try:
-        zf = zipfile.ZipFile(path)
+        zf = zipfile.ZipFile(as_file(src))
     except (zipfile.BadZipFile, OSError) as e:
         raise TrackerError(f"{path}: {_not_xlsx(path, None) or f'not an .xlsx workbook ({e})'}") from None
     with zf:
@@ -314,11 +322,11 @@ def read_layout(path: str | Path) -> Layout:
             for i, tc in enumerate(table.iter(f"{{{NS_MAIN}}}tableColumn"))
         }
         totals = int(table.get("totalsRowCount", "0") or 0) > 0
-        qp_style = _quote_prefix_style(zf, path, sheets)
+        qp_style = _quote_prefix_style(zf, path, sheets, src)
         in_1904 = is_date1904(zf.read("xl/workbook.xml"))
 
     missing: list[str] = []
-    settings, lists = _settings_and_lists(path, names, missing)
+    settings, lists = _settings_and_lists(path, names, missing, src)
     fields = lists.fields()
     columns, problems = match_headers(headers, fields)
     problems.extend(missing)

@@ -12,7 +12,6 @@ tool owns. ``validate --fix`` uses this, and import should (one rule).
 from __future__ import annotations
 
 import re
-import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,7 +47,9 @@ def grow_lists(path: Path, layout: Layout, additions: Mapping[str, Sequence[str]
             wanted[key] = new
     if not wanted:
         return growth
-    with zipfile.ZipFile(path) as zf:
+    from cstracker.encryption import open_zip, source
+
+    with open_zip(source(path)) as zf:
         sheets, _ = _sheet_names(zf, path)
         updates: dict[str, dict[int, dict[int, Cell]]] = {}
         names: dict[str, str] = {}

@@ -77,10 +77,10 @@ def write_sheet(rows: Rows, dst: IO[bytes]) -> None:
 
 
 def read_rows(path, sheet: str) -> list[list[Value]] | None:
-    """A hidden sheet's values from A1 (None when the workbook has no such sheet)."""
-    from python_calamine import CalamineWorkbook
+    """A hidden sheet's values from A1 (None when the workbook has no such sheet); encrypted trackers too."""
+    from cstracker.encryption import calamine_book, source
 
-    book = CalamineWorkbook.from_path(str(path))
+    book = calamine_book(source(path))
     if sheet not in book.sheet_names:
         return None
     return book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)

@@ -224,12 +224,14 @@ def atomic_write(
     check_parts: Sequence[str] | None = (),
     keep_backups: int = 10,
     backup_label: str = "",
+    verify: bool = True,
 ) -> Path | None:
     """The one way cstracker writes a file: ``write(temp)`` in the same folder, check it, back up the
     old file (``keep_backups``; 0 for outputs), and replace it. Returns the backup path.
 
     ``check_parts=None``: the file is not a zip package (a CSV), so only written and synced.
-    A symlink is followed: the real file is replaced and the link stays a link.
+    ``verify=False``: the caller checked the package before encrypting it (the file written is the
+    encrypted container, not a zip). A symlink is followed: the real file is replaced and the link stays a link.
     """
     path = real_path(path)
     tmp = temp_path(path)
@@ -237,7 +239,7 @@ def atomic_write(
         write(tmp)
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
-        if check_parts is not None:
+        if verify and check_parts is not None:
             check_package(tmp, check_parts)
         # the new file keeps the old one's permissions (a file shared with the team stays shared)
         with contextlib.suppress(OSError):

@@ -10,6 +10,7 @@ through the atomic, backed-up, locked save of ``safety.py``.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 import xml.etree.ElementTree as ET
 import xml.parsers.expat
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from cstracker import derived, identity, ownsheets, safety
+from cstracker import derived, encryption, identity, ownsheets, safety
 from cstracker.config import Config, Settings
 from cstracker.convert import DATE1904_OFFSET, SERIAL_RANGE, convert, is_blank, parse_date
 from cstracker.errors import SaveError, TrackerError, TrackerLayoutError
@@ -62,8 +63,11 @@ class UpsertResult:
     refused: dict[str, str] = field(default_factory=dict)
 
 
-def init_tracker(path: str | Path, config: Config, overwrite: bool = False) -> Path:
-    """Create a new tracker at ``path`` atomically; an existing file is refused unless ``overwrite``."""
+def init_tracker(path: str | Path, config: Config, overwrite: bool = False, encrypt: bool = False) -> Path:
+    """Create a new tracker at ``path`` atomically; an existing file is refused unless ``overwrite``.
+
+    ``encrypt``: password-protected (``encryption.py``), built in memory and encrypted before the write.
+    """
     given = Path(path)
     path = safety.real_path(given)  # a link stays a link; the real file is replaced and backed up
     if given.suffix.lower() != ".xlsx":
@@ -77,12 +81,28 @@ def init_tracker(path: str | Path, config: Config, overwrite: bool = False) -> P
     with safety.tracker_lock(path):
         if path.exists():
             safety.check_not_open_elsewhere(path, also=given)
+        if encrypt:
+            password = encryption.password_for(path, new=True)
+            buf = io.BytesIO()
+            create_tracker(buf, config, created=dt.datetime.now().replace(microsecond=0))
+            plain = buf.getvalue()
+            encryption.check_zip_bytes(plain, ("xl/workbook.xml",))
+            sealed = encryption.encrypt_bytes(plain, password)
+            safety.atomic_write(
+                path,
+                lambda tmp: tmp.write_bytes(sealed),
+                keep_backups=max(1, config.settings.backups_kept),
+                verify=False,
+            )
+            encryption.keep_plain(path, plain)
+            return path
         safety.atomic_write(
             path,
             lambda tmp: create_tracker(tmp, config, created=dt.datetime.now().replace(microsecond=0)),
             check_parts=("xl/workbook.xml",),
             keep_backups=max(1, config.settings.backups_kept),
         )
+        encryption.drop_plain(path)
     return given
 
 
@@ -230,8 +250,10 @@ class Tracker:
             )
 
         rows = None
+        src = encryption.source(self.path)
         try:
-            slices = self._slices(read) if sliced else None
+            # slices are files: an encrypted tracker is read whole, from memory, so none touches the disk
+            slices = self._slices(read) if sliced and not isinstance(src, bytes) else None
             if slices:
                 import numpy as np
                 import pyarrow as pa
@@ -242,7 +264,7 @@ class Tracker:
                 rows = np.concatenate([np.arange(at + 1, at + 1 + t.num_rows) for t, at in slices])
                 del slices
             else:
-                table = read(str(self.path), lay.header_row - 1)
+                table = read(encryption.for_fastexcel(src), lay.header_row - 1)
         except TrackerError:
             raise
         except Exception as e:  # fastexcel raises its own error types per problem
@@ -329,7 +351,7 @@ class Tracker:
         lay = self.layout
         used = [c for k, c in lay.columns.items() if lay.fields_by_key[k].kind is not Kind.FORMULA]
         try:
-            with zipfile.ZipFile(self.path) as zf:
+            with encryption.open_zip(encryption.source(self.path)) as zf:
                 return scan_sheet(
                     zf,
                     lay.sheet_part,
@@ -777,7 +799,7 @@ class Tracker:
             from cstracker.settings_store import settings_patches
 
             try:
-                with zipfile.ZipFile(self.path) as zf:
+                with encryption.open_zip(encryption.source(self.path)) as zf:
                     patches.update(settings_patches(zf, lay, self._settings))
             except (zipfile.BadZipFile, OSError, KeyError, ValueError) as e:
                 raise TrackerError(f"{self.path}: the settings cannot be updated ({e})") from None
@@ -796,18 +818,18 @@ class Tracker:
         added: dict[str, Any] = {}
         if self._sheets:
             try:
-                with zipfile.ZipFile(self.path) as zf:
+                with encryption.open_zip(encryption.source(self.path)) as zf:
                     own, added, _ = ownsheets.plan(zf, lay.sheet_parts, self._sheets)
             except (zipfile.BadZipFile, OSError, KeyError, ValueError) as e:
                 raise TrackerError(f"{self.path}: the workbook cannot be updated ({e})") from None
             for part, patch in own.items():
                 patches[part] = ownsheets.then(patches[part], patch) if part in patches else patch
-        backup = self._atomic_write(
-            lambda tmp: rewrite_package(self.path, tmp, patches, add=added),
+        backup = self.write_package(
+            patches,
             # The sheet part's new rows are checked as they are written (SheetPatcher); a full parse
             # of a 100,000-row sheet would double the time of a save.
             check_parts=(*(p for p in patches if p != lay.sheet_part), *added),
-            keep_backups=self.settings.backups_kept,
+            add=added,
             backup_label=backup_label,
         )
         if self._settings or added or self._added_codes:
@@ -825,6 +847,43 @@ class Tracker:
         self._lists_on_file = None
         # The file now holds every staged row; later reads and upserts start from it.
         self._forget()
+        return backup
+
+    def write_package(
+        self,
+        patches: dict[str, Any],
+        check_parts: tuple[str, ...],
+        backup_label: str = "",
+        add: dict[str, bytes] | None = None,
+    ) -> Path | None:
+        """The package with ``patches`` applied, through the one atomic write; encrypted trackers stay so.
+
+        An encrypted tracker's new package is built and checked in memory and only its
+        encrypted bytes are written: no plaintext reaches the disk, temporary file included.
+        """
+        src = encryption.source(self.path)
+        if not isinstance(src, bytes):
+            return self._atomic_write(
+                lambda tmp: rewrite_package(self.path, tmp, patches, add=add),
+                check_parts=check_parts,
+                keep_backups=self.settings.backups_kept,
+                backup_label=backup_label,
+            )
+        buf = io.BytesIO()
+        try:
+            rewrite_package(io.BytesIO(src), buf, patches, add=add)
+        except (ValueError, zipfile.BadZipFile, zlib.error, EOFError, xml.parsers.expat.ExpatError) as e:
+            raise _save_failed(self.path, e) from None
+        plain = buf.getvalue()
+        encryption.check_zip_bytes(plain, check_parts)
+        sealed = encryption.encrypt_bytes(plain, encryption.password_for(self.path))
+        backup = self._atomic_write(
+            lambda tmp: tmp.write_bytes(sealed),
+            keep_backups=self.settings.backups_kept,
+            backup_label=backup_label,
+            verify=False,
+        )
+        encryption.keep_plain(self.path, plain)
         return backup
 
 

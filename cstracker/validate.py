@@ -18,6 +18,7 @@ from typing import Any
 
 from cstracker import identity
 from cstracker.convert import is_blank
+from cstracker.encryption import calamine_book, open_zip, source
 from cstracker.errors import TrackerError
 from cstracker.layout import col_letters
 from cstracker.problems import Problem, shown_value
@@ -66,7 +67,6 @@ def read_rows(tracker) -> list[ReadRow]:
     cstracker's value columns that hold a formula are found in the sheet XML and carried as
     ``reading.Formula`` (a typed TRUE in LibreOffice is ``=TRUE()``).
     """
-    import python_calamine
 
     lay = tracker.layout
     by_col = {col: lay.fields_by_key[key] for key, col in lay.columns.items()}
@@ -79,11 +79,10 @@ def read_rows(tracker) -> list[ReadRow]:
     seen: dict[str, dict] = {f.key: {} for f in by_col.values()}
     out = []
     try:
-        with zipfile.ZipFile(tracker.path) as zf:
+        src = source(tracker.path)  # the decrypted bytes of an encrypted tracker
+        with open_zip(src) as zf:
             formulas = formula_texts(zf, lay.sheet_part, data_cols, first)
-        sheet = python_calamine.CalamineWorkbook.from_path(str(tracker.path)).get_sheet_by_name(
-            SHEET_REFERRALS
-        )
+        sheet = calamine_book(src).get_sheet_by_name(SHEET_REFERRALS)
         top, left = sheet.start
         wanted = [(c, by_col[c], c - 1 - left) for c in sorted(by_col) if c - 1 - left >= 0]
         for i, cells_of_row in enumerate(sheet.iter_rows()):

@@ -57,14 +57,24 @@ def setting_name(key: str) -> str:
     return SETTING_NAME_PREFIX + key
 
 
-def create_tracker(path: str | Path, config: Config, created: dt.datetime | None = None) -> Path:
-    """Write a new empty tracker to ``path`` (which must not be open elsewhere)."""
-    path = Path(path)
+def create_tracker(path, config: Config, created: dt.datetime | None = None):
+    """Write a new empty tracker to ``path`` (which must not be open elsewhere), or into a binary file object.
+
+    Into a file object the workbook is built in memory (xlsxwriter's ``in_memory``): nothing of
+    it goes through the system temp folder, as an encrypted tracker needs.
+    """
+    options = {"strings_to_formulas": False, "strings_to_urls": False}
+    if hasattr(path, "write"):
+        target = path
+        options["in_memory"] = True
+    else:
+        path = Path(path)
+        target = str(path)
     created = created or TEMPLATE_TIME
     if config.settings.tracker_start is None:
         # by default the tracker starts the day it is made: anything older is history
         config = Config(replace(config.settings, tracker_start=created.date()), config.lists)
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
+    wb = xlsxwriter.Workbook(target, options)
     wb.set_properties(
         {
             "title": f"Contextual Safeguarding Referral Tracker - {config.settings.authority_name}",

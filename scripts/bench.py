@@ -25,6 +25,7 @@ SECTIONS = {
     "ingest": "bench_ingest",
     "import": "bench_import",
     "report": "bench_report",
+    "encryption": "bench_encryption",
 }
 
 

@@ -23,9 +23,20 @@ from cstracker.problems import plural
     help="Where a field was changed both on the form and on the tracker (a conflict), take the form's "
     "value. By default the tracker keeps its value and the conflict is listed.",
 )
+@click.option(
+    "--encrypt-archive",
+    is_flag=True,
+    help="With --archive: store the archived forms encrypted with the tracker's password.",
+)
 @force_option
 def command(
-    tracker: str, forms: tuple[str, ...], dry_run: bool, archive: str | None, prefer_form: bool, force: bool
+    tracker: str,
+    forms: tuple[str, ...],
+    dry_run: bool,
+    archive: str | None,
+    prefer_form: bool,
+    encrypt_archive: bool,
+    force: bool,
 ) -> None:
     """Add or update tracker rows from completed consultation forms (files, folders or globs).
 
@@ -37,8 +48,19 @@ def command(
     """
     from cstracker.ingest import ingest
 
+    if encrypt_archive and not archive:
+        from cstracker.errors import UsageError
+
+        raise UsageError("--encrypt-archive needs --archive DIR")
     result = ingest(
-        tracker, forms, dry_run=dry_run, archive=archive, force=force, progress=True, prefer_form=prefer_form
+        tracker,
+        forms,
+        dry_run=dry_run,
+        archive=archive,
+        force=force,
+        progress=True,
+        prefer_form=prefer_form,
+        encrypt_archive=encrypt_archive,
     )
     for note in result.notes:
         click.echo(note)
