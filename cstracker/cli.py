@@ -23,6 +23,7 @@ COMMANDS = {
     "ingest": "ingest",
     "import": "import_",
     "report": "report",
+    "history": "history",
     "export": "export",
     "retention": "retention",
     "encrypt": "encrypt",

@@ -135,8 +135,13 @@ def fix_tracker(
         patches[lay.sheet_part] = SheetPatcher(updates, qp)
         if last is not None:
             patches[lay.table_part] = lambda src, dst: dst.write(patch_table(src.read(), last))
-        checked = tuple(p for p in patches if p != lay.sheet_part)
+        from cstracker.audit import AuditEntry, stage
+
+        fixed = [str(r.raw.get("referral_id")) for r in rows if r.row in updates and r.raw.get("referral_id")]
+        stage(t, AuditEntry("validate --fix", updated=fixed))
+        added = t.own_sheet_patches(patches)
+        checked = tuple(p for p in patches if p != lay.sheet_part) + tuple(added)
         # through the tracker's one package write: an encrypted tracker stays encrypted
-        result.backup = t.write_package(patches, checked)
+        result.backup = t.write_package(patches, checked, add=added)
         result.written = True
     return result

@@ -696,6 +696,17 @@ def import_file(
             result.updated_ids = list(done.updated)
             result.duplicate += len(done.unchanged)
             result.added, result.updated = len(done.added), len(done.updated)
+            if done.added or done.updated:
+                from cstracker.audit import AuditEntry, SourceFile, stage
+
+                ids = {"added": list(done.added), "updated": list(done.updated)}
+                refused = len(result.rejected)
+                stage(
+                    t,
+                    AuditEntry(
+                        "import", **ids, refused=refused, sources=[SourceFile(source, **ids, refused=refused)]
+                    ),
+                )
         for where, record, fps in result.remember:
             if record.get("referral_id"):
                 written.put(where, record["referral_id"], fps)

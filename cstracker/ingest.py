@@ -288,6 +288,8 @@ def ingest(
             if planner.records:
                 upserted = t.upsert(planner.records, today=today)
                 planner.name_new_rows(upserted.added)
+                if upserted.added or upserted.updated:
+                    _stage_audit(t, outcomes, upserted)
             planner.stage_written()
             result.backup = t.save()
             result.saved = bool(planner.records) or result.backup is not None
@@ -301,6 +303,29 @@ def ingest(
             password = encryption.password_for(tracker, new=not encryption.is_encrypted_file(tracker))
         _archive(result.outcomes, Path(archive), password)
     return result
+
+
+def _stage_audit(t: Any, outcomes: list[FormOutcome], upserted: Any) -> None:
+    """The audit trail's entry for this batch: the command, and one row per form read."""
+    from cstracker.audit import AuditEntry, SourceFile, stage
+
+    sources = [
+        SourceFile(
+            o.path,
+            added=[o.referral_id] if o.outcome == "added" and o.referral_id else [],
+            updated=[o.referral_id] if o.outcome == "updated" and o.referral_id else [],
+            refused=1 if o.outcome == "rejected" else 0,
+        )
+        for o in outcomes
+    ]
+    entry = AuditEntry(
+        "ingest",
+        added=list(upserted.added),
+        updated=list(upserted.updated),
+        refused=sum(1 for o in outcomes if o.outcome == "rejected"),
+        sources=sources,
+    )
+    stage(t, entry)
 
 
 def _sheet_values(tracker: Any) -> list[list[Any]]:

@@ -47,10 +47,23 @@ def encrypt_file_in_place(path: Path, password: str) -> None:
         raise
 
 
+def _rewrite(path: Path, seal: bool, command: str) -> Path | None:
+    """The tracker written encrypted (``seal``) or plain, with its audit entry, through the tracker's one save.
+
+    The caller holds the lock.
+    """
+    from cstracker.audit import AuditEntry, stage
+    from cstracker.layout import read_layout
+    from cstracker.tracker import Tracker
+
+    t = Tracker(path, read_layout(path), writable=True)  # a tracker, not any file; decrypts if need be
+    t.seal = seal
+    stage(t, AuditEntry(command))
+    return t.save()
+
+
 def encrypt_tracker(path: str | Path, remove_backups: bool = False, force: bool = False) -> Converted:
     """Encrypt the tracker at ``path`` (the password from ``encryption.password_for``), then its backups."""
-    from cstracker.layout import read_layout
-
     path = Path(path)
     if not path.exists():
         raise TrackerError(f"{path}: no such file")
@@ -58,18 +71,8 @@ def encrypt_tracker(path: str | Path, remove_backups: bool = False, force: bool 
         safety.check_not_open_elsewhere(path, force)
         result = Converted(path, changed=False)
         if not encryption.is_encrypted_file(path):
-            layout = read_layout(path)  # a tracker, not any file
-            plain = path.read_bytes()
-            encryption.check_zip_bytes(plain)
             password = encryption.password_for(path, new=True)
-            sealed = encryption.encrypt_bytes(plain, password)
-            result.backup = safety.atomic_write(
-                path,
-                lambda tmp: tmp.write_bytes(sealed),
-                keep_backups=layout.settings.backups_kept,
-                verify=False,
-            )
-            encryption.keep_plain(path, plain)
+            result.backup = _rewrite(path, seal=True, command="encrypt")
             result.changed = True
         else:
             password = encryption.password_for(path)
@@ -88,8 +91,6 @@ def encrypt_tracker(path: str | Path, remove_backups: bool = False, force: bool 
 
 def decrypt_tracker(path: str | Path, force: bool = False) -> Converted:
     """Store the tracker at ``path`` unencrypted again (the encrypted one is kept as a backup)."""
-    from cstracker.layout import read_layout
-
     path = Path(path)
     if not path.exists():
         raise TrackerError(f"{path}: no such file")
@@ -97,14 +98,5 @@ def decrypt_tracker(path: str | Path, force: bool = False) -> Converted:
         safety.check_not_open_elsewhere(path, force)
         if not encryption.is_encrypted_file(path):
             return Converted(path, changed=False)
-        layout = read_layout(path)  # decrypts: a wrong password stops here, nothing changed
-        plain = encryption.source(path)
-        assert isinstance(plain, bytes)
-        backup = safety.atomic_write(
-            path,
-            lambda tmp: tmp.write_bytes(plain),
-            check_parts=("xl/workbook.xml",),
-            keep_backups=layout.settings.backups_kept,
-        )
-        encryption.drop_plain(path)
+        backup = _rewrite(path, seal=False, command="decrypt")  # a wrong password stops it, nothing changed
     return Converted(path, changed=True, backup=backup)

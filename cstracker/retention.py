@@ -130,7 +130,6 @@ def run_retention(
     dry_run: bool = False,
     today: dt.date | None = None,
     force: bool = False,
-    audit: Any = None,
 ) -> RetentionResult:
     """List (``dry_run``) or remove the referrals past retention; see the module's docstring."""
     from cstracker.tracker import Tracker
@@ -149,8 +148,9 @@ def run_retention(
         grace = t.settings.retention_grace_days
         result.grace_until = today + dt.timedelta(days=grace)
         t.remove_rows([e.row for e in expired])
-        if audit is not None:
-            audit(t, result)
+        from cstracker.audit import AuditEntry, stage
+
+        stage(t, AuditEntry("retention", removed=[e.referral_id for e in expired if e.referral_id]))
         earlier = safety.backups_of(path)
         result.backup = t.save(backup_label=safety.retention_label(result.grace_until))
         # Every backup made before the run holds the removed referrals: only the run's own stays.
@@ -181,4 +181,7 @@ def set_retention(
         values["retention_grace_days"] = grace_days
     with Tracker.open_for_update(path, force=force) as t:
         t.stage_settings(values)
+        from cstracker.audit import AuditEntry, stage
+
+        stage(t, AuditEntry("retention --set-years" if years is not None else "retention --grace-days"))
         t.save()

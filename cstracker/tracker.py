@@ -63,11 +63,20 @@ class UpsertResult:
     refused: dict[str, str] = field(default_factory=dict)
 
 
-def init_tracker(path: str | Path, config: Config, overwrite: bool = False, encrypt: bool = False) -> Path:
+def init_tracker(
+    path: str | Path,
+    config: Config,
+    overwrite: bool = False,
+    encrypt: bool = False,
+    config_file: str | Path | None = None,
+) -> Path:
     """Create a new tracker at ``path`` atomically; an existing file is refused unless ``overwrite``.
 
     ``encrypt``: password-protected (``encryption.py``), built in memory and encrypted before the write.
+    The audit trail starts with the init itself (and ``config_file``, when one was given).
     """
+    from cstracker.audit import AuditEntry, SourceFile, new_sheet_rows
+
     given = Path(path)
     path = safety.real_path(given)  # a link stays a link; the real file is replaced and backed up
     if given.suffix.lower() != ".xlsx":
@@ -78,13 +87,16 @@ def init_tracker(path: str | Path, config: Config, overwrite: bool = False, encr
         )
     if not path.parent.exists():
         raise TrackerError(f"{given}: the folder {path.parent} does not exist")
+    now = dt.datetime.now().replace(microsecond=0)
+    sources = [SourceFile(Path(config_file))] if config_file else []
+    audit = new_sheet_rows([AuditEntry("init", sources=sources, when=now)])
     with safety.tracker_lock(path):
         if path.exists():
             safety.check_not_open_elsewhere(path, also=given)
         if encrypt:
             password = encryption.password_for(path, new=True)
             buf = io.BytesIO()
-            create_tracker(buf, config, created=dt.datetime.now().replace(microsecond=0))
+            create_tracker(buf, config, created=now, audit_rows=audit)
             plain = buf.getvalue()
             encryption.check_zip_bytes(plain, ("xl/workbook.xml",))
             sealed = encryption.encrypt_bytes(plain, password)
@@ -98,7 +110,7 @@ def init_tracker(path: str | Path, config: Config, overwrite: bool = False, encr
             return path
         safety.atomic_write(
             path,
-            lambda tmp: create_tracker(tmp, config, created=dt.datetime.now().replace(microsecond=0)),
+            lambda tmp: create_tracker(tmp, config, created=now, audit_rows=audit),
             check_parts=("xl/workbook.xml",),
             keep_backups=max(1, config.settings.backups_kept),
         )
@@ -130,6 +142,9 @@ class Tracker:
         self._lists_on_file: CodeLists | None = None
         #: one line per thing a save did besides the rows (said to the user by the command)
         self.notes: list[str] = []
+        #: True / False: the next save writes the tracker encrypted / plain (``encrypt``/``decrypt``);
+        #: None: as it is now
+        self.seal: bool | None = None
         self._forget()
 
     def _forget(self) -> None:
@@ -815,15 +830,7 @@ class Tracker:
                         f"{self.path}: the Lists sheet is also another sheet cstracker writes"
                     )
                 patches[part] = ownsheets.then(patches[part], patch) if part in patches else patch
-        added: dict[str, Any] = {}
-        if self._sheets:
-            try:
-                with encryption.open_zip(encryption.source(self.path)) as zf:
-                    own, added, _ = ownsheets.plan(zf, lay.sheet_parts, self._sheets)
-            except (zipfile.BadZipFile, OSError, KeyError, ValueError) as e:
-                raise TrackerError(f"{self.path}: the workbook cannot be updated ({e})") from None
-            for part, patch in own.items():
-                patches[part] = ownsheets.then(patches[part], patch) if part in patches else patch
+        added = self.own_sheet_patches(patches)
         backup = self.write_package(
             patches,
             # The sheet part's new rows are checked as they are written (SheetPatcher); a full parse
@@ -849,6 +856,19 @@ class Tracker:
         self._forget()
         return backup
 
+    def own_sheet_patches(self, patches: dict[str, Any]) -> dict[str, Any]:
+        """Merge the staged hidden sheets' patches into ``patches``; the new parts to add (``ownsheets.py``)."""
+        if not self._sheets:
+            return {}
+        try:
+            with encryption.open_zip(encryption.source(self.path)) as zf:
+                own, added, _ = ownsheets.plan(zf, self.layout.sheet_parts, self._sheets)
+        except (zipfile.BadZipFile, OSError, KeyError, ValueError) as e:
+            raise TrackerError(f"{self.path}: the workbook cannot be updated ({e})") from None
+        for part, patch in own.items():
+            patches[part] = ownsheets.then(patches[part], patch) if part in patches else patch
+        return added
+
     def write_package(
         self,
         patches: dict[str, Any],
@@ -862,7 +882,8 @@ class Tracker:
         encrypted bytes are written: no plaintext reaches the disk, temporary file included.
         """
         src = encryption.source(self.path)
-        if not isinstance(src, bytes):
+        sealed_out = isinstance(src, bytes) if self.seal is None else self.seal
+        if not isinstance(src, bytes) and not sealed_out:
             return self._atomic_write(
                 lambda tmp: rewrite_package(self.path, tmp, patches, add=add),
                 check_parts=check_parts,
@@ -871,12 +892,21 @@ class Tracker:
             )
         buf = io.BytesIO()
         try:
-            rewrite_package(io.BytesIO(src), buf, patches, add=add)
+            rewrite_package(encryption.as_file(src), buf, patches, add=add)
         except (ValueError, zipfile.BadZipFile, zlib.error, EOFError, xml.parsers.expat.ExpatError) as e:
             raise _save_failed(self.path, e) from None
         plain = buf.getvalue()
         encryption.check_zip_bytes(plain, check_parts)
-        sealed = encryption.encrypt_bytes(plain, encryption.password_for(self.path))
+        if not sealed_out:  # decrypt: the plain package, written as any plain save is
+            backup = self._atomic_write(
+                lambda tmp: tmp.write_bytes(plain),
+                check_parts=check_parts,
+                keep_backups=self.settings.backups_kept,
+                backup_label=backup_label,
+            )
+            encryption.drop_plain(self.path)
+            return backup
+        sealed = encryption.encrypt_bytes(plain, encryption.password_for(self.path, new=True))
         backup = self._atomic_write(
             lambda tmp: tmp.write_bytes(sealed),
             keep_backups=self.settings.backups_kept,

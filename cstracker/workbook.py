@@ -57,7 +57,7 @@ def setting_name(key: str) -> str:
     return SETTING_NAME_PREFIX + key
 
 
-def create_tracker(path, config: Config, created: dt.datetime | None = None):
+def create_tracker(path, config: Config, created: dt.datetime | None = None, audit_rows=None):
     """Write a new empty tracker to ``path`` (which must not be open elsewhere), or into a binary file object.
 
     Into a file object the workbook is built in memory (xlsxwriter's ``in_memory``): nothing of
@@ -92,6 +92,8 @@ def create_tracker(path, config: Config, created: dt.datetime | None = None):
 
     add_trends_sheet(wb, config)
     _write_about(wb, config, fields)
+    if audit_rows:
+        _write_audit(wb, audit_rows)
     referrals.activate()
     wb.close()
     return path
@@ -282,6 +284,20 @@ def _write_meta(wb: xlsxwriter.Workbook, config: Config, created: dt.datetime) -
     ws.write_string(
         len(rows) + 2, 1, "=text", wb.add_format({"quote_prefix": True, "valign": "top", "font_size": 10})
     )
+    ws.hide()
+
+
+def _write_audit(wb: xlsxwriter.Workbook, rows) -> None:
+    """The audit trail's first entry (``audit.py``), on its own hidden sheet at the end."""
+    from cstracker.audit import SHEET_AUDIT
+
+    ws = wb.add_worksheet(SHEET_AUDIT)
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                ws.write_number(r, c, value)
+            elif value not in (None, ""):
+                ws.write_string(r, c, str(value))
     ws.hide()
 
 

@@ -172,6 +172,8 @@ def test_every_command_round_trips_and_everything_stays_encrypted(tmp_path, pw_f
     assert r.exit_code == 0, r.output
     all_encrypted(path)
     assert run("validate", path, *pw).exit_code in (0, 1)
+    assert run("validate", path, "--fix", *pw).exit_code in (0, 1)
+    all_encrypted(path)
     r = run("report", path, "--month", "2026-10", "--out", tmp_path / "r.xlsx", *pw)
     assert r.exit_code == 0, r.output
     r = run("export", path, "--out", tmp_path / "x.csv", *pw)

@@ -104,8 +104,10 @@ def test_run_removes_only_those_and_keeps_the_rest_byte_identical(tmp_path):
         changed = [n for n in zf.namelist() if zf.read(n) != zb.read(n)]
     meta = after.layout.defined_names["cs_referral_ids_issued"]
     assert meta.startswith("'_cstracker'!")
-    # the Referrals sheet and the settings sheet change; nothing else (the Table keeps its range)
-    assert sorted(changed) == sorted([lay.sheet_part, "xl/worksheets/sheet3.xml"])
+    # the Referrals sheet, the settings sheet and the audit trail change; nothing else (the Table
+    # keeps its range)
+    audit_part = after.layout.sheet_parts["Audit"]
+    assert sorted(changed) == sorted([lay.sheet_part, "xl/worksheets/sheet3.xml", audit_part])
     for name in set(zipfile.ZipFile(before).namelist()) - set(changed):
         assert raw_member(path, name) == raw_member(before, name), name
     # the removed rows hold nothing at all now: their Mosaic IDs are gone from the file

@@ -31,7 +31,7 @@ def command(tracker: str, config_path: str | None, overwrite: bool, encrypt: boo
     from cstracker.tracker import init_tracker
 
     config = load_config(config_path)
-    path = init_tracker(Path(tracker), config, overwrite=overwrite, encrypt=encrypt)
+    path = init_tracker(Path(tracker), config, overwrite=overwrite, encrypt=encrypt, config_file=config_path)
     fields = config.lists.fields()
     click.echo(
         f"Created {path}: {plural(len(fields), 'column')}, {plural(len(config.lists.themes), 'theme')}, "
