@@ -238,3 +238,25 @@ def test_libreoffice_reads_the_tracker_after_retention_and_new_settings(tmp_path
     assert ids_seen == [kept[2], kept[4], kept[5]]
     meta = {row[0]: row[1] for row in sheet_as_rows(path, "_cstracker", tmp_path / "lo2") if len(row) > 1}
     assert meta["retention_years"] == "6" and meta["referral_ids_issued"].startswith("CS-2019-0003")
+
+
+def test_the_reports_same_period_last_year_counts_what_remains(tmp_path):
+    from cstracker.periods import parse_month
+    from cstracker.report_tables import build_report
+    from cstracker.synthetic import synthetic_records
+
+    path = init_tracker(tmp_path / "T.xlsx", config_from_dict({"retention_years": 1}))
+    with Tracker.open_for_update(path) as t:
+        t.upsert(synthetic_records(120, today=TODAY), today=TODAY)
+        t.save()
+    result = run_retention(path, today=TODAY)
+    assert result.expired
+    t = Tracker.open(path)
+    period = parse_month("2026-10")
+    report = build_report(t.dataframe(), period, t.lists, t.settings, TODAY)
+    (table,) = [x for tables in report.sheets.values() for x in tables if x.key == "summary_decisions"]
+    last_year = period.last_year()
+    remaining = [r for r in t.records() if last_year.start <= r["date_received"] <= last_year.end]
+    this_month = [r for r in t.records() if period.start <= r["date_received"] <= period.end]
+    assert table.data.loc["Referrals received", last_year.label] == len(remaining)
+    assert table.data.loc["Referrals received", period.label] == len(this_month) > 0
