@@ -64,3 +64,10 @@ class ReportError(CstrackerError):
 
 class ExportError(CstrackerError):
     """An extract cannot be written."""
+
+
+#: what to do about a tracker a reader library cannot read (the end of its one line)
+REPAIR = (
+    "open it in Excel or LibreOffice and save it again, or restore it from its backups folder "
+    "(the newest backup is the last good copy)"
+)

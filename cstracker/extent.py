@@ -27,6 +27,9 @@ CHUNK = 4 * 1024 * 1024
 #: any one sheet part, unpacked: a 100,000-row tracker's is about 150 MB
 PART_BYTES = 1024 * 1024 * 1024
 
+#: a sheet part over BOMB_FROM bytes that unpacks to more than BOMB_RATIO times its packed size is a bomb
+BOMB_FROM, BOMB_RATIO = 10 * 1024 * 1024, 200
+
 MAX_SHEET_ROW = 1_048_576
 MAX_SHEET_COL = 16_384
 
@@ -165,10 +168,16 @@ def check_sheet(
 ) -> None:
     """Refuse a sheet part that is too big to unpack or holds a cell beyond the limits."""
     try:
-        size = zf.getinfo(part).file_size
+        info = zf.getinfo(part)
+        size = info.file_size
         if size > PART_BYTES:
             raise error(
                 f"{where}: unpacks to {size // (1024 * 1024):,} MB, more than any sheet cstracker reads"
+            )
+        if size > BOMB_FROM and size > BOMB_RATIO * max(info.compress_size, 1):
+            raise error(
+                f"{where}: unpacks to {size // max(info.compress_size, 1):,} times its packed size (a 'zip bomb'; "
+                f"a real sheet packs about 10 to 1); it was not read. {hint}"
             )
         found = far_cell(zf, part, max_row, max_col)
     except (zipfile.BadZipFile, KeyError, EOFError, zlib.error, NotImplementedError, RuntimeError, OSError):

@@ -34,7 +34,7 @@ from typing import Any
 
 from cstracker import identity
 from cstracker.convert import MOSAIC_PATTERN, REFERRAL_ID_PATTERN, convert, is_blank
-from cstracker.errors import TrackerError
+from cstracker.errors import REPAIR, TrackerError
 from cstracker.form_reader import DEFAULT_LIMITS, FormRead, Limits, read_forms
 from cstracker.problems import Problem, plural, shown_value
 from cstracker.reading import read_record
@@ -336,7 +336,9 @@ def _sheet_values(tracker: Any) -> list[list[Any]]:
         book = calamine_book(source(tracker.path))
         return book.get_sheet_by_name(SHEET_REFERRALS).to_python(skip_empty_area=False)
     except Exception as e:  # python-calamine raises its own error types per problem
-        raise TrackerError(f"{tracker.path}: sheet {SHEET_REFERRALS} cannot be read ({e})") from None
+        raise TrackerError(
+            f"{tracker.path}: sheet {SHEET_REFERRALS} cannot be read ({e}); {REPAIR}"
+        ) from None
 
 
 def _read_all(

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from cstracker.config import Settings
-from cstracker.errors import TrackerError, TrackerLayoutError
+from cstracker.errors import REPAIR, TrackerError, TrackerLayoutError
 from cstracker.extent import MAX_SHEET_ROW, check_sheet
 from cstracker.inputs import TRACKER_BYTES, check_regular
 from cstracker.safety import backups_folder
@@ -200,7 +200,7 @@ def _sheet_values(path: Path, sheet: str, src: Path | bytes | None = None) -> li
         book = calamine_book(src if src is not None else path)
         return book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
     except Exception as e:  # calamine raises its own error types per problem
-        raise TrackerLayoutError(f"{path}: sheet {sheet} cannot be read ({e})") from None
+        raise TrackerLayoutError(f"{path}: sheet {sheet} cannot be read ({e}); {REPAIR}") from None
 
 
 def _target(formula: str) -> tuple[str, tuple[int, int, int, int]] | None:

@@ -161,15 +161,23 @@ def _write_xlsx(path: Path, result: ImportResult, complete: Path | None) -> None
         wb.close()
 
 
+def _finite(number: float) -> bool:
+    """A number a cell can hold (inf, nan and integers beyond a double are written as their text)."""
+    try:
+        return math.isfinite(float(number))
+    except OverflowError:
+        return False
+
+
 def _write_value(ws: Any, row: int, col: int, value: Any, date_format: Any) -> bool:
     """Write one original value; True when it had to be cut to fit a cell."""
     if value is None or (isinstance(value, str) and value == ""):
         return False
     if isinstance(value, bool):
         ws.write_boolean(row, col, value)
-    elif isinstance(value, int | float) and math.isfinite(value) and abs(value) < 2**53:
+    elif isinstance(value, int | float) and _finite(value) and abs(value) < 2**53:
         ws.write_number(row, col, value)
-    elif isinstance(value, dt.datetime | dt.date):
+    elif isinstance(value, dt.datetime | dt.date) and 1900 <= value.year <= 9999:
         ws.write_datetime(row, col, value, date_format)
     else:
         text = str(value)

@@ -25,7 +25,7 @@ from typing import Any
 from cstracker import derived, encryption, identity, ownsheets, safety
 from cstracker.config import Config, Settings
 from cstracker.convert import DATE1904_OFFSET, SERIAL_RANGE, convert, is_blank, parse_date
-from cstracker.errors import SaveError, TrackerError, TrackerLayoutError
+from cstracker.errors import REPAIR, SaveError, TrackerError, TrackerLayoutError
 from cstracker.layout import Layout, col_letters, read_layout
 from cstracker.newrows import NewRows, already_clean, excel_serial
 from cstracker.ownparts import patch_table_formulas
@@ -283,7 +283,9 @@ class Tracker:
         except TrackerError:
             raise
         except Exception as e:  # fastexcel raises its own error types per problem
-            raise TrackerError(f"{self.path}: sheet {SHEET_REFERRALS} cannot be read ({e})") from None
+            raise TrackerError(
+                f"{self.path}: sheet {SHEET_REFERRALS} cannot be read ({e}); {REPAIR}"
+            ) from None
         # columns come back in sheet order: the i-th is the i-th of ours from the left
         names = dict(zip(table.schema.names, (by_col[c].key for c in selected), strict=False))
         if len(table.schema.names) != len(selected):
@@ -311,7 +313,9 @@ class Tracker:
         except NotSliceable:
             return None
         except (zipfile.BadZipFile, OSError, KeyError, ET.ParseError, EOFError) as e:
-            raise TrackerError(f"{self.path}: sheet {SHEET_REFERRALS} cannot be read ({e})") from None
+            raise TrackerError(
+                f"{self.path}: sheet {SHEET_REFERRALS} cannot be read ({e}); {REPAIR}"
+            ) from None
 
     def _blank_mask(self, frame):
         """True for rows with nothing in cstracker's own columns (spaces count as nothing)."""
@@ -378,7 +382,9 @@ class Tracker:
                     wanted=wanted,
                 )
         except (zipfile.BadZipFile, OSError, KeyError, ValueError, ET.ParseError, EOFError) as e:
-            raise TrackerError(f"{self.path}: sheet {SHEET_REFERRALS} cannot be read ({e})") from None
+            raise TrackerError(
+                f"{self.path}: sheet {SHEET_REFERRALS} cannot be read ({e}); {REPAIR}"
+            ) from None
 
     def _keep_fetched(self, found: SheetScan) -> None:
         columns = self.layout.columns
@@ -609,7 +615,7 @@ class Tracker:
         try:
             return ownsheets.read_rows(self.path, name)
         except Exception as e:  # python-calamine raises its own error types per problem
-            raise TrackerError(f"{self.path}: sheet {name} cannot be read ({e})") from None
+            raise TrackerError(f"{self.path}: sheet {name} cannot be read ({e}); {REPAIR}") from None
 
     def stage_own_sheet(self, name: str, rows: list[list[Any]]) -> None:
         """Write ``rows`` as the whole of the hidden sheet ``name`` at the next ``save`` (added when missing)."""

@@ -19,7 +19,7 @@ from typing import Any
 from cstracker import identity
 from cstracker.convert import is_blank
 from cstracker.encryption import calamine_book, open_zip, source
-from cstracker.errors import TrackerError
+from cstracker.errors import REPAIR, TrackerError
 from cstracker.layout import col_letters
 from cstracker.problems import Problem, shown_value
 from cstracker.reading import Formula, Reading, State, described, read_cell, shown
@@ -114,9 +114,13 @@ def read_rows(tracker) -> list[ReadRow]:
             cells = {k: f"{letters[k]}{number}" for k in letters}
             out.append(ReadRow(number, raw, cells, readings, outside=number > last_table_row))
     except (zipfile.BadZipFile, OSError, KeyError, ValueError, EOFError) as e:
-        raise TrackerError(f"{tracker.path}: sheet {SHEET_REFERRALS} cannot be read ({e})") from None
+        raise TrackerError(
+            f"{tracker.path}: sheet {SHEET_REFERRALS} cannot be read ({e}); {REPAIR}"
+        ) from None
     except Exception as e:  # python-calamine raises its own error types per problem
-        raise TrackerError(f"{tracker.path}: sheet {SHEET_REFERRALS} cannot be read ({e})") from None
+        raise TrackerError(
+            f"{tracker.path}: sheet {SHEET_REFERRALS} cannot be read ({e}); {REPAIR}"
+        ) from None
     return out
 
 

@@ -102,3 +102,16 @@ def test_the_tracker_check_raises_a_tracker_error(tmp_path, blank_tracker):
         Tracker.open(bad)
     shutil.copy(blank_tracker, tmp_path / "ok.xlsx")
     assert Tracker.open(tmp_path / "ok.xlsx").records() == []
+
+
+def test_a_sheet_that_unpacks_a_thousand_times_its_size_is_refused_as_a_bomb(tmp_path, blank_tracker):
+    part = sheet_part(blank_tracker, "Referrals")
+    bomb = rewrite(
+        blank_tracker,
+        tmp_path / "T.xlsx",
+        part,
+        lambda xml: xml.replace(b"</sheetData>", b" " * 20_000_000 + b"</sheetData>"),
+    )
+    result = run("validate", bomb)
+    assert result.exit_code == 1
+    assert "sheet Referrals: unpacks to" in result.output and "zip bomb" in result.output

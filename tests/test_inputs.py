@@ -177,6 +177,30 @@ def test_report_dates_beyond_the_calendar_are_a_usage_error(blank_tracker, args)
     assert "outside the dates a report covers" in result.output
 
 
+def test_inf_in_a_rejected_row_is_written_to_the_rejects_file(tmp_path, blank_tracker):
+    import openpyxl
+    import xlsxwriter
+    from xlsx_mutations import rewrite
+
+    plain = tmp_path / "plain.xlsx"
+    wb = xlsxwriter.Workbook(str(plain))
+    ws = wb.add_worksheet("Old")
+    ws.write_row(0, 0, ["Mosaic ID", "Date received", "Age"])
+    ws.write_row(1, 0, ["7000001", "01/02/2026", 12345])
+    wb.close()
+    src = rewrite(
+        plain,
+        tmp_path / "old.xlsx",
+        "xl/worksheets/sheet1.xml",
+        lambda x: x.replace(b"<v>12345</v>", b"<v>1e999</v>"),
+    )
+    result = run("import", blank_tracker, src, "--rejects", tmp_path / "rejects.xlsx")
+    assert result.exit_code == 1, result.output
+    assert "1 rejected" in result.output
+    ws = openpyxl.load_workbook(tmp_path / "rejects.xlsx").active
+    assert "inf" in [str(c.value) for c in ws[2]]
+
+
 # --- the error boundary -------------------------------------------------------------------------
 
 
