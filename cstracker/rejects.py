@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from cstracker.csvsafe import csv_text
 from cstracker.outputs import check_output, stamp, write_output
+from cstracker.rejects_memory import mapping_beside
 
 if TYPE_CHECKING:
     from cstracker.importer import ImportResult
@@ -55,10 +56,31 @@ def files_to_write(path: Path, result: ImportResult) -> list[Path]:
     return [path]
 
 
+def _mapping_text(result: ImportResult) -> str:
+    mapping = result.mapping.mapping_file
+    return mapping.text if mapping is not None else ""
+
+
+def _mapping_note(path: Path) -> str:
+    return f"# cstracker: the mapping used by the import that wrote {path.name}; keep it beside that file\n"
+
+
+def _is_our_mapping(beside: Path, csv_path: Path) -> bool:
+    """An earlier run's ``<name>.mapping.toml`` (its first line is our note), which a new run may replace."""
+    try:
+        with open(beside, encoding="utf-8-sig") as fh:
+            return fh.readline() == _mapping_note(csv_path)
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
 def check_rejects_files(path: Path, result: ImportResult, overwrite: bool = False) -> None:
     """Before the tracker is saved: every file the rejects will need may be written (``check_output``)."""
     for p in files_to_write(path, result):
         check_output(p, "rejects", overwrite=overwrite)
+    if path.suffix.lower() == ".csv" and _mapping_text(result):
+        beside = mapping_beside(path)
+        check_output(beside, "rejects", overwrite=overwrite or _is_our_mapping(beside, path))
 
 
 def write_rejects(path: Path, result: ImportResult) -> list[Path]:
@@ -66,6 +88,12 @@ def write_rejects(path: Path, result: ImportResult) -> list[Path]:
     path = Path(path)
     written = files_to_write(path, result)
     if path.suffix.lower() == ".csv":
+        text = _mapping_text(result)
+        if text:  # a CSV holds one sheet: the mapping goes beside it, where import looks for it
+            beside = mapping_beside(path)
+            content = _mapping_note(path) + text
+            write_output(beside, lambda tmp: tmp.write_text(content, encoding="utf-8"), zip_package=False)
+            written.append(beside)
         write_output(path, lambda tmp: _write_csv(tmp, result), zip_package=False)
         return written
     if len(written) > 1:

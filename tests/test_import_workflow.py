@@ -359,3 +359,50 @@ def test_rejects_remember_mapping_after_libreoffice_saves_them(blank_tracker, tm
     row = Tracker.open(blank_tracker).find(mosaic_id="202")
     assert row["cs_practitioner"] == "CS Practitioner B" and row["primary_concern"] == "Individual"
     assert row["source"] == "import: old.csv row 3"
+
+
+def test_a_csv_rejects_file_keeps_its_mapping_beside_it(blank_tracker, tmp_path):
+    source = tmp_path / "old.csv"
+    source.write_text(
+        "Case No,Date of referral,Worker,Main Concern\n"
+        "301,03/10/2025,CS Practitioner A,Peer Grp\n"
+        "302,31/02/2025,CS Practitioner B,Online\n",
+        encoding="utf-8",
+    )
+    mapping = tmp_path / "ours.toml"
+    mapping.write_text(
+        '[columns]\n"Case No" = "Mosaic ID"\n"Worker" = "CS practitioner"\n'
+        '[values.primary_concern]\n"Online" = "Individual"\n',
+        encoding="utf-8",
+    )
+    rejects = tmp_path / "rejected.csv"
+    result = import_file(blank_tracker, source, mapping_path=mapping, rejects_path=rejects, today=TODAY)
+    assert [r.row for r in result.rejected] == [3]
+    beside = tmp_path / "rejected.mapping.toml"
+    assert '"Online" = "Individual"' in beside.read_text(encoding="utf-8")
+    # the same import again replaces its own rejects and mapping files without --overwrite
+    import_file(blank_tracker, source, mapping_path=mapping, rejects_path=rejects, today=TODAY)
+    text = rejects.read_text(encoding="utf-8-sig")
+    fixed = tmp_path / "rejected.csv"
+    fixed.write_text(text.replace("31/02/2025", "28/02/2025"), encoding="utf-8-sig")
+    again = import_file(blank_tracker, fixed, today=TODAY)  # no --mapping: it is read from beside the file
+    assert again.rejected == [] and again.added == 1
+    row = Tracker.open(blank_tracker).find(mosaic_id="302")
+    assert row["cs_practitioner"] == "CS Practitioner B" and row["primary_concern"] == "Individual"
+    assert row["source"] == "import: old.csv row 3"
+
+
+def test_someone_elses_file_where_the_mapping_would_go_is_not_replaced(blank_tracker, tmp_path):
+    source = tmp_path / "old.csv"
+    source.write_text("Case No,Date of referral\n401,31/02/2025\n", encoding="utf-8")
+    mapping = tmp_path / "ours.toml"
+    mapping.write_text('[columns]\n"Case No" = "Mosaic ID"\n', encoding="utf-8")
+    theirs = tmp_path / "rejected.mapping.toml"
+    theirs.write_text("# my own notes\n", encoding="utf-8")
+    before = Path(blank_tracker).read_bytes()
+    with pytest.raises(Exception, match="already exists"):
+        import_file(
+            blank_tracker, source, mapping_path=mapping, rejects_path=tmp_path / "rejected.csv", today=TODAY
+        )
+    assert theirs.read_text(encoding="utf-8") == "# my own notes\n"
+    assert Path(blank_tracker).read_bytes() == before
