@@ -357,9 +357,8 @@ def _reading_table(d: ReportData, got: Any, fields: list) -> Table:
         internal=True,
         note="A readable value not in the tracker's own spelling (F for Female, x or TRUE for a tick, a date "
         "typed as text, a new referrer team) is counted here as what it means; the live Trends sheet counts "
-        "only the tracker's own spelling, so run cstracker validate --fix to make the two agree. A number stored "
-        "as text, or a Mosaic ID stored as a number, reads the same to the report, so only cstracker validate "
-        "counts those. " + " ".join(w[0].upper() + w[1:] + "." for w in warnings),
+        "only the tracker's own spelling, so run cstracker validate --fix to make the two agree. "
+        + " ".join(w[0].upper() + w[1:] + "." for w in warnings),
     )
 
 

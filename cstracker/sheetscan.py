@@ -350,3 +350,31 @@ def typed_rows(
                         values[col] = value
                 if values:
                     yield number, values
+
+
+def rows_stored_as(
+    zf: zipfile.ZipFile, part: str, columns: dict[int, str], first_row: int
+) -> dict[int, set[int]]:
+    """Per column, the rows from ``first_row`` down whose cell is stored as ``columns[col]``
+    ("number" or "text"): what a reader's text view hides (``14`` and ``'14`` look alike).
+
+    One regular-expression pass per chunk over the cells of just these columns.
+    """
+    found: dict[int, set[int]] = {c: set() for c in columns}
+    if not found:
+        return found
+    letters = b"|".join(re.escape(col_letters(c).encode()) for c in found)
+    cell = re.compile(rb'<c r="(' + letters + rb')(\d+)"([^>]*?)(/?)>')
+    want_text = {col_letters(c).encode(): kind == "text" for c, kind in columns.items()}
+    index = {col_letters(c).encode(): c for c in columns}
+    with zf.open(part) as src:
+        for region in sheet_data_regions(src):
+            for m in cell.finditer(region):
+                if m[4]:
+                    continue  # an empty cell
+                t = _ATTR_T.search(m[3])
+                is_text = t is not None and t[1] in (b"s", b"inlineStr", b"str")
+                is_number = t is None or t[1] == b"n"
+                if (is_text if want_text[m[1]] else is_number) and int(m[2]) >= first_row:
+                    found[index[m[1]]].add(int(m[2]))
+    return found

@@ -543,12 +543,42 @@ class Tracker:
                     marks[prefix + f.key] = mask
         out["_row"] = frame["_row"].to_numpy()
         result = pd.DataFrame(out)
+        self._mark_stored_types(result, marks)
         for name, mask in marks.items():
             result[name] = mask
         outside = result["_row"].to_numpy() > lay.table_ref[3]
         if outside.any():
             result["_outside"] = outside
         return result
+
+    def _mark_stored_types(self, frame, marks: dict[str, Any]) -> None:
+        """Add to ``marks`` what the text view cannot see: a number stored as text (whole-number
+        columns) and a Mosaic ID or Referral ID stored as a number; both readable, not canonical."""
+        import numpy as np
+
+        from cstracker.sheetscan import rows_stored_as
+
+        lay = self.layout
+        wanted = {lay.columns[f.key]: f for f in self.fields if f.kind in (Kind.INT, Kind.MOSAIC, Kind.ID)}
+        if not len(frame) or not wanted:
+            return
+        odd_kind = {c: ("text" if f.kind is Kind.INT else "number") for c, f in wanted.items()}
+        try:
+            with zipfile.ZipFile(self.path) as zf:
+                found = rows_stored_as(zf, lay.sheet_part, odd_kind, lay.header_row + 1)
+        except (zipfile.BadZipFile, OSError, KeyError, EOFError) as e:
+            raise TrackerError(f"{self.path}: sheet {SHEET_REFERRALS} cannot be read ({e})") from None
+        rows = frame["_row"].to_numpy()
+        for col, f in wanted.items():
+            odd = found[col]
+            if not odd:
+                continue
+            mask = np.isin(rows, np.fromiter(odd, dtype=np.int64, count=len(odd)))
+            bad = marks.get("_bad:" + f.key)
+            if bad is not None:
+                mask &= ~bad
+            if mask.any():
+                marks["_nc:" + f.key] = marks.get("_nc:" + f.key, np.zeros(len(rows), bool)) | mask
 
     def find(
         self,

@@ -326,6 +326,14 @@ def test_report_counts_readable_values_as_what_they_mean_and_says_how_many(typed
                 assert bool(value) == meaning, ref
         else:
             assert value == meaning, ref
+    # as many as validate lists, but the =TRUE() openpyxl stored without the value a spreadsheet caches
+    counted = sum(int(df[c].sum()) for c in df.columns if c.startswith("_nc:"))
+    listed = [
+        p
+        for p in validate_tracker(path, today=today).warnings
+        if p.rule in ("not-canonical", "new-list-value")
+    ]
+    assert counted == len(listed) - len(formulas) > 100
     from cstracker.report_workbook import make_report
 
     out = tmp_path / "report.xlsx"
@@ -396,7 +404,12 @@ def test_typed_in_libreoffice_then_fixed_the_trends_sheet_counts_every_row(tmp_p
     t = Tracker.open(made)
     col = {k: col_letters(c) for k, c in t.layout.columns.items()}
     last = t.layout.table_ref[3]
-    edits = [f"{col['theme:Online']}3=TRUE", f"{col['gender']}3=f", f"{col['primary_concern']}4=school"]
+    edits = [
+        f"{col['theme:Online']}3=TRUE",
+        f"{col['gender']}3=f",
+        f"{col['primary_concern']}4=school",
+        f"{col['age']}5='15",  # a number stored as text
+    ]
     for i, row in enumerate((last + 1, last + 3)):
         edits += [
             f"{col['referral_id']}{row}=CS-2026-09{i:02d}",
@@ -418,6 +431,10 @@ def test_typed_in_libreoffice_then_fixed_the_trends_sheet_counts_every_row(tmp_p
     assert (f"{col['gender']}3", "not-canonical") in rules
     assert (f"{col['primary_concern']}4", "not-canonical") in rules
     assert {p.row for p in report.warnings if p.rule == "outside-table"} == {last + 1, last + 3}
+    # the report counts as many values not in the tracker's own form as validate lists
+    frame = Tracker.open(typed).dataframe()
+    counted = sum(int(frame[c].sum()) for c in frame.columns if c.startswith("_nc:"))
+    assert counted == len([p for p in report.warnings if p.rule in ("not-canonical", "new-list-value")]) >= 3
     before = sheet_as_rows(typed, SHEET_TRENDS, tmp_path / "lo1")
 
     result = CliRunner().invoke(cli, ["validate", str(typed), "--fix"])
