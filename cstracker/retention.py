@@ -148,6 +148,12 @@ def run_retention(
         grace = t.settings.retention_grace_days
         result.grace_until = today + dt.timedelta(days=grace)
         t.remove_rows([e.row for e in expired])
+        # what forms and imports last wrote into those rows goes with them (fingerprints of a child's data)
+        from cstracker.written import Written
+
+        written = Written.load(t)
+        written.forget(e.referral_id for e in expired if e.referral_id)
+        written.stage(t)
         from cstracker.audit import AuditEntry, stage
 
         stage(t, AuditEntry("retention", removed=[e.referral_id for e in expired if e.referral_id]))

@@ -233,6 +233,17 @@ class Written:
             self.records[origin] = value
             self.dirty = True
 
+    def forget(self, referral_ids: Iterable[str]) -> int:
+        """Drop the records of the rows with these Referral IDs (retention removed them): a record's
+        fingerprints must not outlive the referral. Returns how many were dropped."""
+        gone = {referral_key(r) for r in referral_ids if r}
+        drop = [origin for origin, (rid, _) in self.records.items() if rid and referral_key(rid) in gone]
+        for origin in drop:
+            del self.records[origin]
+        if drop:
+            self.dirty = True
+        return len(drop)
+
     def rows(self) -> list[list[Any]]:
         out: list[list[Any]] = [[TITLE], [KEYS_LABEL, json.dumps(self.keys, ensure_ascii=False)]]
         out.extend([origin, rid, packed] for origin, (rid, packed) in self.records.items())

@@ -260,3 +260,24 @@ def test_the_reports_same_period_last_year_counts_what_remains(tmp_path):
     this_month = [r for r in t.records() if period.start <= r["date_received"] <= period.end]
     assert table.data.loc["Referrals received", last_year.label] == len(remaining)
     assert table.data.loc["Referrals received", period.label] == len(this_month) > 0
+
+
+def test_what_imports_last_wrote_into_removed_rows_goes_with_them(tmp_path):
+    from cstracker.importer import import_file
+    from cstracker.written import SHEET, Written
+
+    path = init_tracker(tmp_path / "Referral Tracker.xlsx", config_from_dict({"retention_years": 6}))
+    source = tmp_path / "old.csv"
+    source.write_text(
+        "Mosaic ID,Date received\n9100001,10/01/2021\n9100002,10/01/2025\n",
+        encoding="utf-8",
+    )
+    import_file(path, source, today=TODAY)
+    before = Written(Tracker.open(path).own_sheet(SHEET))
+    assert len(before.records) == 2
+    result = run_retention(path, today=dt.date(2027, 6, 1))  # the 2021 referral is now past six years
+    gone = [e.referral_id for e in result.expired]
+    assert len(gone) == 1
+    after = Written(Tracker.open(path).own_sheet(SHEET))
+    assert len(after.records) == 1
+    assert all(rid not in gone for rid, _ in after.records.values())
