@@ -564,7 +564,7 @@ class Tracker:
             return
         odd_kind = {c: ("text" if f.kind is Kind.INT else "number") for c, f in wanted.items()}
         try:
-            with zipfile.ZipFile(self.path) as zf:
+            with encryption.open_zip(encryption.source(self.path)) as zf:  # an encrypted tracker too
                 found = rows_stored_as(zf, lay.sheet_part, odd_kind, lay.header_row + 1)
         except (zipfile.BadZipFile, OSError, KeyError, EOFError) as e:
             raise TrackerError(f"{self.path}: sheet {SHEET_REFERRALS} cannot be read ({e})") from None
