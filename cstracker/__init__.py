@@ -1,3 +1,5 @@
 """cstracker: the Contextual Safeguarding Referral Tracker toolkit."""
 
-__version__ = "0.1.0"
+from cstracker.version import __version__
+
+__all__ = ["__version__"]

@@ -13,7 +13,7 @@ import sys
 
 import click
 
-from cstracker import __version__
+from cstracker.version import __version__
 
 #: command name -> module under cstracker.commands (imported lazily so --help is fast)
 COMMANDS = {
@@ -45,7 +45,7 @@ NO_TRACKER = {"demo"}
 
 
 def _use_password_file(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
-    from cstracker import encryption
+    from cstracker.xlsx import encryption
 
     encryption.forget_passwords()
     encryption.use_password_file(value)
@@ -81,7 +81,7 @@ def _add_password_option(command: click.Command) -> None:
 class LazyGroup(click.Group):
     def invoke(self, ctx: click.Context):
         from cstracker.boundary import safe_streams
-        from cstracker.errors import CstrackerError
+        from cstracker.core.errors import CstrackerError
 
         safe_streams()  # also when called without main(), e.g. by click's test runner
         try:

@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cstracker.config import config_from_dict
-from cstracker.periods import add_months, month_start, parse_month
-from cstracker.problems import plural
-from cstracker.schema import FIELDS_BY_KEY, CodeLists
+from cstracker.core.config import config_from_dict
+from cstracker.core.periods import add_months, month_start, parse_month
+from cstracker.core.problems import plural
+from cstracker.core.schema import FIELDS_BY_KEY, CodeLists
 from cstracker.synthetic import synthetic_records
 
 AUTHORITY = "Demoshire Council (synthetic data)"
@@ -91,7 +91,7 @@ def run_demo(
     out: str | Path, seed: int = 2026, today: dt.date | None = None, echo: Callable[[str], None] = print
 ) -> DemoResult:
     """Run every step into the folder ``out``; ``echo`` gets one summary line per step."""
-    from cstracker.tracker import Tracker, init_tracker
+    from cstracker.tracker.tracker import Tracker, init_tracker
 
     today = today or dt.date.today()
     folder = Path(out)
@@ -123,7 +123,7 @@ def run_demo(
     legacy = folder / "legacy" / LEGACY_NAME
     write_legacy_csv(legacy, history, config.lists, random.Random(seed))
     result.files["legacy"] = legacy
-    from cstracker.importer import import_file
+    from cstracker.legacy.importer import import_file
 
     rejects = folder / "legacy" / "rejected rows.xlsx"
     imported = import_file(result.tracker, legacy, rejects_path=rejects, today=today)
@@ -152,7 +152,7 @@ def run_demo(
     sent = _send_and_fill_forms(result, recent, added, today)
     say(f"   {plural(sent, 'consultation form')} pre-filled, sent, and filled in by practitioners")
 
-    from cstracker.ingest import ingest
+    from cstracker.forms.ingest import ingest
 
     ingested = ingest(result.tracker, [folder / "inbox"], archive=folder / "forms ingested", today=today)
     say(
@@ -162,7 +162,7 @@ def run_demo(
     for p in ingested.problems:
         say(f"   {p.line()}")
 
-    from cstracker.validate import validate_tracker
+    from cstracker.tracker.validate import validate_tracker
 
     checked = validate_tracker(result.tracker, today=today)
     say(
@@ -170,7 +170,7 @@ def run_demo(
         f"{plural(len(checked.warnings), 'warning')}"
     )
 
-    from cstracker.report_workbook import make_report
+    from cstracker.report.workbook import make_report
 
     period = parse_month(add_months(this_month, -1).strftime("%Y-%m"))
     for publish in (False, True):
@@ -208,8 +208,8 @@ def write_legacy_csv(path: Path, records: list[dict[str, Any]], lists: CodeLists
         if key == "primary_concern" and not rows[index][headings.index(LEGACY_HEADINGS[key])]:
             rows[index][headings.index(LEGACY_HEADINGS["consultation_date"])] = "01/01/2026"
         rows[index][headings.index(LEGACY_HEADINGS[key])] = bad
-    from cstracker.csvsafe import csv_text
-    from cstracker.outputs import write_output
+    from cstracker.core.csvsafe import csv_text
+    from cstracker.xlsx.outputs import write_output
 
     text = csv_text([[f"CS consultations log - {AUTHORITY}"], [], headings, *rows])
     write_output(path, lambda tmp: tmp.write_text(text, encoding="utf-8-sig", newline=""), zip_package=False)
@@ -217,8 +217,8 @@ def write_legacy_csv(path: Path, records: list[dict[str, Any]], lists: CodeLists
 
 def _send_and_fill_forms(result: DemoResult, recent: list[dict], ids: list[str], today: dt.date) -> int:
     """A pre-filled form for each referral whose consultation has happened, filled as the practitioner would."""
-    from cstracker.form_fill import fill_form
-    from cstracker.forms import make_form
+    from cstracker.forms.fill import fill_form
+    from cstracker.forms.workbook import make_form
 
     sent = 0
     for record, referral_id in zip(recent, ids, strict=True):

@@ -11,8 +11,8 @@ import datetime as dt
 import random
 from typing import Any
 
-from cstracker.derived import computed_values
-from cstracker.schema import CONTEXT_ACTION_FIELD, CodeLists
+from cstracker.core.derived import computed_values
+from cstracker.core.schema import CONTEXT_ACTION_FIELD, CodeLists
 
 _FIRST = (
     "Alex",

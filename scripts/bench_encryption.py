@@ -26,9 +26,9 @@ N_IMPORT = 2_000
 
 
 def _tracker(path: Path, n_rows: int) -> None:
-    from cstracker.config import load_config
+    from cstracker.core.config import load_config
     from cstracker.synthetic import synthetic_records
-    from cstracker.tracker import Tracker, init_tracker
+    from cstracker.tracker.tracker import Tracker, init_tracker
 
     init_tracker(path, load_config(None))
     records = synthetic_records(n_rows, seed=1, end=TODAY, today=TODAY)
@@ -41,8 +41,8 @@ def _tracker(path: Path, n_rows: int) -> None:
 
 
 def _forms(folder: Path) -> None:
-    from cstracker.config import Config
-    from cstracker.forms import new_form_id, write_form
+    from cstracker.core.config import Config
+    from cstracker.forms.workbook import new_form_id, write_form
     from cstracker.synthetic import synthetic_records
 
     folder.mkdir()
@@ -68,13 +68,13 @@ def _csv(path: Path) -> None:
 
 
 def _encrypt(path: Path) -> None:
-    from cstracker.protect import encrypt_tracker
+    from cstracker.tracker.protect import encrypt_tracker
 
     encrypt_tracker(path)
 
 
 def _ingest(tracker: Path, forms: Path) -> None:
-    from cstracker.ingest import ingest
+    from cstracker.forms.ingest import ingest
 
     result = ingest(tracker, [forms], today=TODAY)
     if result.count("added") != N_FORMS:
@@ -82,7 +82,7 @@ def _ingest(tracker: Path, forms: Path) -> None:
 
 
 def _import(tracker: Path, source: Path) -> None:
-    from cstracker.importer import import_file
+    from cstracker.legacy.importer import import_file
 
     result = import_file(tracker, source, today=TODAY)
     if result.rejected or result.added != N_IMPORT:
@@ -91,7 +91,7 @@ def _import(tracker: Path, source: Path) -> None:
 
 def _cycle(path: Path) -> None:
     """One decrypt and one encrypt of the whole file, in memory: the least encryption can add."""
-    from cstracker import encryption
+    from cstracker.xlsx import encryption
 
     plain = encryption.decrypt_bytes(path.read_bytes(), PASSWORD, path)
     encryption.encrypt_bytes(plain, PASSWORD)

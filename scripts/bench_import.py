@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import make_legacy_fixtures as legacy
 from benchutil import measure
 
-from cstracker.schema import CodeLists
+from cstracker.core.schema import CodeLists
 
 TARGET = 2.0
 TODAY = dt.date(2026, 11, 27)
@@ -57,8 +57,8 @@ def make_sources(workdir: Path, n: int) -> tuple[Path, Path, legacy.LegacyStyle,
 
 
 def _fresh_tracker(workdir: Path, name: str) -> Path:
-    from cstracker.config import load_config
-    from cstracker.workbook import create_tracker
+    from cstracker.core.config import load_config
+    from cstracker.tracker.create import create_tracker
 
     path = workdir / name
     path.unlink(missing_ok=True)
@@ -66,7 +66,7 @@ def _fresh_tracker(workdir: Path, name: str) -> Path:
 
 
 def ours(tracker: Path, source: Path) -> None:
-    from cstracker.importer import import_file
+    from cstracker.legacy.importer import import_file
 
     result = import_file(tracker, source, today=TODAY)
     if result.rejected or result.added != result.read - result.duplicate:

@@ -38,10 +38,10 @@ def _new_referrals(n_forms: int) -> list[dict]:
 
 
 def _setup(workdir: Path, n_forms: int, n_rows: int) -> None:
-    from cstracker.config import Config, load_config
-    from cstracker.forms import new_form_id, write_form
+    from cstracker.core.config import Config, load_config
+    from cstracker.forms.workbook import new_form_id, write_form
     from cstracker.synthetic import synthetic_records
-    from cstracker.tracker import Tracker, init_tracker
+    from cstracker.tracker.tracker import Tracker, init_tracker
 
     tracker = init_tracker(workdir / "tracker.xlsx", load_config(None))
     existing = synthetic_records(n_rows, seed=1, end=TODAY, today=TODAY)
@@ -59,7 +59,7 @@ def _setup(workdir: Path, n_forms: int, n_rows: int) -> None:
 
 
 def _ours(tracker: Path, forms: Path) -> None:
-    from cstracker.ingest import ingest
+    from cstracker.forms.ingest import ingest
 
     result = ingest(tracker, [forms], today=TODAY)
     if result.count("added") != len(list(forms.iterdir())):
@@ -70,15 +70,15 @@ def _floor(tracker: Path, forms: Path, records: list[dict]) -> None:
     import fastexcel
     import python_calamine
 
-    from cstracker.safe_xlsx import name_target
-    from cstracker.tracker import Tracker
+    from cstracker.tracker.tracker import Tracker
+    from cstracker.xlsx.safe_read import name_target
 
     paths = sorted(forms.iterdir())
     targets: dict[str, list[tuple[str, int, int]]] = {}
     for dn in fastexcel.read_excel(str(paths[0])).defined_names():
         where = name_target(dn.formula)
         if where and (dn.name.startswith("f_") or dn.name.startswith("form_")):
-            from cstracker.safe_xlsx import split_cell
+            from cstracker.xlsx.safe_read import split_cell
 
             row, col = split_cell(where[1])
             targets.setdefault(where[0], []).append((dn.name, row - 1, col - 1))

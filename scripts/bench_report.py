@@ -21,14 +21,14 @@ from pathlib import Path
 from bench_tracker import build
 from benchutil import measure
 
-from cstracker.periods import parse_period
+from cstracker.core.periods import parse_period
 
 TODAY = dt.date(2026, 11, 27)
 PERIOD = "2026-10"
 
 
 def ours(tracker: Path, out: Path, publish: bool) -> None:
-    from cstracker.report_workbook import make_report
+    from cstracker.report.workbook import make_report
 
     make_report(tracker, parse_period(month=PERIOD), out, publish=publish, today=TODAY)
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 from benchutil import measure, row
 
-from cstracker.config import load_config
+from cstracker.core.config import load_config
 from cstracker.synthetic import synthetic_records
-from cstracker.tracker import Tracker, init_tracker
+from cstracker.tracker.tracker import Tracker, init_tracker
 
 TODAY = dt.date(2026, 11, 27)
 BUILD_CHUNK = 20_000
@@ -47,7 +47,7 @@ def ours_append(path: Path) -> None:
 def openpyxl_append(path: Path) -> None:
     import openpyxl
 
-    from cstracker.schema import CodeLists
+    from cstracker.core.schema import CodeLists
 
     keys = [f.key for f in CodeLists().fields()]
     wb = openpyxl.load_workbook(path)

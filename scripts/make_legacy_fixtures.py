@@ -30,9 +30,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cstracker.column_mapping import HeaderMatcher  # noqa: E402
-from cstracker.convert import EXCEL_EPOCH  # noqa: E402
-from cstracker.schema import CODE_SYNONYMS, CodeLists, Field, Kind  # noqa: E402
+from cstracker.core.convert import EXCEL_EPOCH  # noqa: E402
+from cstracker.core.schema import CODE_SYNONYMS, CodeLists, Field, Kind  # noqa: E402
+from cstracker.legacy.column_mapping import HeaderMatcher  # noqa: E402
 from cstracker.synthetic import synthetic_records  # noqa: E402
 
 GOLDEN = ROOT / "tests" / "golden" / "import"

@@ -24,10 +24,10 @@ FORM_TEMPLATE = "Consultation form (blank).xlsx"
 
 def build(folder: Path) -> list[Path]:
     """Write every template into ``folder``; return their paths."""
-    from cstracker.config import load_config
-    from cstracker.forms import write_blank_template
-    from cstracker.outputs import write_output
-    from cstracker.workbook import create_tracker
+    from cstracker.core.config import load_config
+    from cstracker.forms.workbook import write_blank_template
+    from cstracker.tracker.create import create_tracker
+    from cstracker.xlsx.outputs import write_output
 
     config = load_config(None)
     # through the one atomic write: a template is never left half-written in the repository

@@ -21,7 +21,7 @@ TODAY = dt.date(2026, 11, 27)
 
 @pytest.fixture
 def config():
-    from cstracker.config import load_config
+    from cstracker.core.config import load_config
 
     return load_config(None)
 
@@ -29,7 +29,7 @@ def config():
 @pytest.fixture
 def blank_tracker(tmp_path, config) -> Path:
     """A freshly created, empty tracker in a temporary folder."""
-    from cstracker.workbook import create_tracker
+    from cstracker.tracker.create import create_tracker
 
     return create_tracker(tmp_path / "Referral Tracker.xlsx", config)
 

@@ -6,7 +6,7 @@ import os
 import time
 from pathlib import Path
 
-from cstracker.form_reader import read_form
+from cstracker.forms.reader import read_form
 
 
 def read(path, lists, limits):

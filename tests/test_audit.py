@@ -9,12 +9,12 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from cstracker.audit import HEADERS, NOTE, SHEET_AUDIT, audit_rows, history, masked_name
 from cstracker.cli import cli
-from cstracker.config import Config
-from cstracker.form_fill import fill_form
-from cstracker.forms import new_form_id, write_form
-from cstracker.tracker import Tracker
+from cstracker.core.config import Config
+from cstracker.forms.fill import fill_form
+from cstracker.forms.workbook import new_form_id, write_form
+from cstracker.tracker.audit import HEADERS, NOTE, SHEET_AUDIT, audit_rows, history, masked_name
+from cstracker.tracker.tracker import Tracker
 from tests.conftest import TODAY
 
 
@@ -149,7 +149,7 @@ def test_history_command_and_referral_filter(tmp_path):
 
 
 def test_encrypt_and_decrypt_are_recorded(tmp_path, monkeypatch):
-    from cstracker import encryption
+    from cstracker.xlsx import encryption
 
     monkeypatch.setenv(encryption.PASSWORD_ENV, "pw for the audit")
     path = tmp_path / "T.xlsx"

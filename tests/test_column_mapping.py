@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from cstracker.column_mapping import (
+from cstracker.core.errors import ConfigError
+from cstracker.core.schema import FIELDS_BY_KEY, CodeLists
+from cstracker.legacy.column_mapping import (
     RULE_CODE_SYNONYM,
     RULE_LABEL,
     RULE_LIST_TITLE,
@@ -18,8 +20,6 @@ from cstracker.column_mapping import (
     load_mapping,
     map_columns,
 )
-from cstracker.errors import ConfigError
-from cstracker.schema import FIELDS_BY_KEY, CodeLists
 
 LISTS = CodeLists()
 FIELDS = LISTS.fields()

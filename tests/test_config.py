@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cstracker.config import load_config
-from cstracker.errors import ConfigError
+from cstracker.core.config import load_config
+from cstracker.core.errors import ConfigError
 
 GOOD = """
 authority_name = "Anytown Borough Council"

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cstracker.convert import (
+from cstracker.core.convert import (
     convert,
     looks_like_formula,
     parse_code,
@@ -20,7 +20,7 @@ from cstracker.convert import (
     parse_referral_id,
     split_list_cell,
 )
-from cstracker.schema import FIELDS_BY_KEY, CodeLists
+from cstracker.core.schema import FIELDS_BY_KEY, CodeLists
 
 
 @pytest.mark.parametrize(

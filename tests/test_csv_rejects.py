@@ -17,13 +17,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cstracker.cli import cli
-from cstracker.config import load_config
-from cstracker.csvsafe import neutralise, restore
-from cstracker.importer import REASONS_HEADER, REJECTED_FROM_HEADER, import_file
-from cstracker.outputs import identify
-from cstracker.rejects import companion_csv
-from cstracker.source_reader import read_source
-from cstracker.tracker import init_tracker
+from cstracker.core.config import load_config
+from cstracker.core.csvsafe import neutralise, restore
+from cstracker.legacy.importer import REASONS_HEADER, REJECTED_FROM_HEADER, import_file
+from cstracker.legacy.rejects import companion_csv
+from cstracker.legacy.source_reader import read_source
+from cstracker.tracker.tracker import init_tracker
+from cstracker.xlsx.outputs import identify
 from tests.conftest import TODAY
 
 GOLDEN = Path(__file__).parent / "golden" / "import"
@@ -64,8 +64,8 @@ def test_restore_undoes_neutralise_exactly(text):
 
 
 def test_validate_csv_writes_a_problem_value_with_a_formula_as_inert_text(tracker, monkeypatch):
-    from cstracker import validate as validate_module
-    from cstracker.problems import Problem
+    from cstracker.core.problems import Problem
+    from cstracker.tracker import validate as validate_module
 
     real = validate_module.validate_tracker
 

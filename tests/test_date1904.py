@@ -19,13 +19,13 @@ import pytest
 from libreoffice import needs_libreoffice, sheet_as_rows
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
-from cstracker.config import Config, load_config
-from cstracker.form_fill import fill_form
-from cstracker.forms import new_form_id, write_form
-from cstracker.importer import import_file
-from cstracker.ingest import ingest
-from cstracker.layout import read_layout
-from cstracker.tracker import Tracker, init_tracker
+from cstracker.core.config import Config, load_config
+from cstracker.forms.fill import fill_form
+from cstracker.forms.ingest import ingest
+from cstracker.forms.workbook import new_form_id, write_form
+from cstracker.legacy.importer import import_file
+from cstracker.tracker.layout import read_layout
+from cstracker.tracker.tracker import Tracker, init_tracker
 from tests.conftest import TODAY
 
 HERE = Path(__file__).parent
@@ -72,7 +72,7 @@ def cell_numbers(path: Path, row: int) -> dict[str, float]:
 
 
 def letters(path: Path) -> dict[str, str]:
-    from cstracker.layout import col_letters
+    from cstracker.xlsx.parts import col_letters
 
     lay = read_layout(path)
     return {k: col_letters(c) for k, c in lay.columns.items()}
@@ -231,8 +231,8 @@ def test_the_1900_system_is_unchanged(tmp_path):
 
 @needs_libreoffice
 def test_validate_fix_and_the_report_read_a_1904_tracker_right(tracker):
-    from cstracker.fix import fix_tracker
-    from cstracker.validate import read_rows, validate_tracker
+    from cstracker.tracker.fix import fix_tracker
+    from cstracker.tracker.validate import read_rows, validate_tracker
 
     (row,) = read_rows(Tracker.open(tracker))
     assert row.record["date_received"] == FIRST["date_received"]

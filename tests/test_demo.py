@@ -10,8 +10,8 @@ from conftest import TODAY
 
 from cstracker.cli import cli
 from cstracker.demo import run_demo
-from cstracker.tracker import Tracker
-from cstracker.validate import validate_tracker
+from cstracker.tracker.tracker import Tracker
+from cstracker.tracker.validate import validate_tracker
 
 
 def test_the_whole_journey(tmp_path):

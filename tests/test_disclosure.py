@@ -7,7 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from cstracker.disclosure import (
+from cstracker.core.errors import ReportError
+from cstracker.report.disclosure import (
     MIN_VALUES,
     System,
     audit,
@@ -17,8 +18,7 @@ from cstracker.disclosure import (
     read_ledger,
     write_ledger,
 )
-from cstracker.errors import ReportError
-from cstracker.figures import Family, Model, month_index
+from cstracker.report.figures import Family, Model, month_index
 
 
 def quarter_model(months: list[int], concern: list[int]) -> Model:

@@ -12,11 +12,11 @@ from pathlib import Path
 import openpyxl
 from libreoffice import needs_libreoffice
 
-from cstracker.form_fill import cell_of, fill_form
-from cstracker.forms import SHEET_FORM
-from cstracker.importer import import_file
-from cstracker.tracker import Tracker
-from cstracker.written import SHEET, Written, fingerprint, merge
+from cstracker.forms.fill import cell_of, fill_form
+from cstracker.forms.workbook import SHEET_FORM
+from cstracker.legacy.importer import import_file
+from cstracker.tracker.tracker import Tracker
+from cstracker.tracker.written import SHEET, Written, fingerprint, merge
 from tests.conftest import TODAY
 from tests.test_ingest import example, filled, lines, new_tracker, run, tracker_rows
 from tests.test_preservation import SYSTEM_PYTHON, needs_uno

@@ -20,13 +20,13 @@ from click.testing import CliRunner
 from libreoffice import needs_libreoffice
 from test_preservation import SYSTEM_PYTHON, needs_uno
 
-from cstracker import encryption, safety
 from cstracker.cli import COMMANDS, cli
-from cstracker.config import Config, config_from_dict
-from cstracker.form_fill import fill_form
-from cstracker.forms import new_form_id, write_form
+from cstracker.core.config import Config, config_from_dict
+from cstracker.forms.fill import fill_form
+from cstracker.forms.workbook import new_form_id, write_form
 from cstracker.synthetic import synthetic_records
-from cstracker.tracker import Tracker, init_tracker
+from cstracker.tracker.tracker import Tracker, init_tracker
+from cstracker.xlsx import encryption, safety
 from tests.conftest import TODAY
 
 PASSWORD = "correct horse 7"
@@ -279,9 +279,9 @@ def test_no_plaintext_package_touches_the_disk_during_or_after_saves(tmp_path, p
 
 KILL_SCRIPT = """
 import sys
-from cstracker import encryption
+from cstracker.xlsx import encryption
 from cstracker.synthetic import synthetic_records
-from cstracker.tracker import Tracker
+from cstracker.tracker.tracker import Tracker
 encryption.use_password_file(sys.argv[2])
 with Tracker.open_for_update(sys.argv[1]) as t:
     t.upsert(synthetic_records(6000, seed=9, with_ids=False))

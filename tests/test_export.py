@@ -13,11 +13,11 @@ import pytest
 from click.testing import CliRunner
 
 from cstracker.cli import cli
-from cstracker.config import load_config
-from cstracker.export import NOTICE_TITLE, export_tracker
-from cstracker.pseudonym import PseudonymKey, load_key
+from cstracker.core.config import load_config
 from cstracker.synthetic import synthetic_records
-from cstracker.tracker import Tracker, init_tracker
+from cstracker.tracker.export import NOTICE_TITLE, export_tracker
+from cstracker.tracker.pseudonym import PseudonymKey, load_key
+from cstracker.tracker.tracker import Tracker, init_tracker
 from tests.conftest import TODAY
 
 NOTICE = 3

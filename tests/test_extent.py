@@ -11,9 +11,9 @@ from click.testing import CliRunner
 from xlsx_mutations import far_cell, rewrite, sheet_part
 
 from cstracker.cli import cli
-from cstracker.errors import SourceError, TrackerError
-from cstracker.extent import _greater, col_letters
-from cstracker.source_reader import read_source
+from cstracker.core.errors import SourceError, TrackerError
+from cstracker.legacy.source_reader import read_source
+from cstracker.xlsx.extent import _greater, col_letters
 
 
 def run(*args):
@@ -95,7 +95,7 @@ def test_a_source_sheet_at_its_limits_is_read(tmp_path):
 
 
 def test_the_tracker_check_raises_a_tracker_error(tmp_path, blank_tracker):
-    from cstracker.tracker import Tracker
+    from cstracker.tracker.tracker import Tracker
 
     bad = rewrite(blank_tracker, tmp_path / "T.xlsx", sheet_part(blank_tracker, "Lists"), far_cell("A20000"))
     with pytest.raises(TrackerError, match="sheet Lists: has a value or note at A20000"):

@@ -23,16 +23,16 @@ from libreoffice import needs_libreoffice, sheet_as_rows
 from test_preservation import needs_uno
 
 from cstracker.cli import cli
-from cstracker.config import load_config
-from cstracker.layout import _sheet_names
-from cstracker.periods import parse_period
-from cstracker.reading import State, read_cell
-from cstracker.report_tables import NOT_RECORDED, build_report
-from cstracker.schema import CODE_SYNONYMS, TICK_VALUES, UNTICK_VALUES, CodeLists, Kind, normalise_token
+from cstracker.core.config import load_config
+from cstracker.core.periods import parse_period
+from cstracker.core.reading import State, read_cell
+from cstracker.core.schema import CODE_SYNONYMS, TICK_VALUES, UNTICK_VALUES, CodeLists, Kind, normalise_token
+from cstracker.report.tables import NOT_RECORDED, build_report
 from cstracker.synthetic import synthetic_records
-from cstracker.tracker import Tracker, init_tracker
-from cstracker.trends_sheet import MONTHS, SHEET_TRENDS
-from cstracker.validate import validate_tracker
+from cstracker.tracker.layout import _sheet_names
+from cstracker.tracker.tracker import Tracker, init_tracker
+from cstracker.tracker.trends_sheet import MONTHS, SHEET_TRENDS
+from cstracker.tracker.validate import validate_tracker
 
 LISTS = CodeLists()
 FIELDS = {f.key: f for f in LISTS.fields()}
@@ -334,7 +334,7 @@ def test_report_counts_readable_values_as_what_they_mean_and_says_how_many(typed
         if p.rule in ("not-canonical", "new-list-value")
     ]
     assert counted == len(listed) - len(formulas) > 100
-    from cstracker.report_workbook import make_report
+    from cstracker.report.workbook import make_report
 
     out = tmp_path / "report.xlsx"
     written = make_report(path, parse_period(month=f"{today:%Y-%m}"), out, today=today)
@@ -397,7 +397,7 @@ def test_typed_in_libreoffice_then_fixed_the_trends_sheet_counts_every_row(tmp_p
     """TRUE, f and rows below the Table typed in LibreOffice itself; --fix; LibreOffice's Trends agrees."""
     import subprocess
 
-    from cstracker.layout import col_letters
+    from cstracker.xlsx.parts import col_letters
 
     today = dt.date.today()
     made = make_tracker(tmp_path, today, n=40)
@@ -458,8 +458,8 @@ def test_typed_in_libreoffice_then_fixed_the_trends_sheet_counts_every_row(tmp_p
 
 
 def test_validate_examples_use_the_trackers_prefix_and_trends_says_what_it_counts(tmp_path):
-    from cstracker.config import config_from_dict
-    from cstracker.workbook import create_tracker
+    from cstracker.core.config import config_from_dict
+    from cstracker.tracker.create import create_tracker
 
     path = create_tracker(tmp_path / "t.xlsx", config_from_dict({"referral_id_prefix": "WCS"}))
     with Tracker.open_for_update(path) as t:

@@ -10,15 +10,15 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from cstracker.cli import cli
-from cstracker.config import Config, load_config
-from cstracker.form_fill import fill_form
-from cstracker.form_reader import SafeWorkbook, read_form
-from cstracker.forms import SHEET_FORM, new_form_id, write_form
-from cstracker.ingest import ingest
-from cstracker.problems import plural, shown_value
-from cstracker.rules import check_record
-from cstracker.schema import CodeLists
-from cstracker.tracker import Tracker, init_tracker
+from cstracker.core.config import Config, load_config
+from cstracker.core.problems import plural, shown_value
+from cstracker.core.rules import check_record
+from cstracker.core.schema import CodeLists
+from cstracker.forms.fill import fill_form
+from cstracker.forms.ingest import ingest
+from cstracker.forms.reader import SafeWorkbook, read_form
+from cstracker.forms.workbook import SHEET_FORM, new_form_id, write_form
+from cstracker.tracker.tracker import Tracker, init_tracker
 from tests.conftest import TODAY
 
 LISTS = CodeLists()
@@ -225,7 +225,7 @@ def test_command_summaries_count_in_good_english(tmp_path):
 def test_the_form_says_how_to_tick_and_what_ga_means(tmp_path):
     import openpyxl
 
-    from cstracker.forms import TICK_MARK
+    from cstracker.forms.workbook import TICK_MARK
 
     wb = openpyxl.load_workbook(new_form(tmp_path))
     ws = wb[SHEET_FORM]

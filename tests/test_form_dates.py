@@ -16,14 +16,14 @@ import openpyxl
 import pytest
 from libreoffice import needs_libreoffice
 
-from cstracker.config import Config, load_config
-from cstracker.form_dates import serial_formula, spelled, spelled_formula
-from cstracker.form_fill import cell_of
-from cstracker.form_reader import read_form
-from cstracker.forms import SHEET_FORM, form_items, new_form_id, write_form
-from cstracker.ingest import ingest
-from cstracker.schema import CodeLists, Kind
-from cstracker.tracker import Tracker, init_tracker
+from cstracker.core.config import Config, load_config
+from cstracker.core.schema import CodeLists, Kind
+from cstracker.forms.dates import serial_formula, spelled, spelled_formula
+from cstracker.forms.fill import cell_of
+from cstracker.forms.ingest import ingest
+from cstracker.forms.reader import read_form
+from cstracker.forms.workbook import SHEET_FORM, form_items, new_form_id, write_form
+from cstracker.tracker.tracker import Tracker, init_tracker
 from tests.conftest import TODAY
 
 HERE = Path(__file__).parent

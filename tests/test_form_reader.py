@@ -8,12 +8,12 @@ import time
 import zipfile
 from pathlib import Path
 
-from cstracker import form_reader
-from cstracker.config import Config
-from cstracker.form_fill import fill_form
-from cstracker.form_reader import Limits, read_form, read_forms
-from cstracker.forms import SHEET_FORM, form_items, write_form
-from cstracker.schema import CodeLists
+from cstracker.core.config import Config
+from cstracker.core.schema import CodeLists
+from cstracker.forms import reader as form_reader
+from cstracker.forms.fill import fill_form
+from cstracker.forms.reader import Limits, read_form, read_forms
+from cstracker.forms.workbook import SHEET_FORM, form_items, write_form
 from cstracker.synthetic import synthetic_records
 from tests.conftest import TODAY
 

@@ -10,9 +10,10 @@ import pytest
 from click.testing import CliRunner
 
 from cstracker.cli import cli
-from cstracker.config import config_from_dict, load_config
-from cstracker.form_fill import cell_of
-from cstracker.forms import (
+from cstracker.core.config import config_from_dict, load_config
+from cstracker.core.schema import BASE_FIELDS, CONTEXT_ACTION_FIELD, CodeLists, Kind
+from cstracker.forms.fill import cell_of
+from cstracker.forms.workbook import (
     FORM_VERSION,
     GUIDANCE,
     SHEET_FORM,
@@ -25,8 +26,7 @@ from cstracker.forms import (
     make_form,
     write_form,
 )
-from cstracker.schema import BASE_FIELDS, CONTEXT_ACTION_FIELD, CodeLists, Kind
-from cstracker.tracker import Tracker, init_tracker
+from cstracker.tracker.tracker import Tracker, init_tracker
 from tests.conftest import TODAY
 
 SEED = Path("/work/shared/seed/case-consultation-toolkit.txt")

@@ -8,10 +8,10 @@ import openpyxl
 from click.testing import CliRunner
 
 from cstracker.cli import cli
-from cstracker.config import load_config
-from cstracker.framework import CONTEXTS, POINTS, SHEET_FRAMEWORK
-from cstracker.ingest import ingest
-from cstracker.tracker import Tracker, init_tracker
+from cstracker.core.config import load_config
+from cstracker.forms.framework import CONTEXTS, POINTS, SHEET_FRAMEWORK
+from cstracker.forms.ingest import ingest
+from cstracker.tracker.tracker import Tracker, init_tracker
 from tests.conftest import TODAY
 
 TOOLKIT_CONTEXTS = ("young person", "family", "peer group", "school", "neighbourhood")

@@ -67,12 +67,12 @@ PROPS = settings(
 
 class Corpus:
     def __init__(self, root: Path) -> None:
-        from cstracker.config import Config
-        from cstracker.form_fill import fill_form
-        from cstracker.forms import write_form
+        from cstracker.core.config import Config
+        from cstracker.forms.fill import fill_form
+        from cstracker.forms.workbook import write_form
         from cstracker.synthetic import synthetic_records
-        from cstracker.tracker import Tracker
-        from cstracker.workbook import create_tracker
+        from cstracker.tracker.create import create_tracker
+        from cstracker.tracker.tracker import Tracker
 
         self.root = root
         self.tracker = create_tracker(root / "valid tracker.xlsx", Config())
@@ -298,7 +298,7 @@ def _children(pid: int) -> list[int]:
 
 
 def _records(tracker: Path) -> dict[str, dict]:
-    from cstracker.tracker import Tracker
+    from cstracker.tracker.tracker import Tracker
 
     skip = {"last_updated", "status", "follow_up_due", "source", "form_id"}
     return {
@@ -308,7 +308,7 @@ def _records(tracker: Path) -> dict[str, dict]:
 
 
 def _readable(tracker: Path) -> dict[str, dict] | None:
-    from cstracker.errors import CstrackerError
+    from cstracker.core.errors import CstrackerError
 
     try:
         return _records(tracker)

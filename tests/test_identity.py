@@ -10,10 +10,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from cstracker.identity import SameReferral, different_person, mosaic_key
-from cstracker.importer import REASONS_HEADER, import_file
-from cstracker.tracker import Tracker
-from cstracker.validate import validate_tracker
+from cstracker.core.identity import SameReferral, different_person, mosaic_key
+from cstracker.legacy.importer import REASONS_HEADER, import_file
+from cstracker.tracker.tracker import Tracker
+from cstracker.tracker.validate import validate_tracker
 from tests.conftest import TODAY
 from tests.test_edits import cell_ref, edit_xml, only_row
 from tests.test_ingest import example, filled, lines, new_tracker, run, tracker_rows

@@ -18,20 +18,20 @@ from click.testing import CliRunner
 from legacy_authority import make_legacy
 from libreoffice import convert, needs_libreoffice
 
-from cstracker import derived
 from cstracker.cli import cli
-from cstracker.column_mapping import load_mapping, map_columns
-from cstracker.config import load_config
-from cstracker.errors import ConfigError
-from cstracker.importer import import_file
-from cstracker.periods import parse_period
-from cstracker.personal import personal_data_kind
-from cstracker.report_tables import build_report
-from cstracker.schema import CodeLists
-from cstracker.suggest import Matcher
-from cstracker.tracker import Tracker
-from cstracker.validate import validate_tracker
-from cstracker.workbook import create_tracker
+from cstracker.core import derived
+from cstracker.core.config import load_config
+from cstracker.core.errors import ConfigError
+from cstracker.core.periods import parse_period
+from cstracker.core.personal import personal_data_kind
+from cstracker.core.schema import CodeLists
+from cstracker.core.suggest import Matcher
+from cstracker.legacy.column_mapping import load_mapping, map_columns
+from cstracker.legacy.importer import import_file
+from cstracker.report.tables import build_report
+from cstracker.tracker.create import create_tracker
+from cstracker.tracker.tracker import Tracker
+from cstracker.tracker.validate import validate_tracker
 from tests.conftest import TODAY
 
 LISTS = CodeLists()

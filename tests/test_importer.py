@@ -17,12 +17,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cstracker.cli import cli
-from cstracker.convert import EXCEL_EPOCH
-from cstracker.errors import SourceError, UsageError
-from cstracker.importer import REASONS_HEADER, REJECTED_FROM_HEADER, import_file, plan_import, read_and_map
-from cstracker.schema import CodeLists, Kind
+from cstracker.core.convert import EXCEL_EPOCH
+from cstracker.core.errors import SourceError, UsageError
+from cstracker.core.schema import CodeLists, Kind
+from cstracker.legacy.importer import (
+    REASONS_HEADER,
+    REJECTED_FROM_HEADER,
+    import_file,
+    plan_import,
+    read_and_map,
+)
 from cstracker.synthetic import synthetic_records
-from cstracker.tracker import Tracker
+from cstracker.tracker.tracker import Tracker
 from tests.conftest import TODAY
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
@@ -228,8 +234,8 @@ def test_records_survive_a_legacy_csv(seed, n, encoding, delimiter, with_ids):
     delimiter=st.sampled_from([",", ";"]),
 )
 def test_records_survive_an_import_into_the_tracker(seed, encoding, delimiter):
-    from cstracker.config import load_config
-    from cstracker.workbook import create_tracker
+    from cstracker.core.config import load_config
+    from cstracker.tracker.create import create_tracker
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

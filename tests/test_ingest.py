@@ -17,12 +17,12 @@ from hypothesis import strategies as st
 from libreoffice import convert, needs_libreoffice
 
 from cstracker.cli import cli
-from cstracker.config import Config, load_config
-from cstracker.form_fill import cell_of, fill_form
-from cstracker.forms import SHEET_FORM, form_items, input_name, new_form_id, write_form
-from cstracker.ingest import ingest
-from cstracker.schema import CONTEXT_ACTION_FIELD, CodeLists, Kind
-from cstracker.tracker import Tracker, init_tracker
+from cstracker.core.config import Config, load_config
+from cstracker.core.schema import CONTEXT_ACTION_FIELD, CodeLists, Kind
+from cstracker.forms.fill import cell_of, fill_form
+from cstracker.forms.ingest import ingest
+from cstracker.forms.workbook import SHEET_FORM, form_items, input_name, new_form_id, write_form
+from cstracker.tracker.tracker import Tracker, init_tracker
 from tests.conftest import TODAY
 
 LISTS = CodeLists()
@@ -493,7 +493,7 @@ def test_a_missing_file_is_rejected_and_the_rest_go_in(tmp_path):
 
 
 def test_a_form_from_the_blank_template_has_no_form_id_and_still_goes_in_once(tmp_path):
-    from cstracker.forms import write_blank_template
+    from cstracker.forms.workbook import write_blank_template
 
     tracker = new_tracker(tmp_path)
     form = fill_form(write_blank_template(tmp_path / "from template.xlsx", Config()), example())

@@ -11,11 +11,11 @@ import pytest
 from click.testing import CliRunner
 
 from cstracker.cli import cli
-from cstracker.column_mapping import HeaderMatcher
-from cstracker.convert import parse_date, parse_datetime, parse_int
-from cstracker.errors import ConfigError, SourceError, TrackerError
-from cstracker.schema import CodeLists
-from cstracker.source_reader import read_source
+from cstracker.core.convert import parse_date, parse_datetime, parse_int
+from cstracker.core.errors import ConfigError, SourceError, TrackerError
+from cstracker.core.schema import CodeLists
+from cstracker.legacy.column_mapping import HeaderMatcher
+from cstracker.legacy.source_reader import read_source
 
 SCORE = HeaderMatcher(CodeLists().fields(), CodeLists()).score
 
@@ -103,8 +103,8 @@ def test_a_named_pipe_source_is_refused_without_blocking(fifo, name):
 
 
 def test_a_named_pipe_tracker_and_config_are_refused(fifo, tmp_path):
-    from cstracker.config import load_config
-    from cstracker.tracker import Tracker
+    from cstracker.core.config import load_config
+    from cstracker.tracker.tracker import Tracker
 
     with pytest.raises(TrackerError, match="not a regular file"):
         Tracker.open(fifo("T.xlsx"))
@@ -113,7 +113,7 @@ def test_a_named_pipe_tracker_and_config_are_refused(fifo, tmp_path):
 
 
 def test_a_too_big_source_is_refused_before_it_is_read(tmp_path, monkeypatch):
-    import cstracker.source_reader as sr
+    import cstracker.legacy.source_reader as sr
 
     monkeypatch.setattr(sr, "SOURCE_BYTES", 1000)
     src = tmp_path / "old.csv"
@@ -234,12 +234,12 @@ def test_writing_into_a_missing_folder_is_one_line(tmp_path):
 
 
 def test_an_unexpected_failure_is_one_line_naming_a_log_and_exit_3(tmp_path, blank_tracker, monkeypatch):
-    import cstracker.validate
+    import cstracker.tracker.validate
 
     def boom(*_a, **_k):
         raise ZeroDivisionError("synthetic bug")
 
-    monkeypatch.setattr(cstracker.validate, "validate_tracker", boom)
+    monkeypatch.setattr(cstracker.tracker.validate, "validate_tracker", boom)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     result = CliRunner().invoke(cli, ["validate", str(blank_tracker)])
     assert result.exit_code == 3

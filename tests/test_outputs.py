@@ -19,12 +19,12 @@ import pytest
 from click.testing import CliRunner
 
 from cstracker.cli import cli
-from cstracker.config import load_config
-from cstracker.errors import TrackerBusyError, TrackerOpenElsewhereError
-from cstracker.outputs import identify
-from cstracker.safety import backups_folder, lock_path
+from cstracker.core.config import load_config
+from cstracker.core.errors import TrackerBusyError, TrackerOpenElsewhereError
 from cstracker.synthetic import synthetic_records
-from cstracker.tracker import Tracker, init_tracker
+from cstracker.tracker.tracker import Tracker, init_tracker
+from cstracker.xlsx.outputs import identify
+from cstracker.xlsx.safety import backups_folder, lock_path
 from tests.conftest import TODAY
 
 GOLDEN = Path(__file__).parent / "golden" / "import"
@@ -252,7 +252,7 @@ def test_a_bad_rejects_path_is_refused_while_the_tracker_is_untouched(tracker, t
 
 def test_a_rejects_folder_that_cannot_be_written_is_refused_first(tracker, tmp_path, monkeypatch):
     """The folder is probed by creating a file in it, so a read-only share is found before the import."""
-    import cstracker.outputs as outputs
+    import cstracker.xlsx.outputs as outputs
 
     folder = tmp_path / "read only"
     folder.mkdir()
@@ -387,7 +387,7 @@ def test_outputs_leave_no_temporary_files_and_keep_the_file_mode(tracker, tmp_pa
 
 
 def test_a_failed_write_leaves_the_old_output(tracker, tmp_path, monkeypatch):
-    from cstracker import report_workbook
+    from cstracker.report import workbook as report_workbook
 
     out = tmp_path / "r.xlsx"
     assert run("report", tracker, "--month", "2026-10", "--out", out).exit_code == 0

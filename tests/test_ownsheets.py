@@ -10,9 +10,9 @@ import openpyxl
 import pytest
 from libreoffice import convert, needs_libreoffice
 
-from cstracker.ownsheets import sheet_xml
-from cstracker.tracker import Tracker
-from cstracker.xlsxpatch import raw_member
+from cstracker.tracker.ownsheets import sheet_xml
+from cstracker.tracker.tracker import Tracker
+from cstracker.xlsx.patch import raw_member
 
 ROWS = [["title"], ["key", "value & <more>"], ["x", 3, None, " spaced "], ["bad\x01char"]]
 OWNED = {"xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml"}

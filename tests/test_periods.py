@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from cstracker.errors import UsageError
-from cstracker.periods import add_months, parse_period
+from cstracker.core.errors import UsageError
+from cstracker.core.periods import add_months, parse_period
 
 D = dt.date
 

@@ -19,8 +19,8 @@ import pytest
 from libreoffice import needs_libreoffice
 
 from cstracker.synthetic import synthetic_records
-from cstracker.tracker import Tracker
-from cstracker.xlsxpatch import raw_member
+from cstracker.tracker.tracker import Tracker
+from cstracker.xlsx.patch import raw_member
 from tests.conftest import TODAY
 
 HERE = Path(__file__).parent
@@ -47,8 +47,8 @@ def parts(path: Path) -> dict[str, bytes]:
 
 @pytest.fixture(scope="module")
 def edited(tmp_path_factory) -> Path:
-    from cstracker.config import load_config
-    from cstracker.tracker import init_tracker
+    from cstracker.core.config import load_config
+    from cstracker.tracker.tracker import init_tracker
 
     folder = tmp_path_factory.mktemp("lo")
     made = init_tracker(folder / "made.xlsx", load_config(None))
@@ -120,8 +120,8 @@ def _cell(xml: str, ref: str) -> str:
 
 def _type_raw(path: Path, cells: dict[str, object]) -> None:
     """Type values into the Referrals sheet the way a spreadsheet program stores them (text / number)."""
-    from cstracker.layout import parse_ref
-    from cstracker.xlsxpatch import Cell, SheetPatcher, rewrite_package
+    from cstracker.xlsx.parts import parse_ref
+    from cstracker.xlsx.patch import Cell, SheetPatcher, rewrite_package
 
     t = Tracker.open(path)
     updates: dict[int, dict[int, Cell]] = {}
@@ -139,7 +139,8 @@ def test_validate_fix_keeps_charts_images_comments_and_extra_sheets(edited, tmp_
     from click.testing import CliRunner
 
     from cstracker.cli import cli
-    from cstracker.layout import _sheet_names, col_letters
+    from cstracker.tracker.layout import _sheet_names
+    from cstracker.xlsx.parts import col_letters
 
     path = tmp_path / edited.name
     shutil.copy(edited, path)

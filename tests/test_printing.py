@@ -17,15 +17,15 @@ from pathlib import Path
 import pytest
 from libreoffice import convert, needs_libreoffice
 
-from cstracker.config import Config, load_config
-from cstracker.form_fill import fill_form
-from cstracker.form_guidance import GUIDANCE
-from cstracker.forms import new_form_id, write_form
-from cstracker.framework import CONTEXTS, POINTS, make_framework
-from cstracker.printing import MIN_SCALE
-from cstracker.schema import help_for
+from cstracker.core.config import Config, load_config
+from cstracker.core.schema import help_for
+from cstracker.forms.fill import fill_form
+from cstracker.forms.framework import CONTEXTS, POINTS, make_framework
+from cstracker.forms.guidance import GUIDANCE
+from cstracker.forms.workbook import new_form_id, write_form
 from cstracker.synthetic import synthetic_records
-from cstracker.tracker import Tracker, init_tracker
+from cstracker.tracker.tracker import Tracker, init_tracker
+from cstracker.xlsx.printing import MIN_SCALE
 from tests.conftest import TODAY
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "workbook_templates" / "Consultation form (blank).xlsx"

@@ -18,11 +18,11 @@ import openpyxl
 import pytest
 from attacker import Attack, possible_values, tables_of
 
-from cstracker.config import load_config
-from cstracker.periods import parse_period
-from cstracker.report_workbook import COUNT_FORMAT, make_report
+from cstracker.core.config import load_config
+from cstracker.core.periods import parse_period
+from cstracker.report.workbook import COUNT_FORMAT, make_report
 from cstracker.synthetic import synthetic_records
-from cstracker.tracker import Tracker, init_tracker
+from cstracker.tracker.tracker import Tracker, init_tracker
 
 TODAY = dt.date(2026, 11, 27)
 THRESHOLD = 5
@@ -184,7 +184,7 @@ def test_published_charts_leave_hidden_figures_out(short_run):
 
     from xlsxwriter.utility import xl_cell_to_rowcol
 
-    from cstracker.report_workbook import CHART_DATA_COL, GAP_NOTE
+    from cstracker.report.workbook import CHART_DATA_COL, GAP_NOTE
 
     _, paths = short_run
     charted = 0
@@ -215,7 +215,7 @@ def test_published_charts_leave_hidden_figures_out(short_run):
 
 def test_table_by_table_suppression_fails_the_attack(tmp_path, monkeypatch):
     """The mutation check: without the run-wide audit, the attack narrows hidden figures."""
-    import cstracker.report_published as rp
+    import cstracker.report.published as rp
 
     monkeypatch.setattr(rp, "protect", lambda model, states, new, **kw: states)
     tracker = make_tracker(tmp_path, 150, 11)

@@ -12,11 +12,11 @@ import math
 import pandas as pd
 import pytest
 
-from cstracker.config import Settings
-from cstracker.periods import parse_period, range_period
-from cstracker.report_practice import normalise_context
-from cstracker.report_tables import age_band, build_report, frame_from_records
-from cstracker.schema import CodeLists
+from cstracker.core.config import Settings
+from cstracker.core.periods import parse_period, range_period
+from cstracker.core.schema import CodeLists
+from cstracker.report.practice import normalise_context
+from cstracker.report.tables import age_band, build_report, frame_from_records
 from tests.conftest import TODAY
 
 D = dt.date

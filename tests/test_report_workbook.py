@@ -15,12 +15,12 @@ from test_report_tables import LISTS, hand_frame, hand_records
 from test_suppression import recover
 
 from cstracker.cli import cli
-from cstracker.config import Settings
-from cstracker.periods import parse_period
-from cstracker.report_published import build_published
-from cstracker.report_tables import ReportData, build_report, frame_from_records
-from cstracker.report_workbook import COUNT_FORMAT, write_report
-from cstracker.schema import Kind
+from cstracker.core.config import Settings
+from cstracker.core.periods import parse_period
+from cstracker.core.schema import Kind
+from cstracker.report.published import build_published
+from cstracker.report.tables import ReportData, build_report, frame_from_records
+from cstracker.report.workbook import COUNT_FORMAT, write_report
 from cstracker.synthetic import synthetic_records
 from tests.conftest import TODAY
 
@@ -275,8 +275,8 @@ def test_reports_open_in_libreoffice(internal, published, tmp_path):
 
 @pytest.fixture
 def tracker(tmp_path):
-    from cstracker.config import load_config
-    from cstracker.tracker import Tracker, init_tracker
+    from cstracker.core.config import load_config
+    from cstracker.tracker.tracker import Tracker, init_tracker
 
     path = tmp_path / "Referral Tracker.xlsx"
     init_tracker(path, load_config(None))

@@ -12,13 +12,13 @@ import pytest
 from click.testing import CliRunner
 from libreoffice import needs_libreoffice, sheet_as_rows
 
-from cstracker import safety
 from cstracker.cli import cli
-from cstracker.config import config_from_dict
-from cstracker.errors import CstrackerError
-from cstracker.retention import last_activity, run_retention
-from cstracker.tracker import Tracker, init_tracker
-from cstracker.xlsxpatch import raw_member
+from cstracker.core.config import config_from_dict
+from cstracker.core.errors import CstrackerError
+from cstracker.tracker.retention import last_activity, run_retention
+from cstracker.tracker.tracker import Tracker, init_tracker
+from cstracker.xlsx import safety
+from cstracker.xlsx.patch import raw_member
 
 TODAY = dt.date(2026, 11, 27)
 TEMPLATE = Path(__file__).parent.parent / "workbook_templates" / "Referral Tracker (blank).xlsx"
@@ -192,7 +192,7 @@ def test_set_years_on_a_tracker_made_before_the_setting_existed(tmp_path):
 
 
 def test_retention_setting_in_config_is_checked():
-    from cstracker.errors import ConfigError
+    from cstracker.core.errors import ConfigError
 
     assert config_from_dict({"retention_years": 6}).settings.retention_years == 6
     with pytest.raises(ConfigError, match="retention_years"):
@@ -207,7 +207,7 @@ def test_last_activity_is_the_latest_date():
 
 
 def test_import_refuses_rows_already_past_retention(tmp_path):
-    from cstracker.importer import import_file
+    from cstracker.legacy.importer import import_file
 
     path = make(tmp_path)
     source = tmp_path / "old.csv"
@@ -241,8 +241,8 @@ def test_libreoffice_reads_the_tracker_after_retention_and_new_settings(tmp_path
 
 
 def test_the_reports_same_period_last_year_counts_what_remains(tmp_path):
-    from cstracker.periods import parse_month
-    from cstracker.report_tables import build_report
+    from cstracker.core.periods import parse_month
+    from cstracker.report.tables import build_report
     from cstracker.synthetic import synthetic_records
 
     path = init_tracker(tmp_path / "T.xlsx", config_from_dict({"retention_years": 1}))
@@ -263,8 +263,8 @@ def test_the_reports_same_period_last_year_counts_what_remains(tmp_path):
 
 
 def test_what_imports_last_wrote_into_removed_rows_goes_with_them(tmp_path):
-    from cstracker.importer import import_file
-    from cstracker.written import SHEET, Written
+    from cstracker.legacy.importer import import_file
+    from cstracker.tracker.written import SHEET, Written
 
     path = init_tracker(tmp_path / "Referral Tracker.xlsx", config_from_dict({"retention_years": 6}))
     source = tmp_path / "old.csv"

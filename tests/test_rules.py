@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from conftest import TODAY
 
-from cstracker.rules import check_record, convert_record, validate_raw
-from cstracker.schema import CodeLists
+from cstracker.core.rules import check_record, convert_record, validate_raw
+from cstracker.core.schema import CodeLists
 from cstracker.synthetic import synthetic_records
 
 LISTS = CodeLists()

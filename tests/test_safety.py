@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from cstracker.config import config_from_dict, load_config
-from cstracker.errors import SaveError, TrackerBusyError, TrackerError, TrackerOpenElsewhereError
-from cstracker.safety import backups_folder, lock_path
+from cstracker.core.config import config_from_dict, load_config
+from cstracker.core.errors import SaveError, TrackerBusyError, TrackerError, TrackerOpenElsewhereError
 from cstracker.synthetic import synthetic_records
-from cstracker.tracker import Tracker, init_tracker
+from cstracker.tracker.tracker import Tracker, init_tracker
+from cstracker.xlsx.safety import backups_folder, lock_path
 from tests.conftest import TODAY
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -101,12 +101,12 @@ def test_init_refuses_an_existing_file_and_overwrite_keeps_a_backup(tmp_path):
 
 def test_a_failed_save_leaves_the_tracker_untouched(blank_tracker, monkeypatch):
     old = digest(blank_tracker)
-    import cstracker.xlsxpatch as xp
+    import cstracker.xlsx.patch as xp
 
     def broken(*args, **kwargs):
         raise SaveError("disk full (simulated)")
 
-    monkeypatch.setattr("cstracker.tracker.rewrite_package", broken)
+    monkeypatch.setattr("cstracker.tracker.tracker.rewrite_package", broken)
     with Tracker.open_for_update(blank_tracker) as t:
         t.upsert([{"date_received": TODAY, "mosaic_id": "9000001"}], today=TODAY)
         with pytest.raises(SaveError):
@@ -119,7 +119,7 @@ def test_a_failed_save_leaves_the_tracker_untouched(blank_tracker, monkeypatch):
 SAVER = textwrap.dedent(
     """
     import sys, datetime as dt
-    from cstracker.tracker import Tracker
+    from cstracker.tracker.tracker import Tracker
     from cstracker.synthetic import synthetic_records
     with Tracker.open_for_update(sys.argv[1]) as t:
         t.upsert(synthetic_records(50, seed=99, with_ids=False, today=dt.date(2026, 11, 27)))
@@ -188,7 +188,7 @@ def test_stale_temp_files_are_removed_when_the_lock_is_taken(blank_tracker):
 
 
 def test_a_row_that_is_not_well_formed_stops_the_save():
-    from cstracker.xlsxpatch import RowChecker, check_row
+    from cstracker.xlsx.patch import RowChecker, check_row
 
     assert check_row(b'<row r="2" x14ac:dyDescent="0.25"><c r="A2"><v>1</v></c></row>')
     with pytest.raises(ValueError, match="not well-formed"):

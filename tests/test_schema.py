@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cstracker import schema
-from cstracker.schema import (
+from cstracker.core import schema
+from cstracker.core.schema import (
     BASE_FIELDS,
     CODE_SYNONYMS,
     DEFAULT_CODE_LISTS,

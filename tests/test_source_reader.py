@@ -7,10 +7,10 @@ import datetime as dt
 import pytest
 import xlsxwriter
 
-from cstracker.column_mapping import HeaderMatcher
-from cstracker.errors import SourceError, UsageError
-from cstracker.schema import CodeLists
-from cstracker.source_reader import decode_bytes, read_source, sniff_delimiter
+from cstracker.core.errors import SourceError, UsageError
+from cstracker.core.schema import CodeLists
+from cstracker.legacy.column_mapping import HeaderMatcher
+from cstracker.legacy.source_reader import decode_bytes, read_source, sniff_delimiter
 
 LISTS = CodeLists()
 SCORE = HeaderMatcher(LISTS.fields(), LISTS).score

@@ -14,7 +14,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cstracker.suppression import protect, uncertified
+from cstracker.report.suppression import protect, uncertified
 
 HIDDEN = "c"
 

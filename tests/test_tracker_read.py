@@ -10,11 +10,11 @@ import pytest
 from libreoffice import convert, needs_libreoffice
 from openpyxl.worksheet.table import TableColumn
 
-from cstracker import tracker as tracker_module
-from cstracker.errors import TrackerError, TrackerLayoutError
-from cstracker.schema import FIELDS_BY_KEY
+from cstracker.core.errors import TrackerError, TrackerLayoutError
+from cstracker.core.schema import FIELDS_BY_KEY
 from cstracker.synthetic import synthetic_records
-from cstracker.tracker import Tracker
+from cstracker.tracker import tracker as tracker_module
+from cstracker.tracker.tracker import Tracker
 from tests.conftest import TODAY
 
 
@@ -157,8 +157,8 @@ def edited_tracker(tmp_path_factory):
     """300 rows written by cstracker, then edited by hand: leading-zero Mosaic IDs, blank rows (some
     with only styled empty cells, some gone from the XML), a coordinator's own column; saved by
     openpyxl (shared strings)."""
-    from cstracker.config import load_config
-    from cstracker.workbook import create_tracker
+    from cstracker.core.config import load_config
+    from cstracker.tracker.create import create_tracker
 
     folder = tmp_path_factory.mktemp("sliced")
     path = create_tracker(folder / "written.xlsx", load_config(None))

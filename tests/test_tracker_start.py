@@ -12,15 +12,15 @@ import openpyxl
 import pytest
 from libreoffice import needs_libreoffice, sheet_as_rows
 
-from cstracker import derived
-from cstracker.config import Settings, config_from_dict, load_config
-from cstracker.errors import ConfigError
-from cstracker.periods import parse_period
-from cstracker.report_tables import build_report, frame_from_records
-from cstracker.schema import CodeLists
-from cstracker.tracker import Tracker, init_tracker
-from cstracker.workbook import create_tracker
-from cstracker.xlsxpatch import raw_member
+from cstracker.core import derived
+from cstracker.core.config import Settings, config_from_dict, load_config
+from cstracker.core.errors import ConfigError
+from cstracker.core.periods import parse_period
+from cstracker.core.schema import CodeLists
+from cstracker.report.tables import build_report, frame_from_records
+from cstracker.tracker.create import create_tracker
+from cstracker.tracker.tracker import Tracker, init_tracker
+from cstracker.xlsx.patch import raw_member
 from tests.conftest import TODAY
 
 OLD = Path(__file__).parent / "data" / "tracker-before-tracker-start.xlsx"

@@ -12,12 +12,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from libreoffice import needs_libreoffice, sheet_as_rows
 
-from cstracker import derived
-from cstracker.config import load_config
-from cstracker.schema import FIELDS_BY_KEY, CodeLists, Kind
+from cstracker.core import derived
+from cstracker.core.config import load_config
+from cstracker.core.schema import FIELDS_BY_KEY, CodeLists, Kind
 from cstracker.synthetic import synthetic_records
-from cstracker.tracker import Tracker
-from cstracker.workbook import create_tracker
+from cstracker.tracker.create import create_tracker
+from cstracker.tracker.tracker import Tracker
 from tests.conftest import TODAY
 
 NOW = dt.datetime(2026, 11, 27, 10, 30)
@@ -121,7 +121,7 @@ def test_update_sets_only_given_keys_and_keeps_other_cells(blank_tracker):
 
 @pytest.mark.parametrize("chunk", [None, 300])
 def test_rows_without_r_attributes(blank_tracker, tmp_path, monkeypatch, chunk):
-    from cstracker import sheetscan
+    from cstracker.xlsx import sheetscan
 
     if chunk:  # small chunks: rows inside the Table are scanned chunk by chunk
         monkeypatch.setattr(sheetscan, "CHUNK", chunk)
@@ -150,7 +150,7 @@ def test_rows_without_r_attributes(blank_tracker, tmp_path, monkeypatch, chunk):
 
 
 def test_bad_value_and_unknown_key_are_refused(blank_tracker):
-    from cstracker.errors import TrackerError
+    from cstracker.core.errors import TrackerError
 
     with Tracker.open_for_update(blank_tracker) as t:
         with pytest.raises(TrackerError, match="Age"):
@@ -163,7 +163,7 @@ def test_bad_value_and_unknown_key_are_refused(blank_tracker):
 
 
 def test_read_only_tracker_refuses_writes(blank_tracker):
-    from cstracker.errors import TrackerError
+    from cstracker.core.errors import TrackerError
 
     t = Tracker.open(blank_tracker)
     with pytest.raises(TrackerError, match="open_for_update"):
@@ -295,7 +295,7 @@ def test_scan_and_full_read_agree(blank_tracker, tmp_path, monkeypatch, chunk, s
     """Adding rows after a cheap scan of the sheet writes the same file as after reading every row."""
     import shutil
 
-    from cstracker import sheetscan
+    from cstracker.xlsx import sheetscan
 
     if chunk:  # small chunks: the ID-only search inside the Table and every chunk boundary are used
         monkeypatch.setattr(sheetscan, "CHUNK", chunk)
@@ -357,8 +357,8 @@ def test_a_row_typed_into_the_new_trackers_empty_row_is_kept(blank_tracker):
 
 
 def test_new_rows_are_written_as_their_cells_would_be(blank_tracker):
-    from cstracker.newrows import NewRows
-    from cstracker.xlsxpatch import SheetPatcher
+    from cstracker.tracker.newrows import NewRows
+    from cstracker.xlsx.patch import SheetPatcher
 
     upsert(blank_tracker, synthetic_records(12, today=TODAY))
     upsert(blank_tracker, [{"date_received": TODAY, "mosaic_id": "9000001", "detail": p} for p in PAYLOADS])
@@ -389,8 +389,8 @@ _messy = st.one_of(
 @given(st.data())
 def test_values_taken_as_they_are_are_what_convert_gives(data):
     """The fast path of upsert accepts a value unconverted only when convert() would return it unchanged."""
-    from cstracker.convert import convert
-    from cstracker.newrows import already_clean
+    from cstracker.core.convert import convert
+    from cstracker.tracker.newrows import already_clean
 
     fields = LISTS.fields()
     checks = already_clean(fields, LISTS)

@@ -8,12 +8,12 @@ import openpyxl
 import pytest
 from libreoffice import needs_libreoffice, sheet_as_rows
 
-from cstracker.config import config_from_dict, load_config
-from cstracker.periods import parse_period
-from cstracker.report_tables import build_report
+from cstracker.core.config import config_from_dict, load_config
+from cstracker.core.periods import parse_period
+from cstracker.report.tables import build_report
 from cstracker.synthetic import synthetic_records
-from cstracker.trends_sheet import MONTHS, SHEET_TRENDS
-from cstracker.workbook import create_tracker
+from cstracker.tracker.create import create_tracker
+from cstracker.tracker.trends_sheet import MONTHS, SHEET_TRENDS
 
 
 def block_rows(rows, title):
@@ -66,7 +66,7 @@ def _ints(row, n):
 
 @needs_libreoffice
 def test_libreoffice_recalculates_the_same_figures_as_the_report(tmp_path):
-    from cstracker.tracker import Tracker, init_tracker
+    from cstracker.tracker.tracker import Tracker, init_tracker
 
     today = dt.date.today()  # the sheet's months come from TODAY(), so the report must use the same day
     path = tmp_path / "Referral Tracker.xlsx"
@@ -107,6 +107,6 @@ def test_libreoffice_recalculates_the_same_figures_as_the_report(tmp_path):
 
 @pytest.mark.parametrize("bad", ["[", "#", "'"])
 def test_structured_reference_escapes(bad):
-    from cstracker.trends_sheet import column_ref
+    from cstracker.tracker.trends_sheet import column_ref
 
     assert column_ref(f"Theme: A{bad}B") == f"Referrals[Theme: A'{bad}B]"

@@ -14,10 +14,10 @@ import pytest
 from click.testing import CliRunner
 
 from cstracker.cli import cli
-from cstracker.config import load_config
+from cstracker.core.config import load_config
 from cstracker.synthetic import synthetic_records
-from cstracker.tracker import Tracker
-from cstracker.workbook import SHEET_LISTS, SHEET_META, create_tracker
+from cstracker.tracker.create import SHEET_LISTS, SHEET_META, create_tracker
+from cstracker.tracker.tracker import Tracker
 from tests.conftest import TODAY
 
 SAVE_AS = "open it in Excel or LibreOffice and save it as an Excel workbook (.xlsx)"

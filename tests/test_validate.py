@@ -11,10 +11,10 @@ from click.testing import CliRunner
 from conftest import TODAY
 
 from cstracker.cli import cli
-from cstracker.errors import TrackerLayoutError
+from cstracker.core.errors import TrackerLayoutError
 from cstracker.synthetic import synthetic_records
-from cstracker.tracker import Tracker
-from cstracker.validate import validate_tracker
+from cstracker.tracker.tracker import Tracker
+from cstracker.tracker.validate import validate_tracker
 
 
 @pytest.fixture

@@ -5,9 +5,9 @@ from __future__ import annotations
 import openpyxl
 import pytest
 
-from cstracker.config import load_config
-from cstracker.schema import DEFAULT_CODE_LISTS, SCHEMA_VERSION, CodeLists, Kind
-from cstracker.workbook import create_tracker
+from cstracker.core.config import load_config
+from cstracker.core.schema import DEFAULT_CODE_LISTS, SCHEMA_VERSION, CodeLists, Kind
+from cstracker.tracker.create import create_tracker
 
 
 @pytest.fixture
@@ -127,7 +127,7 @@ def test_quote_prefix_exemplar(wb):
 
 
 def test_about_sheet_and_prompts_use_the_configured_prefix_and_explain_several_places(tmp_path):
-    from cstracker.config import config_from_dict
+    from cstracker.core.config import config_from_dict
 
     path = create_tracker(tmp_path / "t.xlsx", config_from_dict({"referral_id_prefix": "WCS"}))
     wb = openpyxl.load_workbook(path)

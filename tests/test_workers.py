@@ -14,8 +14,8 @@ import pytest
 SCRIPT = """
 import time
 from cstracker.boundary import install
-from cstracker.form_reader import FormReaderPool
-from cstracker.schema import CodeLists
+from cstracker.forms.reader import FormReaderPool
+from cstracker.core.schema import CodeLists
 
 install()  # what the CLI does: SIGTERM stops like Ctrl-C
 try:
@@ -84,6 +84,6 @@ def test_workers_end_with_their_parent(how):
 
 
 def test_the_pool_never_forks_the_multi_threaded_command():
-    from cstracker.form_reader import _context
+    from cstracker.forms.reader import _context
 
     assert _context().get_start_method() in ("forkserver", "spawn")

@@ -20,7 +20,7 @@ def rewrite(src: Path, dst: Path, part: str, change: Callable[[bytes], bytes]) -
 
 
 def sheet_part(path: Path, sheet: str) -> str:
-    from cstracker.extent import sheet_parts
+    from cstracker.xlsx.extent import sheet_parts
 
     with zipfile.ZipFile(path) as zf:
         return sheet_parts(zf)[sheet]

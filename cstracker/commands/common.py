@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 import click
 
-from cstracker.csvsafe import HELP as CSV_HELP
-from cstracker.problems import Problem, to_csv, to_json
+from cstracker.core.csvsafe import HELP as CSV_HELP
+from cstracker.core.problems import Problem, to_csv, to_json
 
 tracker_argument = click.argument("tracker", type=click.Path(dir_okay=False))
 force_option = click.option(

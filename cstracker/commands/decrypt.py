@@ -15,7 +15,7 @@ def command(tracker: str, force: bool) -> None:
 
     Example: cstracker decrypt "Referral Tracker.xlsx" --password-file secret.txt
     """
-    from cstracker.protect import decrypt_tracker
+    from cstracker.tracker.protect import decrypt_tracker
 
     done = decrypt_tracker(tracker, force=force)
     if not done.changed:

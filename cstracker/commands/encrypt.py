@@ -29,9 +29,9 @@ def command(tracker: str, remove_backups: bool, yes: bool, force: bool) -> None:
     """
     from pathlib import Path
 
-    from cstracker import safety
-    from cstracker.errors import UsageError
-    from cstracker.protect import encrypt_tracker
+    from cstracker.core.errors import UsageError
+    from cstracker.tracker.protect import encrypt_tracker
+    from cstracker.xlsx import safety
 
     if remove_backups and not yes:
         found = safety.backups_of(Path(tracker))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from cstracker.commands.common import CSV_HELP, tracker_argument
-from cstracker.problems import plural
+from cstracker.core.problems import plural
 
 
 @click.command("export")
@@ -53,13 +53,13 @@ def command(
 
     Example: cstracker export "Referral Tracker.xlsx" --out extract.csv --pseudonymise
     """
-    from cstracker.export import export_tracker
-    from cstracker.periods import parse_day
+    from cstracker.core.periods import parse_day
+    from cstracker.tracker.export import export_tracker
 
     start = parse_day("--from", date_from) if date_from else None
     end = parse_day("--to", date_to) if date_to else None
     if key_file and not pseudonymise:
-        from cstracker.errors import UsageError
+        from cstracker.core.errors import UsageError
 
         raise UsageError("--key is for --pseudonymise; add --pseudonymise or leave --key out")
     got = export_tracker(

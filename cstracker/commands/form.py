@@ -30,7 +30,7 @@ def command(output: str, tracker: str | None, referral: str | None, overwrite: b
     if framework:
         _framework(output, tracker, referral, overwrite)
         return
-    from cstracker.forms import make_form
+    from cstracker.forms.workbook import make_form
 
     path, form_id, record = make_form(output, tracker=tracker, referral=referral, overwrite=overwrite)
     what = f"pre-filled for {record['referral_id']}" if record.get("referral_id") else "blank"
@@ -39,15 +39,15 @@ def command(output: str, tracker: str | None, referral: str | None, overwrite: b
 
 
 def _framework(output: str, tracker: str | None, referral: str | None, overwrite: bool) -> None:
-    from cstracker.config import Config
-    from cstracker.errors import UsageError
-    from cstracker.framework import make_framework
+    from cstracker.core.config import Config
+    from cstracker.core.errors import UsageError
+    from cstracker.forms.framework import make_framework
 
     if referral:
         raise UsageError("--framework takes no --referral: the framework sheet is the same for every case")
     config = Config()
     if tracker:
-        from cstracker.tracker import Tracker
+        from cstracker.tracker.tracker import Tracker
 
         opened = Tracker.open(tracker)
         config = Config(settings=opened.settings, lists=opened.lists)

@@ -18,7 +18,7 @@ def command(tracker: str, referral: str | None) -> None:
 
     Example: cstracker history "Referral Tracker.xlsx" --referral CS-2026-0042
     """
-    from cstracker.audit import history
+    from cstracker.tracker.audit import history
 
     rows = history(tracker, referral)
     if not rows:

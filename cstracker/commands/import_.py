@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from cstracker.commands.common import CSV_HELP, dry_run_option, exit_with, force_option, tracker_argument
-from cstracker.problems import plural
+from cstracker.core.problems import plural
 
 
 @click.command("import")
@@ -73,8 +73,8 @@ def command(
 
     Example: cstracker import "Referral Tracker.xlsx" old.csv --mapping ours.toml --rejects rejected.xlsx
     """
-    from cstracker.errors import UsageError
-    from cstracker.import_summary import (
+    from cstracker.core.errors import UsageError
+    from cstracker.legacy.import_summary import (
         check_draft_path,
         conflict_lines,
         other_problem_lines,
@@ -82,7 +82,7 @@ def command(
         vocabulary_lines,
         warning_lines,
     )
-    from cstracker.importer import import_file
+    from cstracker.legacy.importer import import_file
 
     if draft_path and not dry_run:
         raise UsageError("--write-mapping needs --dry-run: look first, then import with --mapping FILE")
@@ -115,7 +115,7 @@ def command(
     for line in result.added_lines():
         click.echo(line)
     if draft_path:
-        from cstracker.import_summary import write_draft
+        from cstracker.legacy.import_summary import write_draft
 
         written = write_draft(draft_path, result, source)
         click.echo(f"Draft mapping written to {written}: check it, then import with --mapping {written}.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from cstracker.commands.common import dry_run_option, exit_with, force_option, tracker_argument
-from cstracker.problems import plural
+from cstracker.core.problems import plural
 
 
 @click.command("ingest")
@@ -46,10 +46,10 @@ def command(
 
     Example: cstracker ingest "Referral Tracker.xlsx" inbox/ --archive done/
     """
-    from cstracker.ingest import ingest
+    from cstracker.forms.ingest import ingest
 
     if encrypt_archive and not archive:
-        from cstracker.errors import UsageError
+        from cstracker.core.errors import UsageError
 
         raise UsageError("--encrypt-archive needs --archive DIR")
     result = ingest(

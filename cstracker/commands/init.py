@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from cstracker.commands.common import tracker_argument
-from cstracker.problems import plural
+from cstracker.core.problems import plural
 
 
 @click.command("init")
@@ -27,8 +27,8 @@ def command(tracker: str, config_path: str | None, overwrite: bool, encrypt: boo
 
     Example: cstracker init "Referral Tracker.xlsx" --config ourborough.toml
     """
-    from cstracker.config import load_config
-    from cstracker.tracker import init_tracker
+    from cstracker.core.config import load_config
+    from cstracker.tracker.tracker import init_tracker
 
     config = load_config(config_path)
     path = init_tracker(Path(tracker), config, overwrite=overwrite, encrypt=encrypt, config_file=config_path)

@@ -7,7 +7,7 @@ import datetime as dt
 import click
 
 from cstracker.commands.common import tracker_argument
-from cstracker.problems import plural
+from cstracker.core.problems import plural
 
 
 @click.command("report")
@@ -60,8 +60,8 @@ def command(
 
     Example: cstracker report "Referral Tracker.xlsx" --month 2026-10 --publish
     """
-    from cstracker.periods import parse_day, parse_period
-    from cstracker.report_workbook import make_report
+    from cstracker.core.periods import parse_day, parse_period
+    from cstracker.report.workbook import make_report
 
     period = parse_period(month, quarter, year, date_from, date_to)
     today = parse_day("--today", today_text) if today_text else dt.date.today()

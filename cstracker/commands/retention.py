@@ -7,7 +7,7 @@ import datetime as dt
 import click
 
 from cstracker.commands.common import dry_run_option, force_option, tracker_argument
-from cstracker.problems import plural
+from cstracker.core.problems import plural
 
 
 @click.command("retention")
@@ -45,9 +45,9 @@ def command(
 
     Example: cstracker retention "Referral Tracker.xlsx" --dry-run
     """
-    from cstracker.errors import UsageError
-    from cstracker.periods import parse_day
-    from cstracker.retention import run_retention, set_retention
+    from cstracker.core.errors import UsageError
+    from cstracker.core.periods import parse_day
+    from cstracker.tracker.retention import run_retention, set_retention
 
     if set_years is not None or grace_days is not None:
         if dry_run:

@@ -11,7 +11,7 @@ from cstracker.commands.common import (
     print_problems,
     tracker_argument,
 )
-from cstracker.problems import plural
+from cstracker.core.problems import plural
 
 
 @click.command("validate")
@@ -36,12 +36,12 @@ def command(tracker: str, fmt: str, errors_only: bool, fix: bool, dry_run: bool,
 
     Example: cstracker validate "Referral Tracker.xlsx" --fix --dry-run
     """
-    from cstracker.validate import validate_tracker
+    from cstracker.tracker.validate import validate_tracker
 
     if dry_run and not fix:
         raise click.UsageError("--dry-run goes with --fix (validate alone never writes)")
     if fix:
-        from cstracker.fix import fix_tracker
+        from cstracker.tracker.fix import fix_tracker
 
         result = fix_tracker(tracker, dry_run=dry_run, force=force)
         for change in result.changes:

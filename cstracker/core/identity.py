@@ -1,0 +1,112 @@
+"""Who a record is about: one rule for every way in (ingest, import, validate, ``Tracker.upsert``).
+
+A referral is one young person. The same Referral ID with a different Mosaic ID
+is a different young person: refused, never merged. Mosaic IDs are compared as
+digits with leading zeros ignored, after cleaning spaces and a stray ``.0``,
+because a spreadsheet may have stored the ID as a number and dropped its
+zeros. A blank on either side is a value to fill in, never a different young
+person. A different date received for the same Referral ID and Mosaic ID is a
+correction of that referral.
+
+``SameReferral`` is the one index of "the same referral" every batch uses: by
+Referral ID, by Form ID (the row a form filled before) and by Mosaic ID + date
+received (a row without a Referral ID).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from cstracker.core.convert import clean_text
+
+RULE = "different-person"
+T = TypeVar("T")
+
+
+def mosaic_key(value: Any) -> str | None:
+    """The Mosaic ID as compared: digits without leading zeros ("0091.0" -> "91"); None when blank."""
+    if value is None or value is False:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = re.sub(r"\.0+$", "", clean_text(value).replace(" ", ""))
+    if not text:
+        return None
+    if text.isdigit():
+        return text.lstrip("0") or "0"
+    return text.upper()
+
+
+def different_person(existing_mosaic: Any, incoming_mosaic: Any) -> bool:
+    """True when both Mosaic IDs are given and name different young people."""
+    a, b = mosaic_key(existing_mosaic), mosaic_key(incoming_mosaic)
+    return a is not None and b is not None and a != b
+
+
+def refusal(referral_id: str | None, what: str = "form") -> str:
+    """The one line (without file and cell) every way in gives for a different young person."""
+    on = referral_id or "this referral"
+    return (
+        f"differs from the Mosaic ID on the tracker for {on}; "
+        f"check which young person this {what} is about (nothing was changed)"
+    )
+
+
+def referral_key(value: Any) -> str | None:
+    text = clean_text(value).replace(" ", "").upper() if value is not None else ""
+    return re.sub(r"\.0+$", "", text) or None
+
+
+def person_key(mosaic: Any, received: Any) -> tuple[str, dt.date] | None:
+    key = mosaic_key(mosaic)
+    if key is None or not isinstance(received, dt.date):
+        return None
+    return key, received.date() if isinstance(received, dt.datetime) else received
+
+
+@dataclass
+class SameReferral(Generic[T]):
+    """Rows (or anything standing for one) by Referral ID, Form ID and Mosaic ID + date received.
+
+    The first row seen keeps a Referral ID or a person (a duplicate later in the sheet is
+    validate's business); a Form ID goes to the row it filled last.
+    """
+
+    by_id: dict[str, T] = field(default_factory=dict)
+    by_form: dict[str, T] = field(default_factory=dict)
+    by_person: dict[tuple[str, dt.date], T] = field(default_factory=dict)
+
+    def add(
+        self,
+        item: T,
+        referral_id: Any = None,
+        form_id: Any = None,
+        mosaic_id: Any = None,
+        date_received: Any = None,
+        replace: bool = False,
+    ) -> None:
+        rid = referral_key(referral_id)
+        if rid:
+            if replace:
+                self.by_id[rid] = item
+            else:
+                self.by_id.setdefault(rid, item)
+        if form_id:
+            self.by_form[str(form_id)] = item
+        person = person_key(mosaic_id, date_received)
+        if person is not None:
+            self.by_person.setdefault(person, item)
+
+    def referral(self, referral_id: Any) -> T | None:
+        rid = referral_key(referral_id)
+        return self.by_id.get(rid) if rid else None
+
+    def form(self, form_id: Any) -> T | None:
+        return self.by_form.get(str(form_id)) if form_id else None
+
+    def person(self, mosaic_id: Any, date_received: Any) -> T | None:
+        key = person_key(mosaic_id, date_received)
+        return self.by_person.get(key) if key is not None else None

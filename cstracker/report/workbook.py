@@ -1,0 +1,495 @@
+"""Write the trend report workbook (xlsxwriter): internal, or published with small counts hidden.
+
+The internal report holds everything, including the lists a coordinator acts
+on (overdue follow-ups by Referral ID, contexts, data problems). The published
+report (``--publish``) holds aggregates only: no Referral IDs, Mosaic IDs, free
+text, contexts or lists; every count from 1 up to the tracker's threshold is
+``c`` and more cells are hidden so that none of them can be worked out
+(``suppression.py``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import xlsxwriter
+from xlsxwriter.utility import xl_rowcol_to_cell
+
+from cstracker.core.errors import ReportError
+from cstracker.core.periods import Period
+from cstracker.report.tables import Report, Table, build_report
+from cstracker.version import __version__
+from cstracker.xlsx import safety
+from cstracker.xlsx.outputs import check_output, output_key, stamp, write_output
+from cstracker.xlsx.safety import owner_files
+
+SUPPRESSED = "c"
+COUNT_FORMAT = "#,##0"
+NUMBER_FORMATS = {"int": COUNT_FORMAT, "pct": "0%", "days": "0.0", "date": "dd/mm/yyyy", "plain": "0"}
+FIRST_TABLE_ROW = 4
+#: column widths in characters: the label column, other columns, and the widest a column grows to
+LABEL_WIDTH, COLUMN_WIDTH, MAX_WIDTH = 34, 13, 60
+#: points per line of 10-point text, for rows whose headings or text wrap
+LINE_HEIGHT = 13
+
+
+@dataclass
+class Placed:
+    """Where a table landed: its header row and first/last data row and column (zero-based)."""
+
+    sheet: str
+    header_row: int
+    first_row: int
+    last_row: int
+    first_col: int
+    last_col: int
+    columns: list[str]
+
+
+@dataclass
+class WrittenReport:
+    path: Path
+    published: bool
+    period: Period
+    sheets: list[str]
+    placed: dict[str, Placed] = field(default_factory=dict)
+    hidden_cells: int = 0
+    referrals: int = 0
+    #: what the report read differently from the tracker's live Trends sheet (``Report.warnings``)
+    warnings: list[str] = field(default_factory=list)
+    #: published packs: the ledger of published figures beside the tracker
+    ledger: Path | None = None
+
+
+def default_report_path(tracker: Path, period: Period, publish: bool) -> Path:
+    suffix = " (published)" if publish else ""
+    return tracker.with_name(f"CS trends {period.label}{suffix}.xlsx")
+
+
+def make_report(
+    tracker_path: str | Path,
+    period: Period,
+    out: str | Path | None = None,
+    publish: bool = False,
+    today: dt.date | None = None,
+    overwrite: bool = False,
+) -> WrittenReport:
+    """Read the tracker, compute every table for ``period`` and write the report workbook.
+
+    An existing file at ``out`` is replaced when it is this tracker's report of the same period and
+    kind (internal or published), or with ``overwrite``; never when it is (or might be) a tracker.
+    """
+    from cstracker.tracker.tracker import Tracker
+
+    tracker_path = Path(tracker_path)
+    if not tracker_path.exists():
+        raise ReportError(f"{tracker_path}: no such tracker file")
+    out_path = Path(out) if out else default_report_path(tracker_path, period, publish)
+    if out_path.suffix.lower() != ".xlsx":
+        raise ReportError(
+            f"{out_path}: the report must be an .xlsx file (e.g. 'CS trends {period.label}.xlsx')"
+        )
+    if out_path.resolve() == tracker_path.resolve():
+        raise ReportError(f"{out_path}: that is the tracker itself; give another --out file")
+    today = today or dt.date.today()
+    if publish:
+        from cstracker.report.published import breakdown_period
+
+        breakdown_period(period)  # a date range is refused before the tracker is read
+    key = report_key(tracker_path, period, publish)
+    check_output(out_path, "report", key, overwrite)
+    tracker = Tracker.open(tracker_path)
+    if not publish:
+        report = build_report(tracker.dataframe(), period, tracker.lists, tracker.settings, today)
+        return write_report(report, out_path, publish, key=key)
+    return _publish(tracker_path, tracker, period, out_path, today, key)
+
+
+def _publish(
+    tracker_path: Path, tracker, period: Period, out_path: Path, today: dt.date, key: str = ""
+) -> WrittenReport:
+    """The published pack, protected together with every pack in the ledger; then the ledger grows."""
+    from cstracker.report.disclosure import ledger_path, read_ledger, read_packs, write_ledger
+    from cstracker.report.published import build_published
+    from cstracker.report.tables import ReportData
+
+    ledger_file = ledger_path(tracker_path)
+    ledger = read_ledger(ledger_file)
+    data = ReportData(tracker.dataframe(), tracker.lists, tracker.settings, today)
+    report, states, new = build_published(data, period, tracker.lists, tracker.settings, ledger)
+    written = write_report(report, out_path, publish=True, key=key)
+    for tkey, cells in report.figure_keys.items():
+        t = report.table(tkey)
+        for (r, c), k in cells.items():
+            if k in new:
+                ledger[k] = (states[k], None if states[k] else int(t.data.loc[r, c]))
+    write_ledger(ledger_file, ledger, [*read_packs(ledger_file), period.label])
+    written.ledger = ledger_file
+    return written
+
+
+def report_key(tracker_path: Path, period: Period, publish: bool) -> str:
+    """What makes two reports the same output: the real tracker file, the period and the kind."""
+    return output_key(safety.real_path(tracker_path).absolute(), period.label, publish)
+
+
+def write_report(report: Report, out: str | Path, publish: bool = False, key: str = "") -> WrittenReport:
+    """Write ``report`` to ``out`` through the one atomic write (``outputs.write_output``)."""
+    out = Path(out)
+    if not out.parent.exists():
+        raise ReportError(f"{out}: the folder {out.parent} does not exist")
+    if owner_files(out):
+        raise ReportError(
+            f"{out}: the report is open in Excel or LibreOffice; close it and run the report again"
+        )
+    written: list[WrittenReport] = []
+    write_output(out, lambda tmp: written.append(_write(report, tmp, publish, key=key)))
+    result = written[0]
+    result.path = out
+    return result
+
+
+class _Writer:
+    def __init__(self, wb: xlsxwriter.Workbook, report: Report, publish: bool):
+        self.wb = wb
+        self.report = report
+        self.publish = publish
+        base = {"font_size": 10, "valign": "top"}
+        self.title = wb.add_format({"bold": True, "font_size": 14, "font_color": "#1F4E78"})
+        self.subtitle = wb.add_format({"bold": True, "font_size": 11, "font_color": "#1F4E78"})
+        self.note = wb.add_format({"italic": True, "font_size": 9, "font_color": "#595959"})
+        self.warn = wb.add_format({"bold": True, "font_color": "#9C0006", "bg_color": "#FFC7CE"})
+        self.head = wb.add_format(
+            {**base, "bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "vcenter"}
+        )
+        self.label = wb.add_format({**base, "border": 1})
+        self.label_total = wb.add_format({**base, "border": 1, "bold": True, "top": 2})
+        self.text = wb.add_format({**base, "border": 1, "text_wrap": True})
+        self.hidden = wb.add_format({**base, "border": 1, "align": "right", "font_color": "#7F7F7F"})
+        self.hidden_total = wb.add_format(
+            {**base, "border": 1, "align": "right", "font_color": "#7F7F7F", "bold": True, "top": 2}
+        )
+        self.numbers: dict[tuple[str, bool], object] = {}
+        # LibreOffice neither widens columns nor grows wrapped rows of an .xlsx on load, so
+        # each sheet's widths and heights are worked out from what was written (``finish``)
+        self.widths: dict[int, int] = {}
+        self.wrapped: list[tuple[int, dict[int, str]]] = []
+        for name, fmt in NUMBER_FORMATS.items():
+            for total in (False, True):
+                extra = {"bold": True, "top": 2} if total else {}
+                self.numbers[(name, total)] = wb.add_format({**base, "border": 1, "num_format": fmt, **extra})
+
+    def sheet(self, name: str, heading: str):
+        ws = self.wb.add_worksheet(name)
+        ws.set_landscape()
+        ws.set_paper(9)
+        ws.fit_to_pages(1, 0)
+        ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+        ws.set_footer(f"&L{name}: {self.report.period.title}&R&P of &N")
+        ws.write_string(0, 0, f"{heading}: {self.report.period.title}", self.title)
+        who = self.report.settings.authority_name
+        made = f"{who}. Made {self.report.today:%d/%m/%Y} by cstracker {__version__}."
+        ws.write_string(
+            1, 0, made + (" Published version." if self.publish else " INTERNAL: not for sharing.")
+        )
+        ws.set_column(0, 0, LABEL_WIDTH)
+        ws.set_column(1, 30, COLUMN_WIDTH)
+        self.widths, self.wrapped = {0: LABEL_WIDTH}, []
+        return ws
+
+    def finish(self, ws) -> None:
+        """Widen columns to their longest label or text (up to MAX_WIDTH) and grow rows that wrap."""
+        for col, width in self.widths.items():
+            if width > (LABEL_WIDTH if col == 0 else COLUMN_WIDTH):
+                ws.set_column(col, col, width)
+        for row, texts in self.wrapped:
+            lines = max(
+                math.ceil(len(text) / max(self.widths.get(col, COLUMN_WIDTH) - 1, 1))
+                for col, text in texts.items()
+            )
+            if lines > 1:
+                ws.set_row(row, LINE_HEIGHT * lines)
+
+    def _fit(self, col: int, text: str) -> None:
+        self.widths[col] = min(max(self.widths.get(col, 0), len(text) + 2), MAX_WIDTH)
+
+    def table(
+        self, ws, sheet: str, t: Table, row: int, hidden: set[tuple[str, str]], col: int = 0
+    ) -> tuple[int, Placed]:
+        """Write ``t`` with its top-left at (row, col); returns the next free row and where it went."""
+        columns = [c for c in t.data.columns if not (self.publish and t.fmt(c) == "text")]
+        ws.write_string(row, col, t.title, self.subtitle)
+        row += 1
+        if t.note:
+            ws.write_string(row, col, t.note, self.note)
+            row += 1
+        ws.write_string(row, col, "", self.head)
+        for j, c in enumerate(columns, start=1):
+            ws.write_string(row, col + j, str(c), self.head)
+        header = row
+        self.wrapped.append((header, {col + j: str(c) for j, c in enumerate(columns, start=1)}))
+        if t.data.empty:
+            ws.write_string(row + 1, col, "None in this period.", self.note)
+            return row + 3, Placed(sheet, header, row + 1, row + 1, col, col + len(columns), columns)
+        fmts = [t.fmt(c) for c in columns]
+        frame = t.data[columns]
+        for i, (label, *values) in enumerate(frame.itertuples(index=True, name=None)):
+            r = header + 1 + i
+            label = str(label)
+            total = t.col_totals and i == len(t.data) - 1
+            ws.write_string(r, col, label, self.label_total if total else self.label)
+            self._fit(col, label)
+            texts = {
+                col + j: str(v)
+                for j, (v, f) in enumerate(zip(values, fmts, strict=True), start=1)
+                if f == "text" and not _blank(v)
+            }
+            for c, text in texts.items():
+                self._fit(c, text)
+            if texts:
+                self.wrapped.append((r, texts))
+            for j, (c, value, fmt) in enumerate(zip(columns, values, fmts, strict=True), start=1):
+                self._cell(ws, r, col + j, value, fmt, bool(hidden) and (label, c) in hidden, total)
+        last = header + len(t.data)
+        placed = Placed(sheet, header, header + 1, last, col, col + len(columns), columns)
+        if t.heatmap:
+            ws.conditional_format(
+                header + 1,
+                col + 1,
+                last,
+                col + len(columns),
+                {
+                    "type": "3_color_scale",
+                    "min_color": "#FFFFFF",
+                    "mid_color": "#FFD966",
+                    "max_color": "#C00000",
+                },
+            )
+        return last + 2, placed
+
+    def _cell(self, ws, r: int, c: int, value, fmt: str, hidden: bool, total: bool) -> None:
+        if hidden:
+            ws.write_string(r, c, SUPPRESSED, self.hidden_total if total else self.hidden)
+            return
+        if fmt == "text":
+            if _blank(value) or str(value) == "":
+                ws.write_blank(r, c, None, self.text)
+            else:
+                ws.write_string(r, c, str(value), self.text)
+            return
+        number = self.numbers[(fmt, total)]
+        if _blank(value):
+            ws.write_blank(r, c, None, number)
+        elif isinstance(value, dt.date):
+            ws.write_datetime(r, c, dt.datetime.combine(value, dt.time()), number)
+        else:
+            ws.write_number(r, c, float(value) if fmt in ("pct", "days") else int(value), number)
+
+
+def _blank(value) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float):
+        return math.isnan(value)
+    return value is pd.NA or value is pd.NaT
+
+
+SHEET_HEADINGS = {
+    "Summary": "Contextual Safeguarding referrals",
+    "Monthly trend": "Monthly trend",
+    "Themes": "Themes",
+    "Themes together": "Themes that occur together",
+    "Referrers": "Referrers",
+    "Young people": "Young people",
+    "Contexts": "Contexts: places and groups",
+    "Actions": "Agreed actions and interventions",
+    "Timeliness": "Timeliness",
+    "Data quality": "Data quality",
+}
+
+
+def _write(report: Report, path: Path, publish: bool, key: str = "") -> WrittenReport:
+    wb = xlsxwriter.Workbook(
+        str(path), {"strings_to_formulas": False, "strings_to_urls": False, "in_memory": True}
+    )
+    wb.set_properties(
+        {
+            "title": f"CS trends {report.period.label}" + (" (published)" if publish else ""),
+            "subject": "Contextual Safeguarding referrals: trends",
+            "comments": f"cstracker {__version__}",
+            "created": dt.datetime.combine(report.today, dt.time()),
+        }
+    )
+    stamp(wb, "report", key)
+    w = _Writer(wb, report, publish)
+    threshold = report.settings.small_count_threshold
+    if publish and report.hidden is None:
+        raise ValueError("a published pack is built by report_published.build_published")
+    hidden = report.hidden if publish else {}
+    result = WrittenReport(
+        path, publish, report.period, [], referrals=report.rows_in_period, warnings=list(report.warnings)
+    )
+    for sheet, tables in report.sheets.items():
+        shown = [t for t in tables if not (publish and t.internal)]
+        if not shown:
+            continue
+        ws = w.sheet(sheet, SHEET_HEADINGS.get(sheet, sheet))
+        result.sheets.append(sheet)
+        row = FIRST_TABLE_ROW
+        if sheet == "Summary":
+            row = _summary_note(w, ws, report, publish, threshold)
+        for t in shown:
+            row, placed = w.table(ws, sheet, t, row, hidden.get(t.key, set()))
+            result.placed[t.key] = placed
+        if publish:
+            _published_charts(wb, ws, sheet, report, result.placed, hidden, row)
+        elif sheet == "Summary":
+            _months_chart(wb, ws, result.placed["summary_months"])
+        elif sheet == "Monthly trend":
+            _trend_chart(wb, ws, result.placed["monthly_trend"], row)
+        w.finish(ws)
+    result.hidden_cells = sum(len(v) for v in hidden.values())
+    wb.close()
+    return result
+
+
+def _summary_note(w: _Writer, ws, report: Report, publish: bool, threshold: int) -> int:
+    if publish:
+        symbols = (
+            f"c = a count from 1 to {threshold}, or a figure hidden so that no hidden count can be narrowed "
+            "to fewer than 3 possible values, even using every other published pack (months, quarters, "
+            "years) with this one. 0 means none."
+            if threshold > 0
+            else "No figure is hidden: this tracker's small-count threshold is 0 (set in its settings)."
+        )
+        lines = [
+            symbols,
+            "Aggregates only: no Referral IDs, Mosaic IDs, names, places or free text. Breakdowns cover whole "
+            "quarters (the latest complete quarter in a monthly pack), so packs can be read together safely.",
+        ]
+        style = w.note
+    else:
+        lines = [
+            "INTERNAL: this report lists Referral IDs and the places named in consultations. "
+            "Do not share it outside the team; for partners run the report with --publish.",
+        ]
+        style = w.warn
+    for i, line in enumerate(lines):
+        ws.write_string(2 + i, 0, line, style)
+    if report.rows_in_period == 0:
+        ws.write_string(2 + len(lines), 0, f"No referrals were received in {report.period.title}.", w.warn)
+        return 4 + len(lines)
+    return 3 + len(lines)
+
+
+def _months_chart(wb, ws, p: Placed) -> None:
+    chart = wb.add_chart({"type": "line"})
+    for j in range(1, len(p.columns) + 1):
+        chart.add_series(
+            {
+                "name": [p.sheet, p.header_row, p.first_col + j],
+                "categories": [p.sheet, p.first_row, p.first_col, p.last_row, p.first_col],
+                "values": [p.sheet, p.first_row, p.first_col + j, p.last_row, p.first_col + j],
+                "marker": {"type": "circle"},
+            }
+        )
+    chart.set_title({"name": "Referrals and consultations, last 12 months"})
+    chart.set_y_axis({"name": "Number", "min": 0})
+    chart.set_legend({"position": "bottom"})
+    chart.set_size({"width": 620, "height": 300})
+    ws.insert_chart(xl_rowcol_to_cell(FIRST_TABLE_ROW, 5), chart)
+
+
+def _trend_chart(wb, ws, p: Placed, row: int) -> None:
+    chart = wb.add_chart({"type": "column", "subtype": "stacked"})
+    last = p.last_row - 1  # the Total row is not a month
+    for j in range(1, len(p.columns)):
+        chart.add_series(
+            {
+                "name": [p.sheet, p.header_row, p.first_col + j],
+                "categories": [p.sheet, p.first_row, p.first_col, last, p.first_col],
+                "values": [p.sheet, p.first_row, p.first_col + j, last, p.first_col + j],
+            }
+        )
+    chart.set_title({"name": "Referrals received per month by primary concern"})
+    chart.set_y_axis({"name": "Referrals", "min": 0})
+    chart.set_legend({"position": "bottom"})
+    chart.set_size({"width": 760, "height": 340})
+    ws.insert_chart(xl_rowcol_to_cell(row, 0), chart)
+
+
+#: published charts read a copy of their table in hidden columns from here, hidden figures left blank
+CHART_DATA_COL = 40
+GAP_NOTE = "Gaps in the chart are figures hidden as c; they are not zero."
+
+
+def _published_charts(
+    wb, ws, sheet: str, report: Report, placed: dict[str, Placed], hidden, row: int
+) -> None:
+    """Charts that leave a hidden figure out (a gap, with a note), never drawing it as a number."""
+    if sheet == "Summary":
+        source = _chart_copy(wb, ws, report.table("summary_months"), placed["summary_months"], hidden)
+        if source is None:
+            ws.write_string(FIRST_TABLE_ROW, 5, "Too few figures can be shown to draw a chart.")
+            return
+        chart = wb.add_chart({"type": "line"})
+        _series(chart, source, len(source.columns), source.last_row)
+        chart.set_title({"name": "Referrals and consultations, last 12 months"})
+        _gap_axes(chart, ws, source, "Number", FIRST_TABLE_ROW, 5, 620, 300)
+    elif sheet == "Quarterly trend":
+        source = _chart_copy(wb, ws, report.table("quarterly_trend"), placed["quarterly_trend"], hidden)
+        if source is None:
+            ws.write_string(row, 0, "Too few figures can be shown to draw a chart.")
+            return
+        chart = wb.add_chart({"type": "line"})
+        _series(chart, source, len(source.columns) - 1, source.last_row)  # not the Total column
+        chart.set_title({"name": "Referrals received per quarter by primary concern"})
+        _gap_axes(chart, ws, source, "Referrals", row, 0, 760, 340)
+
+
+def _chart_copy(wb, ws, t: Table, p: Placed, hidden) -> Placed | None:
+    cells = hidden.get(t.key, set())
+    count = wb.add_format({"num_format": COUNT_FORMAT})
+    col = CHART_DATA_COL
+    shown_any = False
+    ws.write_string(p.header_row, col, "Chart data (hidden figures left blank)")
+    for j, c in enumerate(p.columns, start=1):
+        ws.write_string(p.header_row, col + j, str(c))
+    for i, label in enumerate(t.data.index):
+        ws.write_string(p.first_row + i, col, str(label))
+        for j, c in enumerate(p.columns, start=1):
+            if (str(label), c) in cells:
+                ws.write_blank(p.first_row + i, col + j, None)
+            else:
+                value = int(t.data.loc[label, c])
+                shown_any = shown_any or value > 0
+                ws.write_number(p.first_row + i, col + j, value, count)
+    ws.set_column(col, col + len(p.columns), None, None, {"hidden": True})
+    if not shown_any:
+        return None
+    return Placed(p.sheet, p.header_row, p.first_row, p.last_row, col, col + len(p.columns), p.columns)
+
+
+def _series(chart, p: Placed, count: int, last: int) -> None:
+    for j in range(1, count + 1):
+        chart.add_series(
+            {
+                "name": [p.sheet, p.header_row, p.first_col + j],
+                "categories": [p.sheet, p.first_row, p.first_col, last, p.first_col],
+                "values": [p.sheet, p.first_row, p.first_col + j, last, p.first_col + j],
+                "marker": {"type": "circle"},
+            }
+        )
+
+
+def _gap_axes(chart, ws, p: Placed, name: str, row: int, col: int, width: int, height: int) -> None:
+    chart.show_blanks_as("gap")
+    chart.set_y_axis({"name": name, "min": 0})
+    chart.set_legend({"position": "bottom"})
+    chart.set_size({"width": width, "height": height})
+    ws.insert_chart(xl_rowcol_to_cell(row, col), chart)
+    ws.write_string(row + math.ceil(height / 20) + 1, col, GAP_NOTE)

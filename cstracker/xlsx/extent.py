@@ -1,0 +1,190 @@
+"""Cell references checked before a reader library sees a sheet.
+
+calamine (and fastexcel on top of it) sizes its grid from the first to the last
+cell a sheet holds: one value typed in XFD1048576 makes it allocate a grid of 17
+billion cells and abort the process; a value (or an empty styled cell, which is
+what a note leaves) far down costs gigabytes. So before a sheet of a tracker or
+an import source goes to a reader, its XML is streamed once and any cell or row
+beyond the limits is refused with one line that names the cell and says how to
+remove it. Forms have the same check in ``safe_xlsx`` (their limits are smaller).
+
+The scan looks only for references *beyond* the limits (a pattern built from the
+limits), so it finds nothing quickly in a sane sheet.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import xml.etree.ElementTree as ET
+import zipfile
+import zlib
+from collections.abc import Callable
+
+from cstracker.core.errors import CstrackerError
+
+CHUNK = 4 * 1024 * 1024
+#: any one sheet part, unpacked: a 100,000-row tracker's is about 150 MB
+PART_BYTES = 1024 * 1024 * 1024
+
+#: a sheet part over BOMB_FROM bytes that unpacks to more than BOMB_RATIO times its packed size is a bomb
+BOMB_FROM, BOMB_RATIO = 10 * 1024 * 1024, 200
+
+MAX_SHEET_ROW = 1_048_576
+MAX_SHEET_COL = 16_384
+
+
+def col_letters(index: int) -> str:
+    letters = ""
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def _greater(limit: str, alphabet: str, max_len: int) -> str:
+    """A regex for the strings over ``alphabet`` (no leading zero digit) that compare above ``limit``:
+    longer ones, and same-length ones greater at their first difference."""
+    first, last = alphabet[0], alphabet[-1]
+    low_first = "1" if alphabet[0] == "0" else first
+    n = len(limit)
+    alts = [f"[{low_first}-{last}][{first}-{last}]{{{n},{max_len - 1}}}"] if n < max_len else []
+    for i, ch in enumerate(limit):
+        if ch == last:
+            continue
+        nxt = chr(ord(ch) + 1)
+        rest = n - i - 1
+        alts.append(
+            re.escape(limit[:i]) + f"[{nxt}-{last}]" + (f"[{first}-{last}]{{{rest}}}" if rest else "")
+        )
+    return "(?:" + "|".join(alts) + ")" if alts else "(?!)"
+
+
+_BEYOND_SHEET = "[A-Z]{4,}[0-9]*|[A-Z]{1,3}[0-9]{8,}"
+
+
+def _patterns(max_row: int, max_col: int) -> list[re.Pattern[bytes]]:
+    """Patterns for a cell beyond the columns and a row beyond the rows.
+
+    Each starts with a literal (``<c r="``, ``<row r="``), the shape every spreadsheet program
+    writes, so the regex engine skips to it in C: a sane 100 MB sheet is scanned in about a second.
+    A cell's own row number is not matched separately (its row element carries the same number).
+    """
+    rows = _greater(str(max_row), "0123456789", 7)
+    cols = _greater(col_letters(max_col), "ABCDEFGHIJKLMNOPQRSTUVWXYZ", 3)
+    # and references beyond any sheet (four letters, eight digits), which a reader takes at face value
+    return [
+        re.compile(rf'<c r="(?P<cell>{cols}[0-9]+|{_BEYOND_SHEET})"'.encode()),
+        re.compile(rf'<row r="(?P<line>{rows}|[0-9]{{8,}})"'.encode()),
+    ]
+
+
+def _odd_patterns(max_row: int, max_col: int) -> list[re.Pattern[bytes]]:
+    """For any other shape (a namespace prefix, attributes in another order): slower, and exact."""
+    rows = _greater(str(max_row), "0123456789", 7)
+    cols = _greater(col_letters(max_col), "ABCDEFGHIJKLMNOPQRSTUVWXYZ", 3)
+    return [
+        re.compile(
+            rf'<(?:\w+:)?c\b[^>]*?\br="(?P<cell>{cols}[0-9]+|[A-Z]{{1,3}}{rows}|{_BEYOND_SHEET})"'.encode()
+        ),
+        re.compile(rf'<(?:\w+:)?row\b[^>]*?\br="(?P<line>{rows}|[0-9]{{8,}})"'.encode()),
+    ]
+
+
+_ODD_SHAPE = re.compile(rb"<\w+:(?:c|row)\b|<(?:c|row) (?!r=)")
+_REF = re.compile(rb'r="([A-Z]*)([0-9]*)"')
+
+
+def far_cell(zf: zipfile.ZipFile, part: str, max_row: int, max_col: int) -> str | None:
+    """The first cell (or row, as 'row N') of ``part`` beyond the limits; None when there is none."""
+    fast, odd = _patterns(max_row, max_col), None
+    tail = b""
+    with zf.open(part) as fh:
+        while True:
+            chunk = fh.read(CHUNK)
+            if not chunk:
+                return None
+            data = tail + chunk
+            patterns = fast
+            if _ODD_SHAPE.search(data):
+                odd = odd or _odd_patterns(max_row, max_col)
+                patterns = odd
+            for pattern in patterns:
+                m = pattern.search(data)
+                if m and "cell" in pattern.groupindex and m["cell"]:
+                    return m["cell"].decode("ascii")
+                if m:
+                    # name the row's first cell when it is there: what a person can go to
+                    inner = _REF.search(data, m.end(), m.end() + 4096)
+                    return (
+                        (inner[1] + inner[2]).decode("ascii")
+                        if inner and inner[1]
+                        else f"row {int(m['line'])}"
+                    )
+            tail = data[-512:]
+
+
+def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> its part name, from the workbook and its relationships (small parts)."""
+    names = set(zf.namelist())
+    book = "xl/workbook.xml"
+    if book not in names:
+        return {}
+    rels_name = "xl/_rels/workbook.xml.rels"
+    targets: dict[str, str] = {}
+    if rels_name in names:
+        for el in _small_xml(zf, rels_name).iter():
+            if el.tag.rpartition("}")[2] == "Relationship" and el.get("TargetMode") != "External":
+                target = el.get("Target", "")
+                full = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
+                targets[el.get("Id", "")] = posixpath.normpath(full)
+    out = {}
+    for el in _small_xml(zf, book).iter():
+        if el.tag.rpartition("}")[2] == "sheet":
+            rid = next((v for k, v in el.attrib.items() if k.rpartition("}")[2] == "id"), "")
+            if rid in targets and targets[rid] in names:
+                out[el.get("name", "")] = targets[rid]
+    return out
+
+
+def _small_xml(zf: zipfile.ZipFile, name: str) -> ET.Element:
+    info = zf.getinfo(name)
+    if info.file_size > 16 * 1024 * 1024:
+        raise ValueError(f"{name} is {info.file_size} bytes")
+    data = zf.read(name)
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        raise ValueError(f"{name} has a DTD")
+    return ET.fromstring(data)
+
+
+def check_sheet(
+    zf: zipfile.ZipFile,
+    part: str,
+    where: str,
+    max_row: int,
+    max_col: int,
+    error: Callable[[str], CstrackerError],
+    hint: str,
+) -> None:
+    """Refuse a sheet part that is too big to unpack or holds a cell beyond the limits."""
+    try:
+        info = zf.getinfo(part)
+        size = info.file_size
+        if size > PART_BYTES:
+            raise error(
+                f"{where}: unpacks to {size // (1024 * 1024):,} MB, more than any sheet cstracker reads"
+            )
+        if size > BOMB_FROM and size > BOMB_RATIO * max(info.compress_size, 1):
+            raise error(
+                f"{where}: unpacks to {size // max(info.compress_size, 1):,} times its packed size (a 'zip bomb'; "
+                f"a real sheet packs about 10 to 1); it was not read. {hint}"
+            )
+        found = far_cell(zf, part, max_row, max_col)
+    except (zipfile.BadZipFile, KeyError, EOFError, zlib.error, NotImplementedError, RuntimeError, OSError):
+        raise error(f"{where}: is damaged (the workbook's zip is not whole); {hint}") from None
+    if found:
+        raise error(
+            f"{where}: has a value or note at {found}, far outside the area cstracker reads "
+            f"(at most {max_row:,} rows and {max_col:,} columns, up to {col_letters(max_col)}): a reader would need "
+            f"gigabytes for it. {hint}"
+        )

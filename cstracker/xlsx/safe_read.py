@@ -1,0 +1,601 @@
+"""Open an untrusted .xlsx defensively and read just the cells asked for.
+
+Cheap checks come first (file size, what kind of file it is, each zip member's
+size and compression ratio) so that nothing is unpacked or parsed before it is
+known to be sane. No part with a DTD is parsed (so no entity can be declared,
+let alone expanded). A sheet shaped the way spreadsheet programs write it is
+scanned with regular expressions for just the wanted cells (fast: a form is
+read in about a millisecond); anything unusual goes through ElementTree. Every way a file can be bad
+ends in one ``UnreadableFile`` with a rule code and a message for a coordinator.
+
+A formula is reported as such with its cell, and its cached value is never
+returned: a form's fields must hold what was typed.
+"""
+
+from __future__ import annotations
+
+import errno
+import functools
+import os
+import posixpath
+import re
+import stat
+import xml.etree.ElementTree as ET
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from cstracker.core.errors import FormError
+from cstracker.xlsx.parts import col_index, col_letters, is_date1904
+
+MB = 1024 * 1024
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+CELL_RE = re.compile(r"^\$?([A-Z]{1,3})\$?(\d{1,7})$")
+_MACRO_MARKS = ("macroEnabled", "vbaProject")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What an untrusted workbook may never exceed. A real consultation form is about 20 KB."""
+
+    file_bytes: int = 20 * MB
+    part_bytes: int = 50 * MB  # any one part, unpacked
+    total_bytes: int = 100 * MB  # all parts, unpacked
+    shared_strings_bytes: int = 20 * MB
+    ratio: int = 100  # unpacked / packed, for parts over 1 MB
+    max_row: int = 10_000
+    max_col: int = 200
+    seconds: float = 20.0  # per file, in a worker
+    memory_bytes: int = 768 * MB  # address space a worker may use beyond what it starts with
+
+
+DEFAULT_LIMITS = Limits()
+
+
+class UnreadableFile(FormError):
+    """A file that cannot be read as a workbook (or not safely); ``rule`` is a stable code."""
+
+    def __init__(self, rule: str, message: str, sheet: str = "", cell: str = "") -> None:
+        super().__init__(message)
+        self.rule, self.message, self.sheet, self.cell = rule, message, sheet, cell
+
+
+class Cell(NamedTuple):
+    value: Any  # str, int, float, bool or None
+    formula: bool = False
+    #: the formula as stored (no leading '='), when the cell has one written out
+    formula_text: str = ""
+
+
+def split_cell(ref: str) -> tuple[int, int] | None:
+    """'B13' -> (13, 2)."""
+    m = CELL_RE.match(ref)
+    return (int(m[2]), col_index(m[1])) if m else None
+
+
+@functools.lru_cache(maxsize=4096)
+def name_target(ref: str) -> tuple[str, str] | None:
+    """ "'Consultation form'!$B$13" -> ("Consultation form", "B13"); None when broken (e.g. #REF!)."""
+    sheet, bang, cell = ref.rpartition("!")
+    if not bang:
+        return None
+    if sheet.startswith("'") and sheet.endswith("'"):
+        sheet = sheet[1:-1].replace("''", "'")
+    m = CELL_RE.match(cell.split(":")[0])
+    return (sheet, f"{m[1]}{m[2]}") if m else None
+
+
+def check_file(path: Path, limits: Limits) -> None:
+    """Size and kind of file, before anything is unpacked."""
+    try:
+        # without blocking: a named pipe must not hang the reader; fstat checks what was opened
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with os.fdopen(fd, "rb") as fh:
+            st = os.fstat(fd)
+            if stat.S_ISDIR(st.st_mode):
+                raise IsADirectoryError
+            if not stat.S_ISREG(st.st_mode):
+                raise UnreadableFile(
+                    "not-xlsx", "is not a regular file (a device, pipe or socket); a form is a saved .xlsx"
+                )
+            size = st.st_size
+            head = fh.read(8)
+    except FileNotFoundError:
+        raise UnreadableFile("no-such-file", "no such file") from None
+    except IsADirectoryError:
+        raise UnreadableFile("not-xlsx", "is a folder, not a form") from None
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise UnreadableFile(
+                "unreadable", "is a symbolic link that points back to itself (a link loop)"
+            ) from None
+        raise UnreadableFile("unreadable", f"cannot be read ({e.strerror or e})") from None
+    except ValueError:  # a NUL in the name
+        raise UnreadableFile("unreadable", "is not a usable file name") from None
+    if size > limits.file_bytes:
+        raise UnreadableFile(
+            "too-big",
+            f"is {size / MB:.0f} MB; a consultation form is well under {limits.file_bytes // MB} MB",
+        )
+    if head == OLE_MAGIC:
+        if _is_encrypted(path):
+            raise UnreadableFile(
+                "password-protected",
+                "is protected with a password; ask the sender to remove the password "
+                "(File > Info > Protect Workbook) and send it again",
+            )
+        raise UnreadableFile(
+            "not-xlsx",
+            "is an old-style Excel file (.xls); open it in Excel and save it as .xlsx (Excel Workbook)",
+        )
+    if path.suffix.lower() == ".xlsm":
+        raise UnreadableFile(
+            "macro-workbook",
+            "is a macro-enabled workbook (.xlsm); a form must be saved as Excel Workbook (.xlsx)",
+        )
+    if not head.startswith(b"PK"):
+        raise UnreadableFile(
+            "not-xlsx", "is not an Excel .xlsx file; a consultation form is an .xlsx workbook"
+        )
+
+
+def _is_encrypted(path: Path) -> bool:
+    """An encrypted .xlsx is an OLE file holding an EncryptedPackage (msoffcrypto-tool tells)."""
+    try:
+        import msoffcrypto
+
+        with path.open("rb") as fh:
+            return bool(msoffcrypto.OfficeFile(fh).is_encrypted())
+    except Exception:
+        # msoffcrypto cannot even parse it: some other OLE file, reported as an old .xls
+        return False
+
+
+_DAMAGED = "is damaged or incomplete (not a complete .xlsx file); ask for it to be sent again"
+
+
+class SafeWorkbook:
+    """An untrusted .xlsx, checked on open; read sheets' cells with ``cells``."""
+
+    def __init__(self, path: str | Path, limits: Limits = DEFAULT_LIMITS) -> None:
+        self.path, self.limits = Path(path), limits
+        check_file(self.path, limits)
+        try:
+            self.zf = zipfile.ZipFile(self.path)
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+            raise UnreadableFile("damaged-file", _DAMAGED) from None
+        try:
+            self._open()
+        except BaseException:
+            self.zf.close()
+            raise
+        self._strings: _SharedStrings | None = None
+
+    def __enter__(self) -> SafeWorkbook:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.zf.close()
+
+    def _open(self) -> None:
+        self.infos = self._check_parts()
+        if "[Content_Types].xml" not in self.infos:
+            raise UnreadableFile("not-xlsx", "is a zip file but not an Excel workbook; a form is an .xlsx")
+        types = self.read_part("[Content_Types].xml").decode("utf-8", "replace")
+        if "xl/vbaProject.bin" in self.infos or any(m in types for m in _MACRO_MARKS):
+            raise UnreadableFile(
+                "macro-workbook",
+                "is a macro-enabled workbook; a form must be saved as Excel Workbook (.xlsx)",
+            )
+        book = next(
+            (p for t, p in self._rels("").values() if t.endswith("/officeDocument")), "xl/workbook.xml"
+        )
+        if book not in self.infos:
+            raise UnreadableFile("not-xlsx", "is a zip file but not an Excel workbook; a form is an .xlsx")
+        book_xml = self.read_part(book)
+        sheets, self.names = _workbook(book_xml)
+        # a form saved with the 1904 date system (the Mac option) stores its dates 1462 lower
+        self.date1904 = is_date1904(book_xml)
+        rels = self._rels(book)
+        self.sheets = {
+            n: rels[rid][1] for n, rid in sheets.items() if rid in rels and rels[rid][1] in self.infos
+        }
+        shared = next((p for t, p in rels.values() if t.endswith("/sharedStrings")), None)
+        self._shared_part = shared if shared in self.infos else None
+
+    def _check_parts(self) -> dict[str, zipfile.ZipInfo]:
+        limits, infos, total = self.limits, {}, 0
+        for info in self.zf.infolist():
+            name, size = info.filename, info.file_size
+            total += size
+            if info.flag_bits & 0x1:
+                raise UnreadableFile(
+                    "password-protected", "is protected with a password; ask the sender to remove it"
+                )
+            if name.lower().endswith("sharedstrings.xml") and size > limits.shared_strings_bytes:
+                raise UnreadableFile(
+                    "too-big",
+                    f"has a shared-strings part of {size / MB:.0f} MB; a consultation form's is under "
+                    f"{limits.shared_strings_bytes // MB} MB, so this is not a normal form",
+                )
+            if size > limits.part_bytes:
+                raise UnreadableFile(
+                    "too-big",
+                    f"has a part ({name}) of {size / MB:.0f} MB unpacked; a form's parts are under "
+                    f"{limits.part_bytes // MB} MB, so this is not a normal form",
+                )
+            if size > MB and size > limits.ratio * max(info.compress_size, 1):
+                raise UnreadableFile(
+                    "zip-bomb",
+                    f"has a part ({name}) that unpacks to {size // max(info.compress_size, 1)} times its "
+                    "stored size (a 'zip bomb'); it was not opened",
+                )
+            infos[name] = info
+        if total > limits.total_bytes:
+            raise UnreadableFile(
+                "too-big", f"unpacks to {total / MB:.0f} MB; a form is under {limits.total_bytes // MB} MB"
+            )
+        return infos
+
+    def read_part(self, name: str) -> bytes:
+        try:
+            with self.zf.open(name) as fh:
+                data = fh.read(self.limits.part_bytes + 1)
+        # Each is a way a damaged or odd zip fails to give a part (NotImplementedError: a compression
+        # method zipfile lacks; RuntimeError: an encrypted member). None is swallowed: the form is
+        # refused with its reason and the batch goes on.
+        except (zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError, RuntimeError, OSError):
+            raise UnreadableFile("damaged-file", _DAMAGED) from None
+        if len(data) > self.limits.part_bytes:
+            raise UnreadableFile(
+                "too-big", f"has a part ({name}) larger than it says; it is not a normal form"
+            )
+        return data
+
+    def _rels(self, part: str) -> dict[str, tuple[str, str]]:
+        """Relationship Id -> (type, part name) for ``part`` ('' = the package)."""
+        folder, base = posixpath.split(part)
+        rels_name = posixpath.join(folder, "_rels", base + ".rels")
+        if rels_name not in self.infos:
+            return {}
+        return _relationships(self.read_part(rels_name), folder, rels_name)
+
+    def cells(self, sheet: str, wanted: set[str] | None = None) -> dict[str, Cell]:
+        """Cell -> Cell for the ``wanted`` cells of ``sheet`` (every cell when None); {} if no such sheet."""
+        part = self.sheets.get(sheet)
+        if part is None:
+            return {}
+        data = self.read_part(part)
+        _guard(data, f"sheet {sheet}")
+        _check_extent(data, sheet, self.limits)
+        got = _sheet_fast(data, wanted)
+        found, shared = got if got is not None else _sheet_tree(data, sheet, wanted, self.limits)
+        if shared:
+            for ref, index in shared.items():
+                found[ref] = found[ref]._replace(value=self.shared_string(index))
+        return found
+
+    def merges(self, sheet: str) -> list[tuple[int, int, int, int]]:
+        """Merged ranges of ``sheet`` as (row1, col1, row2, col2)."""
+        part = self.sheets.get(sheet)
+        if part is None:
+            return []
+        out = []
+        for el in _tree(self.read_part(part), f"sheet {sheet}").iter():
+            if _local(el.tag) == "mergeCell":
+                a, _, b = el.get("ref", "").partition(":")
+                pa, pb = split_cell(a), split_cell(b or a)
+                if pa and pb:
+                    out.append((*pa, *pb))
+        return out
+
+    def shared_string(self, index: int) -> str | None:
+        if self._strings is None:
+            self._strings = _SharedStrings(self.read_part(self._shared_part) if self._shared_part else b"")
+        return self._strings.get(index)
+
+
+def _guard(data: bytes, what: str) -> None:
+    """No DTD (so no entity can be declared, let alone expanded) and UTF-8, as every spreadsheet writes."""
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        raise UnreadableFile(
+            "damaged-file", f"has a DTD in {what}, which an .xlsx never has; it was not read"
+        )
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data[:200]:
+        raise UnreadableFile(
+            "damaged-file", f"has {what} in an encoding spreadsheets do not write; it was not read"
+        )
+
+
+def _tree(data: bytes, what: str) -> ET.Element:
+    _guard(data, what)
+    try:
+        return ET.fromstring(data)
+    except ET.ParseError as e:
+        raise UnreadableFile("damaged-file", f"has a damaged part ({what}: {e})") from None
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+_REL_TAG = re.compile(rb"<Relationship\s([^>]*?)/?>")
+_ATTR = re.compile(rb'([A-Za-z:]+)="([^"]*)"')
+_SHEET_TAG = re.compile(rb'<sheet name="([^"]*)" sheetId="\d+"(?: state="\w+")? r:id="([^"]*)"/>')
+_NAME_TAG = re.compile(rb'<definedName name="([^"]*)"([^>]*)>([^<]*)</definedName>')
+
+
+@functools.lru_cache(maxsize=32)
+def _relationships(data: bytes, folder: str, what: str) -> dict[str, tuple[str, str]]:
+    """Parsed relationships; cached by content, as every form of one layout carries the same."""
+    _guard(data, what)
+    tags = _REL_TAG.findall(data)
+    if len(tags) == data.count(b"<Relationship "):
+        found = [{k.decode(): _text(v) for k, v in _ATTR.findall(tag)} for tag in tags]
+    else:
+        found = [dict(el.attrib) for el in _tree(data, what).iter() if _local(el.tag) == "Relationship"]
+    out: dict[str, tuple[str, str]] = {}
+    for attrs in found:
+        if attrs.get("Id") and attrs.get("TargetMode") != "External":
+            target = attrs.get("Target", "")
+            name = target.lstrip("/") if target.startswith("/") else posixpath.join(folder, target)
+            out[attrs["Id"]] = (attrs.get("Type", ""), posixpath.normpath(name))
+    return out
+
+
+@functools.lru_cache(maxsize=32)
+def _workbook(data: bytes) -> tuple[dict[str, str], dict[str, str]]:
+    """Sheet name -> relationship id; workbook-level defined name (lower case) -> its text."""
+    _guard(data, "workbook")
+    sheets_fast = _SHEET_TAG.findall(data)
+    names_fast = _NAME_TAG.findall(data)
+    if len(sheets_fast) == data.count(b"<sheet ") and len(names_fast) == data.count(b"<definedName "):
+        return (
+            {_text(n): rid.decode("utf-8") for n, rid in sheets_fast},
+            {
+                _text(n).lower(): _text(ref).strip()
+                for n, attrs, ref in names_fast
+                if b"localSheetId" not in attrs
+            },
+        )
+    sheets: dict[str, str] = {}
+    names: dict[str, str] = {}
+    for el in _tree(data, "workbook").iter():
+        t = _local(el.tag)
+        if t == "sheet":
+            sheets[el.get("name", "")] = next((v for k, v in el.attrib.items() if _local(k) == "id"), "")
+        elif t == "definedName" and el.get("localSheetId") is None:
+            names[el.get("name", "").lower()] = (el.text or "").strip()
+    return sheets, names
+
+
+_T = re.compile(rb"<t(?:\s[^>]*)?>(.*?)</t>|<t\s*/>", re.S)
+_RPH = re.compile(rb"<rPh\b.*?</rPh>", re.S)
+_ESC = re.compile(r"&(#x[0-9A-Fa-f]+|#\d+|lt|gt|amp|quot|apos);|_x([0-9A-Fa-f]{4})_")
+_NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
+
+
+def _unescape_match(m: re.Match[str]) -> str:
+    if m[2]:
+        return chr(int(m[2], 16))
+    ent = m[1]
+    if ent.startswith("#x"):
+        return chr(int(ent[2:], 16))
+    if ent.startswith("#"):
+        return chr(int(ent[1:]))
+    return _NAMED[ent]
+
+
+def _text(raw: bytes) -> str:
+    if b"&" not in raw and b"_x" not in raw:
+        return raw.decode("utf-8", "replace")
+    return _ESC.sub(_unescape_match, raw.decode("utf-8", "replace"))
+
+
+def _undo_ooxml_escapes(text: str) -> str:
+    return re.sub(r"_x([0-9A-Fa-f]{4})_", lambda m: chr(int(m[1], 16)), text) if "_x" in text else text
+
+
+class _SharedStrings:
+    """The shared-strings table; an entry is decoded only when a wanted cell asks for it."""
+
+    def __init__(self, data: bytes) -> None:
+        _guard(data, "shared strings")
+        self.items: list[bytes] | None = None
+        self.tree: list[str] | None = None
+        if data.count(b"<si>") == data.count(b"<si") and b"<si" in data:
+            # one C-level split; an entry is cut at its </si> only when it is asked for
+            self.items = data.split(b"<si>")[1:]
+        elif data:
+            self.tree = [
+                _undo_ooxml_escapes(
+                    "".join(
+                        t.text or "" for t in si.iter() if _local(t.tag) == "t" and not _in_phonetic(si, t)
+                    )
+                )
+                for si in _tree(data, "shared strings")
+                if _local(si.tag) == "si"
+            ]
+
+    def get(self, index: int) -> str | None:
+        if self.items is not None:
+            if not 0 <= index < len(self.items):
+                return None
+            return _si_text(self.items[index].split(b"</si>", 1)[0])
+        if self.tree is not None and 0 <= index < len(self.tree):
+            return self.tree[index]
+        return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _si_text(raw: bytes) -> str:
+    """One shared-strings entry's text; cached, as forms share their codes and answers."""
+    raw = _RPH.sub(b"", raw) if b"<rPh" in raw else raw
+    return "".join(_text(m[1] or b"") for m in _T.finditer(raw))
+
+
+def _in_phonetic(si: ET.Element, t: ET.Element) -> bool:
+    return any(_local(ph.tag) == "rPh" and any(x is t for x in ph.iter()) for ph in si)
+
+
+_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")  # a cell formula, not <formula1> of a validation
+_FORMULA_TEXT = re.compile(rb"<(?:\w+:)?f(?:\s[^>]*)?>(.*?)</(?:\w+:)?f>", re.S)
+#: a cell tag without its reference first (or with odd white space): the tree reads such a sheet
+_CELL_NO_REF = re.compile(rb'<c(?:[>/\t\n\r]| (?!r="))')
+_CELL_FAST = re.compile(rb'<c r="([A-Z]{1,3}[0-9]{1,7})"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
+_TYPE = re.compile(rb'\bt="([A-Za-z]+)"')
+_V = re.compile(rb"<v>(.*?)</v>", re.S)
+_FAR = re.compile(rb'<c r="((?:[A-Z]{2,3}[0-9]+)|(?:[A-Z][0-9]{5,}))"')
+_ROW = re.compile(rb'<row r="([0-9]{5,})"')
+
+
+def _check_extent(data: bytes, sheet: str, limits: Limits) -> None:
+    """A cell far outside any form (XFD1048576) is refused before a reader could size a grid by it."""
+    for ref in (*_FAR.findall(data), *(b"A" + r for r in _ROW.findall(data))):
+        rc = split_cell(ref.decode("ascii"))
+        if rc and (rc[0] > limits.max_row or rc[1] > limits.max_col):
+            _too_far(sheet, rc, limits)
+
+
+def _too_far(sheet: str, rc: tuple[int, int], limits: Limits) -> None:
+    raise UnreadableFile(
+        "absurd-size",
+        f"has a cell at {col_letters(rc[1])}{rc[0]}, far outside a consultation form "
+        f"(at most {limits.max_row} rows, {limits.max_col} columns); it was not read",
+        sheet=sheet,
+    )
+
+
+_PATTERNS: dict[frozenset[str], re.Pattern[bytes]] = {}
+
+
+def _cell_pattern(wanted: set[str] | None) -> re.Pattern[bytes]:
+    """A pattern matching only the wanted cells, so the scan skips the rest in C (cached per layout)."""
+    if wanted is None:
+        return _CELL_FAST
+    key = frozenset(wanted)
+    pattern = _PATTERNS.get(key)
+    if pattern is None:
+        refs = _trie(sorted(w.encode("ascii") for w in key if split_cell(w)))
+        pattern = re.compile(rb'<c r="(' + refs + rb')"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
+        if len(_PATTERNS) > 64:
+            _PATTERNS.clear()
+        _PATTERNS[key] = pattern
+    return pattern
+
+
+def _trie(words: list[bytes]) -> bytes:
+    """An alternation sharing prefixes (B(?:13|14)), so each cell is ruled out in a step or two."""
+    if not words:
+        return b"(?!)"
+    heads: dict[bytes, list[bytes]] = {}
+    for w in words:
+        heads.setdefault(w[:1], []).append(w[1:])
+    alts = [re.escape(h) + _trie(rest) if h else b"" for h, rest in heads.items()]
+    return alts[0] if len(alts) == 1 else b"(?:" + b"|".join(alts) + b")"
+
+
+def _sheet_fast(data: bytes, wanted: set[str] | None) -> tuple[dict[str, Cell], dict[str, int]] | None:
+    """Cells by regex when the XML has the shape every spreadsheet program writes; else None."""
+    if _CELL_NO_REF.search(data):
+        return None
+    found: dict[str, Cell] = {}
+    shared: dict[str, int] = {}
+    for ref_b, attrs, inner in _cell_pattern(wanted).findall(data):
+        ref = ref_b.decode("ascii")
+        if not inner:
+            found[ref] = Cell(None, False)
+            continue
+        tm = _TYPE.search(attrs) if b't="' in attrs else None
+        kind = tm[1].decode("ascii") if tm else "n"
+        if inner.startswith(b"<v>") and inner.endswith(b"</v>") and inner.count(b"<") == 2:
+            # the common shape, a value and nothing else (so no formula): no further searches
+            value = _value(kind, _text(inner[3:-4]))
+            if kind == "s" and isinstance(value, int):
+                shared[ref] = value
+                value = None
+            found[ref] = Cell(value, False)
+            continue
+        if kind == "inlineStr":
+            raw = _RPH.sub(b"", inner) if b"<rPh" in inner else inner
+            value: Any = "".join(_text(t) for t in _T.findall(raw)) if b"<is" in inner else None
+        else:
+            vm = _V.search(inner)
+            value = _value(kind, _text(vm[1]) if vm else None)
+        if kind == "s" and isinstance(value, int):
+            shared[ref] = value
+            value = None
+        if _FORMULA.search(inner) is None:
+            found[ref] = Cell(value, False)
+        else:
+            fm = _FORMULA_TEXT.search(inner)
+            found[ref] = Cell(value, True, _text(fm[1]) if fm else "")
+    return found, shared
+
+
+def _sheet_tree(
+    data: bytes, sheet: str, wanted: set[str] | None, limits: Limits
+) -> tuple[dict[str, Cell], dict[str, int]]:
+    """Cells from the parsed tree: for XML shaped unusually (prefixes, cells without references)."""
+    found: dict[str, Cell] = {}
+    shared: dict[str, int] = {}
+    for el in _tree(data, f"sheet {sheet}").iter():
+        if _local(el.tag) == "sheetData":
+            rows = el
+            break
+    else:
+        return found, shared
+    row_no = 0
+    for row in rows:
+        r = row.get("r")
+        row_no = int(r) if r and r.isdigit() else row_no + 1
+        col_no = 0
+        for c in row:
+            ref = c.get("r")
+            rc = split_cell(ref) if ref else (row_no, col_no + 1)
+            if rc is None:
+                raise UnreadableFile("damaged-file", f"has a cell with a bad reference on sheet {sheet}")
+            if rc[0] > limits.max_row or rc[1] > limits.max_col:
+                _too_far(sheet, rc, limits)
+            col_no = rc[1]
+            cell = f"{col_letters(rc[1])}{rc[0]}"
+            if wanted is not None and cell not in wanted:
+                continue
+            kind, formula, value, text = c.get("t", "n"), False, None, ""
+            for child in c:
+                t = _local(child.tag)
+                if t == "f":
+                    formula, text = True, child.text or ""
+                elif t == "v":
+                    value = _value(kind, child.text or "")
+                elif t == "is":
+                    value = "".join(
+                        x.text or ""
+                        for x in child.iter()
+                        if _local(x.tag) == "t" and not _in_phonetic(child, x)
+                    )
+            if kind == "s" and isinstance(value, int):
+                shared[cell] = value
+                value = None
+            found[cell] = Cell(_undo_ooxml_escapes(value) if isinstance(value, str) else value, formula, text)
+    return found, shared
+
+
+def _value(kind: str, text: str | None) -> Any:
+    if text is None:
+        return None
+    if kind == "s":
+        return int(text) if text.strip().isdigit() else None
+    if kind in ("inlineStr", "str", "d"):
+        return text
+    if kind == "b":
+        return text.strip() in ("1", "true")
+    if kind == "e":
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return int(number) if number.is_integer() and abs(number) < 2**53 else number

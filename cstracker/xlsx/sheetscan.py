@@ -1,0 +1,380 @@
+"""Read just what adding rows needs from the Referrals sheet XML, in a stream.
+
+Before it adds or updates rows, the tracker needs the Referral IDs already
+used, the last row with something in cstracker's columns and the values of the
+rows being updated; not the whole sheet in memory. A spreadsheet reader holds
+every cell of a 100,000-row sheet at once (about 430 MB); this scan holds one
+chunk of XML plus the IDs (about 20 MB) and takes about the time of unzipping
+the part.
+
+Rows strictly inside the Table are searched for the Referral ID cell only; the
+rows from the Table's last row down (usually none or a few) are parsed whole to
+find the last one used. A chunk whose rows or cells lack ``r=`` attributes is
+parsed whole, counting positions as a spreadsheet program does.
+"""
+
+from __future__ import annotations
+
+import html
+import posixpath
+import re
+import xml.etree.ElementTree as ET
+import zipfile
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from cstracker.xlsx.parts import col_index, col_letters
+
+CHUNK = 1 << 20
+NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_ROW = re.compile(rb"<row\b([^>]*?)(?:/>|>(.*?)</row>)", re.S)
+_CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
+_CELL_R = re.compile(rb'\br="([A-Z]+)(\d+)"')
+_ROW_R = re.compile(rb'\br="(\d+)"')
+_ATTR_T = re.compile(rb'\bt="(\w+)"')
+_V = re.compile(rb"<v>(.*?)</v>", re.S)
+_T = re.compile(rb"<t\b[^>]*?(?:/>|>(.*?)</t>)", re.S)
+_PHONETIC = re.compile(rb"<rPh\b.*?</rPh>", re.S)
+
+
+@dataclass
+class SheetScan:
+    #: Referral ID (trimmed, upper case) -> the first sheet row that holds it
+    ids: dict[str, int] = field(default_factory=dict)
+    #: the last row at or below ``tail_from`` with something in cstracker's columns (0: none)
+    last_used: int = 0
+    #: rows whose ID was wanted: sheet row -> {column: value as stored}
+    rows: dict[int, dict[int, Any]] = field(default_factory=dict)
+
+
+def _text(raw: bytes) -> str:
+    text = raw.decode("utf-8", "replace")
+    return html.unescape(text) if "&" in text else text
+
+
+def cell_value(attrs: bytes, body: bytes | None, shared: Callable[[int], str]) -> Any:
+    """A cell's value as stored: str, float, bool, or None when it holds nothing."""
+    if body is None:
+        return None
+    t = _ATTR_T.search(attrs)
+    kind = t[1] if t else b"n"
+    if kind == b"inlineStr":
+        if body.startswith(b"<is><t>") and body.endswith(b"</t></is>") and body.count(b"<") == 4:
+            return _text(body[7:-9])  # the shape cstracker writes
+        return _text(b"".join(m[1] or b"" for m in _T.finditer(_PHONETIC.sub(b"", body))))
+    v = _V.search(body)
+    if v is None:
+        return None
+    if kind == b"s":
+        try:
+            return shared(int(v[1]))
+        except (ValueError, IndexError):
+            return None
+    if kind == b"b":
+        return v[1].strip() == b"1"
+    if kind in (b"str", b"e", b"d"):
+        return _text(v[1])
+    try:
+        return float(v[1])
+    except ValueError:
+        return _text(v[1])
+
+
+def is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def id_text(value: Any) -> str:
+    """A Referral ID cell as the tracker indexes it: trimmed, upper case, whole numbers without '.0'."""
+    if isinstance(value, float):
+        value = int(value) if value.is_integer() else value
+    return "" if value is None else str(value).strip().upper()
+
+
+class SharedStrings:
+    """The workbook's shared strings, read in full only when a cell first needs one."""
+
+    def __init__(self, zf: zipfile.ZipFile):
+        self.zf = zf
+        self.items: list[str] | None = None
+
+    def __call__(self, index: int) -> str:
+        if self.items is None:
+            self.items = self._load()
+        return self.items[index]
+
+    def _load(self) -> list[str]:
+        name = shared_strings_part(self.zf)
+        if name is None:
+            return []
+        out: list[str] = []
+        root = None
+        with self.zf.open(name) as fh:
+            for event, el in ET.iterparse(fh, events=("start", "end")):
+                if root is None:
+                    root = el
+                if event != "end" or el.tag != NS_MAIN + "si":
+                    continue
+                # A rich text item is its runs' text; phonetic guides (rPh) are not part of the value.
+                parts = [el.findtext(NS_MAIN + "t") or ""]
+                parts += [r.findtext(NS_MAIN + "t") or "" for r in el.iterfind(NS_MAIN + "r")]
+                out.append("".join(parts))
+                root.clear()
+        return out
+
+
+def shared_strings_part(zf: zipfile.ZipFile) -> str | None:
+    try:
+        rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    except (KeyError, ET.ParseError):
+        return None
+    for rel in rels:
+        if rel.get("Type", "").endswith("/sharedStrings"):
+            target = rel.get("Target", "")
+            name = target.lstrip("/") if target.startswith("/") else posixpath.normpath("xl/" + target)
+            return name if name in zf.namelist() else None
+    return None
+
+
+def sheet_data_regions(src: IO[bytes]) -> Iterator[bytes]:
+    """The sheetData content in pieces that hold whole rows only."""
+    buf = b""
+    started = False
+    while chunk := src.read(CHUNK):
+        buf += chunk
+        if not started:
+            i = buf.find(b"<sheetData")
+            j = buf.find(b">", i) if i >= 0 else -1
+            if j < 0:
+                continue
+            if buf[j - 1 : j] == b"/":
+                return
+            buf, started = buf[j + 1 :], True
+        end = buf.find(b"</sheetData>")
+        if end >= 0:
+            yield buf[:end]
+            return
+        cut = buf.rfind(b"</row>")
+        if cut >= 0:
+            yield buf[: cut + 6]
+            buf = buf[cut + 6 :]
+    if started and buf.strip():
+        yield buf
+
+
+#: a row or cell whose first attribute is not its position (one search is cheaper than counting tags)
+_NO_REF_FIRST = re.compile(rb'<(?:c|row)(?:>|/>|\s(?!r="))')
+
+
+def has_all_refs(region: bytes) -> bool:
+    return _NO_REF_FIRST.search(region) is None
+
+
+class _Scanner:
+    def __init__(
+        self,
+        shared: Callable[[int], str],
+        id_col: int,
+        columns: set[int],
+        used_cols: set[int],
+        first_row: int,
+        tail_from: int,
+        wanted: set[str],
+    ):
+        self.shared = shared
+        self.id_col = id_col
+        self.columns = columns | {id_col}
+        self.used_cols = used_cols
+        self.first_row = first_row
+        self.tail_from = tail_from
+        self.wanted = wanted
+        self.found = SheetScan()
+        self.current = 0
+        letters = re.escape(col_letters(id_col).encode())
+        self.id_cell = re.compile(rb'<c r="' + letters + rb'(\d+)"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
+
+    def region(self, region: bytes) -> None:
+        last = region.rfind(b"<row")
+        m = _ROW_R.search(region, last, region.find(b">", last)) if last >= 0 else None
+        if m and int(m[1]) < self.tail_from and has_all_refs(region):
+            self._ids_only(region)
+            self.current = int(m[1])
+        else:
+            for row in _ROW.finditer(region):
+                self._row(row)
+
+    def _note(self, number: int, rid: str) -> bool:
+        if number < self.first_row or not rid:
+            return False
+        self.found.ids.setdefault(rid, number)
+        return rid in self.wanted
+
+    def _ids_only(self, region: bytes) -> None:
+        for m in self.id_cell.finditer(region):
+            number = int(m[1])
+            if self._note(number, id_text(cell_value(m[2], m[3], self.shared))):
+                start = region.rfind(b"<row", 0, m.start())
+                row = _ROW.match(region, start)
+                if row:
+                    self._row(row, keep=True)
+
+    def _row(self, row: re.Match[bytes], keep: bool = False) -> None:
+        r = _ROW_R.search(row[1])
+        number = int(r[1]) if r else self.current + 1
+        self.current = number
+        if number < self.first_row:
+            return
+        values: dict[int, Any] = {}
+        col = 0
+        for c in _CELL.finditer(row[2] or b""):
+            ref = _CELL_R.search(c[1])
+            col = col_index(ref[1].decode()) if ref else col + 1
+            if col in self.columns:
+                values[col] = cell_value(c[1], c[2], self.shared)
+        if number >= self.tail_from and any(
+            not is_blank(v) for c, v in values.items() if c in self.used_cols
+        ):
+            self.found.last_used = max(self.found.last_used, number)
+        if keep or self._note(number, id_text(values.get(self.id_col))):
+            self.found.rows[number] = values
+
+
+def scan_sheet(
+    zf: zipfile.ZipFile,
+    part: str,
+    *,
+    id_col: int,
+    columns: Collection[int],
+    used_cols: Collection[int],
+    first_row: int,
+    tail_from: int,
+    wanted: Collection[str] = (),
+) -> SheetScan:
+    """IDs of rows from ``first_row``, the last used row from ``tail_from``, and the rows of ``wanted`` IDs.
+
+    A row is used when one of ``used_cols`` (cstracker's columns but the formula
+    ones) holds something; a fetched row holds the values of ``columns``.
+    """
+    scanner = _Scanner(
+        SharedStrings(zf), id_col, set(columns), set(used_cols), first_row, tail_from, set(wanted)
+    )
+    with zf.open(part) as src:
+        for region in sheet_data_regions(src):
+            scanner.region(region)
+    return scanner.found
+
+
+_FORMULA = re.compile(rb"<f\b")
+_F_TEXT = re.compile(rb"<f\b[^>]*?(?:/>|>(.*?)</f>)", re.S)
+_CELL_START = re.compile(rb'<c\b[^>]*?\br="([A-Z]+)(\d+)"')
+
+
+def formula_texts(
+    zf: zipfile.ZipFile, part: str, columns: Collection[int], first_row: int
+) -> dict[tuple[int, int], str]:
+    """(row, column) -> formula text (without '='; "" for a shared formula's later cells) of cells
+    in ``columns`` from ``first_row`` down that hold a formula."""
+    wanted = set(columns)
+    found: dict[tuple[int, int], str] = {}
+    with zf.open(part) as src:
+        for region in sheet_data_regions(src):
+            for m in _FORMULA.finditer(region):
+                start = region.rfind(b"<c", 0, m.start())
+                cell = _CELL_START.match(region, start) if start >= 0 else None
+                if cell is None:
+                    continue
+                col, row = col_index(cell[1].decode()), int(cell[2])
+                if col in wanted and row >= first_row:
+                    f = _F_TEXT.match(region, m.start())
+                    found[(row, col)] = _text(f[1] or b"") if f else ""
+    return found
+
+
+def formula_cells(zf: zipfile.ZipFile, part: str, columns: Collection[int], first_row: int) -> list[str]:
+    """References ("F12") of cells in ``columns`` from ``first_row`` down that hold a formula.
+
+    A value pasted or typed as a formula (``=HYPERLINK(...)``) shows only its
+    result to a reader, so it would pass every check on the value unseen.
+    """
+    wanted = set(columns)
+    found: list[str] = []
+    with zf.open(part) as src:
+        for region in sheet_data_regions(src):
+            for m in _FORMULA.finditer(region):
+                start = region.rfind(b"<c", 0, m.start())
+                cell = _CELL_START.match(region, start) if start >= 0 else None
+                if cell is None:
+                    continue  # a cell without a position: its value checks still run
+                col, row = col_index(cell[1].decode()), int(cell[2])
+                if col in wanted and row >= first_row:
+                    found.append(f"{cell[1].decode()}{row}")
+    return found
+
+
+def typed_rows(
+    zf: zipfile.ZipFile, part: str, columns: Collection[int], first_row: int
+) -> Iterator[tuple[int, dict[int, Any]]]:
+    """Every row from ``first_row`` down with its cells in ``columns`` exactly as stored.
+
+    Values are str, float, bool or ``reading.Formula`` (formula text and cached
+    value): the types a spreadsheet reader's text view hides, which say whether a
+    value is canonical (a date typed as text, a number stored as text, ``=TRUE()``).
+    Rows with no cell in ``columns`` are left out.
+    """
+    from cstracker.core.reading import Formula
+
+    wanted = set(columns)
+    shared = SharedStrings(zf)
+    current = 0
+    with zf.open(part) as src:
+        for region in sheet_data_regions(src):
+            for row in _ROW.finditer(region):
+                r = _ROW_R.search(row[1])
+                number = int(r[1]) if r else current + 1
+                current = number
+                if number < first_row or not row[2]:
+                    continue
+                values: dict[int, Any] = {}
+                col = 0
+                for c in _CELL.finditer(row[2]):
+                    ref = _CELL_R.search(c[1])
+                    col = col_index(ref[1].decode()) if ref else col + 1
+                    if col not in wanted or c[2] is None:
+                        continue
+                    value = cell_value(c[1], c[2], shared)
+                    f = _F_TEXT.search(c[2])
+                    if f is not None:
+                        value = Formula(_text(f[1] or b""), value)
+                    if value is not None:
+                        values[col] = value
+                if values:
+                    yield number, values
+
+
+def rows_stored_as(
+    zf: zipfile.ZipFile, part: str, columns: dict[int, str], first_row: int
+) -> dict[int, set[int]]:
+    """Per column, the rows from ``first_row`` down whose cell is stored as ``columns[col]``
+    ("number" or "text"): what a reader's text view hides (``14`` and ``'14`` look alike).
+
+    One regular-expression pass per chunk over the cells of just these columns.
+    """
+    found: dict[int, set[int]] = {c: set() for c in columns}
+    if not found:
+        return found
+    letters = b"|".join(re.escape(col_letters(c).encode()) for c in found)
+    cell = re.compile(rb'<c r="(' + letters + rb')(\d+)"([^>]*?)(/?)>')
+    want_text = {col_letters(c).encode(): kind == "text" for c, kind in columns.items()}
+    index = {col_letters(c).encode(): c for c in columns}
+    with zf.open(part) as src:
+        for region in sheet_data_regions(src):
+            for m in cell.finditer(region):
+                if m[4]:
+                    continue  # an empty cell
+                t = _ATTR_T.search(m[3])
+                is_text = t is not None and t[1] in (b"s", b"inlineStr", b"str")
+                is_number = t is None or t[1] == b"n"
+                if (is_text if want_text[m[1]] else is_number) and int(m[2]) >= first_row:
+                    found[index[m[1]]].add(int(m[2]))
+    return found
