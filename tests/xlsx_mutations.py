@@ -1,4 +1,4 @@
-"""Ways to damage our own valid workbooks, for the fault tests (tests/test_extent.py, tests/test_fuzz.py)."""
+"""Ways to damage our own valid workbooks, for the fault tests (tests/xlsx/test_extent.py, tests/test_fuzz.py)."""
 
 from __future__ import annotations
 

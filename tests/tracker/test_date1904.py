@@ -28,7 +28,7 @@ from cstracker.tracker.layout import read_layout
 from cstracker.tracker.tracker import Tracker, init_tracker
 from tests.conftest import TODAY
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).parent.parent
 SYSTEM_PYTHON = "/usr/bin/python3"
 DAY_1904 = dt.date(1904, 1, 1)
 DAY_1900 = dt.date(1899, 12, 30)

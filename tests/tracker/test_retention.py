@@ -21,7 +21,7 @@ from cstracker.xlsx import safety
 from cstracker.xlsx.patch import raw_member
 
 TODAY = dt.date(2026, 11, 27)
-TEMPLATE = Path(__file__).parent.parent / "workbook_templates" / "Referral Tracker (blank).xlsx"
+TEMPLATE = Path(__file__).parent.parent.parent / "workbook_templates" / "Referral Tracker (blank).xlsx"
 
 
 def rec(received, **more):

@@ -26,7 +26,7 @@ from cstracker.forms.workbook import SHEET_FORM, form_items, new_form_id, write_
 from cstracker.tracker.tracker import Tracker, init_tracker
 from tests.conftest import TODAY
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).parent.parent
 SYSTEM_PYTHON = "/usr/bin/python3"
 LISTS = CodeLists()
 DATE_NAMES = sorted(

@@ -196,7 +196,7 @@ def test_a_synonym_shared_by_two_fields_is_not_guessed():
 
 
 def test_the_documented_mapping_file_is_valid(tmp_path):
-    doc = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    doc = (Path(__file__).parent.parent.parent / "README.md").read_text(encoding="utf-8")
     block = re.search(r"```toml\n(# ours\.toml.*?)```", doc, re.S)[1]
     path = tmp_path / "ours.toml"
     path.write_text(block, encoding="utf-8")

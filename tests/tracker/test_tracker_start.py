@@ -23,7 +23,7 @@ from cstracker.tracker.tracker import Tracker, init_tracker
 from cstracker.xlsx.patch import raw_member
 from tests.conftest import TODAY
 
-OLD = Path(__file__).parent / "data" / "tracker-before-tracker-start.xlsx"
+OLD = Path(__file__).parent.parent / "data" / "tracker-before-tracker-start.xlsx"
 START = dt.date(2026, 4, 1)
 D = dt.date
 

@@ -85,7 +85,7 @@ def test_the_readme_example_is_valid(tmp_path):
     import re
     from pathlib import Path
 
-    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).parent.parent.parent / "README.md").read_text(encoding="utf-8")
     block = re.search(r"```toml\n(# ourborough\.toml.*?)```", readme, re.S)[1]
     cfg = load_config(write(tmp_path, block))
     assert cfg.settings.referral_id_prefix == "ATB"

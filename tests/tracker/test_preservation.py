@@ -23,7 +23,7 @@ from cstracker.tracker.tracker import Tracker
 from cstracker.xlsx.patch import raw_member
 from tests.conftest import TODAY
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).parent.parent
 SYSTEM_PYTHON = "/usr/bin/python3"
 
 

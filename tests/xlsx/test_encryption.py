@@ -30,7 +30,7 @@ from cstracker.xlsx import encryption, safety
 from tests.conftest import TODAY
 
 PASSWORD = "correct horse 7"
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parent.parent.parent
 
 
 @pytest.fixture(autouse=True)
@@ -328,7 +328,7 @@ def test_libreoffice_opens_it_with_the_password_only(tmp_path, pw_file):
     encryption.use_password_file(pw_file)
     ids = [r["referral_id"] for r in Tracker.open(path).records()]
     out = subprocess.run(
-        [SYSTEM_PYTHON, str(Path(__file__).parent / "uno_open_encrypted.py"), str(path), PASSWORD],
+        [SYSTEM_PYTHON, str(Path(__file__).parent.parent / "uno_open_encrypted.py"), str(path), PASSWORD],
         capture_output=True,
         text=True,
         timeout=240,

@@ -18,10 +18,10 @@ from cstracker.legacy.importer import import_file
 from cstracker.tracker.tracker import Tracker
 from cstracker.tracker.written import SHEET, Written, fingerprint, merge
 from tests.conftest import TODAY
-from tests.test_ingest import example, filled, lines, new_tracker, run, tracker_rows
-from tests.test_preservation import SYSTEM_PYTHON, needs_uno
+from tests.forms.test_ingest import example, filled, lines, new_tracker, run, tracker_rows
+from tests.tracker.test_preservation import SYSTEM_PYTHON, needs_uno
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).parent.parent
 
 
 def cell_ref(tracker: Path, key: str, referral_id: str = "CS-2026-0001") -> str:

@@ -420,7 +420,13 @@ def test_typed_in_libreoffice_then_fixed_the_trends_sheet_counts_every_row(tmp_p
         ]
     typed = tmp_path / "typed.xlsx"
     subprocess.run(
-        ["/usr/bin/python3", str(Path(__file__).parent / "uno_type.py"), str(made), str(typed), *edits],
+        [
+            "/usr/bin/python3",
+            str(Path(__file__).parent.parent / "uno_type.py"),
+            str(made),
+            str(typed),
+            *edits,
+        ],
         check=True,
         timeout=240,
     )

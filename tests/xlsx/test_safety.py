@@ -22,7 +22,7 @@ from cstracker.tracker.tracker import Tracker, init_tracker
 from cstracker.xlsx.safety import backups_folder, lock_path
 from tests.conftest import TODAY
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def add(path, n=1, seed=1):

@@ -26,7 +26,7 @@ from cstracker.tracker.tracker import init_tracker
 from cstracker.xlsx.outputs import identify
 from tests.conftest import TODAY
 
-GOLDEN = Path(__file__).parent / "golden" / "import"
+GOLDEN = Path(__file__).parent.parent / "golden" / "import"
 TRIGGERS = ["=", "+", "-", "@", "\t", "\r"]
 
 

@@ -15,8 +15,8 @@ from cstracker.legacy.importer import REASONS_HEADER, import_file
 from cstracker.tracker.tracker import Tracker
 from cstracker.tracker.validate import validate_tracker
 from tests.conftest import TODAY
-from tests.test_edits import cell_ref, edit_xml, only_row
-from tests.test_ingest import example, filled, lines, new_tracker, run, tracker_rows
+from tests.forms.test_ingest import example, filled, lines, new_tracker, run, tracker_rows
+from tests.tracker.test_edits import cell_ref, edit_xml, only_row
 
 ROW = {
     "referral_id": "CS-2026-0001",

@@ -27,7 +27,7 @@ from cstracker.xlsx.outputs import identify
 from cstracker.xlsx.safety import backups_folder, lock_path
 from tests.conftest import TODAY
 
-GOLDEN = Path(__file__).parent / "golden" / "import"
+GOLDEN = Path(__file__).parent.parent / "golden" / "import"
 
 
 def run(*args):

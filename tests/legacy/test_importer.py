@@ -31,10 +31,10 @@ from cstracker.synthetic import synthetic_records
 from cstracker.tracker.tracker import Tracker
 from tests.conftest import TODAY
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent / "scripts"))
 import make_legacy_fixtures as legacy
 
-GOLDEN = Path(__file__).parent / "golden" / "import"
+GOLDEN = Path(__file__).parent.parent / "golden" / "import"
 LISTS = CodeLists()
 FIELDS = LISTS.fields()
 BY_LABEL = {f.label: f for f in FIELDS}
