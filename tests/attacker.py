@@ -81,36 +81,31 @@ class Parsed:
 
 
 def tables_of(path: Path) -> list[Parsed]:
-    """Every table of a written report: a title, a header row (A blank), rows until A is blank."""
+    """Every table of a written report, as a reader finds it: each Excel Table (its header row first,
+    the row labels in its first column), titled by the top line of the text just above it in column A
+    (the title, then an optional note)."""
+    from openpyxl.utils import range_boundaries
+
     wb = openpyxl.load_workbook(path)
     out = []
     for ws in wb.worksheets:
-        grid = [[c.value for c in row[:30]] + [None, None] for row in ws.iter_rows(min_row=1)]
-        i = 4
-        while i < len(grid):
-            row = grid[i]
-            if (
-                row[0] in (None, "")
-                and isinstance(row[1], str)
-                and i >= 2
-                and isinstance(grid[i - 1][0], str)
-            ):
-                # the title, then an optional note (both in column A alone), then this header row
-                note_between = isinstance(grid[i - 2][0], str) and grid[i - 2][1] is None
-                title = grid[i - 2][0] if note_between else grid[i - 1][0]
-                cols = []
-                for v in row[1:]:
-                    if v is None:
-                        break
-                    cols.append(str(v))
-                body = []
-                i += 1
-                while i < len(grid) and grid[i][0] not in (None, ""):
-                    body.append((str(grid[i][0]), grid[i][1 : 1 + len(cols)]))
-                    i += 1
-                out.append(Parsed(ws.title, title, cols, body))
-                continue
-            i += 1
+        found = []
+        for table in ws.tables.values():
+            first_col, header, last_col, last_row = range_boundaries(table.ref)
+            cols = [str(ws.cell(header, c).value) for c in range(first_col + 1, last_col + 1)]
+            above, r = [], header - 1
+            while r >= 1 and isinstance(ws.cell(r, first_col).value, str) and ws.cell(r, first_col).value:
+                above.append(ws.cell(r, first_col).value)
+                r -= 1
+            body = [
+                (
+                    str(ws.cell(r, first_col).value),
+                    [ws.cell(r, c).value for c in range(first_col + 1, last_col + 1)],
+                )
+                for r in range(header + 1, last_row + 1)
+            ]
+            found.append((header, Parsed(ws.title, above[-1], cols, body)))
+        out.extend(p for _, p in sorted(found, key=lambda x: x[0]))
     return out
 
 

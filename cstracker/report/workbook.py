@@ -21,6 +21,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from cstracker.core.errors import ReportError
 from cstracker.core.periods import Period
+from cstracker.report.access import header_names, lines_alt_text, stacked_alt_text, table_name
 from cstracker.report.tables import Report, Table, build_report
 from cstracker.version import __version__
 from cstracker.xlsx import safety
@@ -169,10 +170,12 @@ class _Writer:
         self.label = wb.add_format({**base, "border": 1})
         self.label_total = wb.add_format({**base, "border": 1, "bold": True, "top": 2})
         self.text = wb.add_format({**base, "border": 1, "text_wrap": True})
-        self.hidden = wb.add_format({**base, "border": 1, "align": "right", "font_color": "#7F7F7F"})
+        # grey enough to tell c from a figure, dark enough to read (contrast 7:1 on white, WCAG AA)
+        self.hidden = wb.add_format({**base, "border": 1, "align": "right", "font_color": "#595959"})
         self.hidden_total = wb.add_format(
-            {**base, "border": 1, "align": "right", "font_color": "#7F7F7F", "bold": True, "top": 2}
+            {**base, "border": 1, "align": "right", "font_color": "#595959", "bold": True, "top": 2}
         )
+        self.table_names: set[str] = set()
         self.numbers: dict[tuple[str, bool], object] = {}
         # LibreOffice neither widens columns nor grows wrapped rows of an .xlsx on load, so
         # each sheet's widths and heights are worked out from what was written (``finish``)
@@ -227,10 +230,11 @@ class _Writer:
         if t.note:
             ws.write_string(row, col, t.note, self.note)
             row += 1
-        ws.write_string(row, col, "", self.head)
-        for j, c in enumerate(columns, start=1):
-            ws.write_string(row, col + j, str(c), self.head)
+        if t.heatmap:  # no meaning by colour alone: the colour repeats a figure the cell shows
+            ws.write_string(row, col, HEATMAP_NOTE, self.note)
+            row += 1
         header = row
+        self._mark_table(ws, t, columns, header, col, header + max(len(t.data), 1))
         self.wrapped.append((header, {col + j: str(c) for j, c in enumerate(columns, start=1)}))
         if t.data.empty:
             ws.write_string(row + 1, col, "None in this period.", self.note)
@@ -266,10 +270,36 @@ class _Writer:
                     "type": "3_color_scale",
                     "min_color": "#FFFFFF",
                     "mid_color": "#FFD966",
-                    "max_color": "#C00000",
+                    # light enough that the black figure on it stays readable (contrast 7:1)
+                    "max_color": "#F8696B",
                 },
             )
         return last + 2, placed
+
+    def _mark_table(self, ws, t: Table, columns: list[str], header: int, col: int, last: int) -> None:
+        """Mark the block as an Excel Table with a header row, so a screen reader announces each
+        figure's column heading and Excel's Accessibility Checker finds the header.
+
+        The report's blocks suit Tables: one header row of text, no merged cells, titles and notes
+        above the block in column A (outside it), and blocks one under another. No filter buttons
+        (sorting would move the Total row among the others) and no Table style: the cell formats
+        written here are the look. The header cells are written by the Table itself, so the
+        Table's column names and the cells always agree.
+        """
+        ws.add_table(
+            header,
+            col,
+            last,
+            col + len(columns),
+            {
+                "name": table_name(t.key, self.table_names),
+                "columns": [{"header": h, "header_format": self.head} for h in header_names(t, columns)],
+                "autofilter": False,
+                "banded_rows": False,
+                "style": None,
+                "title": t.title[:255],
+            },
+        )
 
     def _cell(self, ws, r: int, c: int, value, fmt: str, hidden: bool, total: bool) -> None:
         if hidden:
@@ -288,6 +318,11 @@ class _Writer:
             ws.write_datetime(r, c, dt.datetime.combine(value, dt.time()), number)
         else:
             ws.write_number(r, c, float(value) if fmt in ("pct", "days") else int(value), number)
+
+
+HEATMAP_NOTE = (
+    "Each cell shows its figure; the colour only repeats it (the deeper the red, the higher the share)."
+)
 
 
 def _blank(value) -> bool:
@@ -345,12 +380,13 @@ def _write(report: Report, path: Path, publish: bool, key: str = "") -> WrittenR
         for t in shown:
             row, placed = w.table(ws, sheet, t, row, hidden.get(t.key, set()))
             result.placed[t.key] = placed
+        # charts go below the tables, at column A: read top to bottom, never beside a table
         if publish:
             _published_charts(wb, ws, sheet, report, result.placed, hidden, row)
         elif sheet == "Summary":
-            _months_chart(wb, ws, result.placed["summary_months"])
+            _months_chart(wb, ws, report, result.placed["summary_months"], row)
         elif sheet == "Monthly trend":
-            _trend_chart(wb, ws, result.placed["monthly_trend"], row)
+            _trend_chart(wb, ws, report, result.placed["monthly_trend"], row)
         w.finish(ws)
     result.hidden_cells = sum(len(v) for v in hidden.values())
     wb.close()
@@ -386,7 +422,7 @@ def _summary_note(w: _Writer, ws, report: Report, publish: bool, threshold: int)
     return 3 + len(lines)
 
 
-def _months_chart(wb, ws, p: Placed) -> None:
+def _months_chart(wb, ws, report: Report, p: Placed, row: int) -> None:
     chart = wb.add_chart({"type": "line"})
     for j in range(1, len(p.columns) + 1):
         chart.add_series(
@@ -401,10 +437,11 @@ def _months_chart(wb, ws, p: Placed) -> None:
     chart.set_y_axis({"name": "Number", "min": 0})
     chart.set_legend({"position": "bottom"})
     chart.set_size({"width": 620, "height": 300})
-    ws.insert_chart(xl_rowcol_to_cell(FIRST_TABLE_ROW, 5), chart)
+    text = lines_alt_text(report.table("summary_months"), p.columns, report.period, "month", set(), False)
+    ws.insert_chart(xl_rowcol_to_cell(row, 0), chart, {"description": text})
 
 
-def _trend_chart(wb, ws, p: Placed, row: int) -> None:
+def _trend_chart(wb, ws, report: Report, p: Placed, row: int) -> None:
     chart = wb.add_chart({"type": "column", "subtype": "stacked"})
     last = p.last_row - 1  # the Total row is not a month
     for j in range(1, len(p.columns)):
@@ -419,7 +456,9 @@ def _trend_chart(wb, ws, p: Placed, row: int) -> None:
     chart.set_y_axis({"name": "Referrals", "min": 0})
     chart.set_legend({"position": "bottom"})
     chart.set_size({"width": 760, "height": 340})
-    ws.insert_chart(xl_rowcol_to_cell(row, 0), chart)
+    t = report.table("monthly_trend")
+    text = stacked_alt_text(t, p.columns[:-1], p.columns[-1], "Total", report.period, "month")
+    ws.insert_chart(xl_rowcol_to_cell(row, 0), chart, {"description": text})
 
 
 #: published charts read a copy of their table in hidden columns from here, hidden figures left blank
@@ -432,23 +471,36 @@ def _published_charts(
 ) -> None:
     """Charts that leave a hidden figure out (a gap, with a note), never drawing it as a number."""
     if sheet == "Summary":
-        source = _chart_copy(wb, ws, report.table("summary_months"), placed["summary_months"], hidden)
+        t = report.table("summary_months")
+        source = _chart_copy(wb, ws, t, placed["summary_months"], hidden)
         if source is None:
-            ws.write_string(FIRST_TABLE_ROW, 5, "Too few figures can be shown to draw a chart.")
+            ws.write_string(row, 0, "Too few figures can be shown to draw a chart.")
             return
         chart = wb.add_chart({"type": "line"})
         _series(chart, source, len(source.columns), source.last_row)
         chart.set_title({"name": "Referrals and consultations, last 12 months"})
-        _gap_axes(chart, ws, source, "Number", FIRST_TABLE_ROW, 5, 620, 300)
+        text = lines_alt_text(t, source.columns, report.period, "month", hidden.get(t.key, set()), True)
+        _gap_axes(chart, ws, source, "Number", row, 0, 620, 300, text)
     elif sheet == "Quarterly trend":
-        source = _chart_copy(wb, ws, report.table("quarterly_trend"), placed["quarterly_trend"], hidden)
+        t = report.table("quarterly_trend")
+        source = _chart_copy(wb, ws, t, placed["quarterly_trend"], hidden)
         if source is None:
             ws.write_string(row, 0, "Too few figures can be shown to draw a chart.")
             return
         chart = wb.add_chart({"type": "line"})
         _series(chart, source, len(source.columns) - 1, source.last_row)  # not the Total column
         chart.set_title({"name": "Referrals received per quarter by primary concern"})
-        _gap_axes(chart, ws, source, "Referrals", row, 0, 760, 340)
+        text = lines_alt_text(
+            t,
+            source.columns[:-1],
+            report.period,
+            "quarter",
+            hidden.get(t.key, set()),
+            True,
+            what="referrals received by primary concern",
+            total_column=source.columns[-1],
+        )
+        _gap_axes(chart, ws, source, "Referrals", row, 0, 760, 340, text)
 
 
 def _chart_copy(wb, ws, t: Table, p: Placed, hidden) -> Placed | None:
@@ -486,10 +538,12 @@ def _series(chart, p: Placed, count: int, last: int) -> None:
         )
 
 
-def _gap_axes(chart, ws, p: Placed, name: str, row: int, col: int, width: int, height: int) -> None:
+def _gap_axes(
+    chart, ws, p: Placed, name: str, row: int, col: int, width: int, height: int, description: str
+) -> None:
     chart.show_blanks_as("gap")
     chart.set_y_axis({"name": name, "min": 0})
     chart.set_legend({"position": "bottom"})
     chart.set_size({"width": width, "height": height})
-    ws.insert_chart(xl_rowcol_to_cell(row, col), chart)
+    ws.insert_chart(xl_rowcol_to_cell(row, col), chart, {"description": description})
     ws.write_string(row + math.ceil(height / 20) + 1, col, GAP_NOTE)
