@@ -26,6 +26,7 @@ SECTIONS = {
     "import": "bench_import",
     "report": "bench_report",
     "encryption": "bench_encryption",
+    "scale": "bench_scale",
 }
 
 

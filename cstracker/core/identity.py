@@ -10,7 +10,9 @@ correction of that referral.
 
 ``SameReferral`` is the one index of "the same referral" every batch uses: by
 Referral ID, by Form ID (the row a form filled before) and by Mosaic ID + date
-received (a row without a Referral ID).
+received (a row without a Referral ID). ``ReferralIds`` is the one count of the
+Referral IDs issued, which gives the next free one (``Tracker.upsert``, import,
+ingest's dry run and validate's suggestion all ask a copy of the tracker's).
 """
 
 from __future__ import annotations
@@ -24,10 +26,14 @@ from cstracker.core.convert import clean_text
 
 RULE = "different-person"
 T = TypeVar("T")
+#: a Referral ID cstracker issues: PREFIX-YEAR-NUMBER
+SEQ_ID = re.compile(r"^([A-Z][A-Z0-9]*)-(\d{4})-(\d+)$")
 
 
 def mosaic_key(value: Any) -> str | None:
     """The Mosaic ID as compared: digits without leading zeros ("0091.0" -> "91"); None when blank."""
+    if type(value) is str and value.isascii() and value.isdigit():
+        return value.lstrip("0") or "0"  # the stored shape: nothing to clean
     if value is None or value is False:
         return None
     if isinstance(value, float) and value.is_integer():
@@ -55,7 +61,12 @@ def refusal(referral_id: str | None, what: str = "form") -> str:
     )
 
 
+_PLAIN_ID = re.compile(r"[A-Z0-9][A-Z0-9/_\-]*")
+
+
 def referral_key(value: Any) -> str | None:
+    if type(value) is str and _PLAIN_ID.fullmatch(value):
+        return value  # the stored shape: nothing to clean
     text = clean_text(value).replace(" ", "").upper() if value is not None else ""
     return re.sub(r"\.0+$", "", text) or None
 
@@ -110,3 +121,48 @@ class SameReferral(Generic[T]):
     def person(self, mosaic_id: Any, date_received: Any) -> T | None:
         key = person_key(mosaic_id, date_received)
         return self.by_person.get(key) if key is not None else None
+
+
+@dataclass
+class ReferralIds:
+    """The highest number issued per (prefix, year), and so the next free ``PREFIX-YEAR-NNNN``.
+
+    Seeded from what the settings keep (IDs of removed rows are never given again) and every ID
+    in the file; ``note`` an ID as it is used, ``take`` the next free one. ``copy`` it to plan
+    (a dry run, a suggestion) without using anything up.
+    """
+
+    prefix: str
+    highest: dict[tuple[str, int], int] = field(default_factory=dict)
+
+    @classmethod
+    def from_text(cls, prefix: str, text: str | None) -> ReferralIds:
+        """From the settings' record of IDs issued ("CS-2019-0042, CS-2026-0007")."""
+        ids = cls(prefix)
+        for rid in re.split(r"[\s,;]+", text or ""):
+            ids.note(rid.strip().upper())
+        return ids
+
+    def note(self, referral_id: Any) -> None:
+        m = SEQ_ID.match(referral_id) if isinstance(referral_id, str) else None
+        if m:
+            key = (m[1], int(m[2]))
+            self.highest[key] = max(self.highest.get(key, 0), int(m[3]))
+
+    def next(self, date_received: dt.date | None = None) -> str:
+        """The next free ID for the year of ``date_received`` (today when None), not yet taken."""
+        year = (date_received or dt.date.today()).year
+        return f"{self.prefix}-{year}-{self.highest.get((self.prefix, year), 0) + 1:04d}"
+
+    def take(self, date_received: dt.date | None = None) -> str:
+        """The next free ID, now issued."""
+        rid = self.next(date_received)
+        self.note(rid)
+        return rid
+
+    def copy(self) -> ReferralIds:
+        return ReferralIds(self.prefix, dict(self.highest))
+
+    def text(self) -> str:
+        """The highest ID issued per prefix and year: "CS-2019-0042, CS-2026-0007"."""
+        return ", ".join(f"{p}-{y}-{n:04d}" for (p, y), n in sorted(self.highest.items()))

@@ -628,19 +628,16 @@ class _Planner:
 
     def preview_ids(self) -> list[str]:
         """In a dry run, the Referral IDs the new rows would get (the save hands out the same)."""
+        ids = self.t.referral_ids()  # a copy: planning uses nothing up
         out: list[str] = []
-        taken: dict[str, int] = {}
         for state in self.rows:
             if not state.new:
                 continue
             if state.referral_id:
+                ids.note(state.referral_id)
                 out.append(state.referral_id)
-                continue
-            first = self.t.next_referral_id(state.record.get("date_received"))
-            stem, _, seq = first.rpartition("-")
-            n = taken.get(stem, int(seq))
-            taken[stem] = n + 1
-            out.append(f"{stem}-{n:04d}")
+            else:
+                out.append(ids.take(state.record.get("date_received")))
         return out
 
     def name_new_rows(self, ids: list[str]) -> None:

@@ -297,19 +297,39 @@ def meaningful(value: Any) -> bool:
 
 
 class Deduper:
-    """One referral per Referral ID, or per Mosaic ID + date received for a row without one."""
+    """One referral per Referral ID, or per Mosaic ID + date received for a row without one.
 
-    def __init__(self, existing: Iterable[Record]):
-        self.tracker: identity.SameReferral[Record] = identity.SameReferral()
-        for r in existing:
-            self.tracker.add(
-                r,
-                referral_id=r.get("referral_id"),
-                mosaic_id=r.get("mosaic_id"),
-                date_received=r.get("date_received"),
-            )
+    ``existing``: the tracker's ``RowIndex`` (``Tracker.row_index()``: rows found by the one
+    index, records fetched for the rows matched), or typed records (a plan without a tracker).
+    """
+
+    def __init__(self, existing: Any = ()):
+        self.rows = existing if hasattr(existing, "same") else None
+        if self.rows is not None:
+            self.tracker: identity.SameReferral[Any] = self.rows.same
+        else:
+            self.tracker = identity.SameReferral()
+            for r in existing:
+                self.tracker.add(
+                    r,
+                    referral_id=r.get("referral_id"),
+                    mosaic_id=r.get("mosaic_id"),
+                    date_received=r.get("date_received"),
+                )
         self.seen: identity.SameReferral[_Referral] = identity.SameReferral()
         self.referrals: list[_Referral] = []
+
+    def matching(self, record: Record) -> Any:
+        """The tracker row (its number, or its record) this record is about, if any."""
+        rid = record.get("referral_id")
+        if rid:
+            return self.tracker.referral(rid)
+        return self.tracker.person(record.get("mosaic_id"), record.get("date_received"))
+
+    def prefetch(self, records: Iterable[Record]) -> None:
+        """Fetch the tracker rows these records are about in one read (a row index only)."""
+        if self.rows is not None:
+            self.rows.prefetch(self.matching(r) for r in records)
 
     def offer(self, row: int, record: Record) -> tuple[str, _Referral | None]:
         """'new', 'repeat' (merged into an earlier row) or 'conflict' (an earlier row disagrees)."""
@@ -322,7 +342,9 @@ class Deduper:
             for k, v in record.items():
                 earlier.record.setdefault(k, v)
             return "repeat", earlier
-        existing = self.tracker.referral(rid) if rid else self.tracker.person(mosaic, received)
+        existing = self.matching(record)
+        if self.rows is not None:
+            existing = self.rows.record(existing)
         referral = _Referral(row, record, existing)
         self.seen.add(referral, referral_id=rid, mosaic_id=mosaic, date_received=received)
         self.referrals.append(referral)
@@ -350,7 +372,7 @@ def origin(table: SourceTable, row: int) -> str:
 def plan_import(
     table: SourceTable,
     mapping: ColumnMapping,
-    existing: Iterable[Record] = (),
+    existing: Any = (),
     today: dt.date | None = None,
     dry_run: bool = True,
     progress: bool = False,
@@ -384,21 +406,26 @@ def plan_import(
     origin_of = Origins(table, origins or {})
     #: source row -> what it is remembered by (its original file and row, for a rejects file)
     keys: dict[int, str] = {}
+    # Convert every row first, then fetch the tracker rows they are about in one read, then decide.
+    converted = []
     for src in _progress(table, progress):
         came_from, source, keys[src.row] = origin_of(src)
         if src.problem:  # the file's structure is broken on this row: nothing in it is trusted
-            problem = structure_problem(table, src)
-            result.rejected.append(RejectedRow(src.row, src.values, [problem], came_from))
+            converted.append((src, came_from, source, None, [structure_problem(table, src)]))
             continue
         record, errors, _ = converter.convert(src)
         if record is None:
-            result.rejected.append(RejectedRow(src.row, src.values, errors, came_from))
+            converted.append((src, came_from, source, None, errors))
             continue
         expired = past_retention(record, settings, today) if settings is not None else None
         if expired is not None:
-            result.rejected.append(
-                RejectedRow(src.row, src.values, [retention_problem(converter, src, expired)], came_from)
-            )
+            converted.append((src, came_from, source, None, [retention_problem(converter, src, expired)]))
+            continue
+        converted.append((src, came_from, source, record, []))
+    deduper.prefetch(record for *_, record, _ in converted if record is not None)
+    for src, came_from, source, record, problems in converted:
+        if record is None:
+            result.rejected.append(RejectedRow(src.row, src.values, problems, came_from))
             continue
         record["source"] = source
         outcome, earlier = deduper.offer(src.row, record)
@@ -667,7 +694,7 @@ def import_file(
         return plan_import(
             table,
             mapping,
-            t.records(),
+            t.row_index(),
             today,
             True,
             progress,
@@ -682,7 +709,7 @@ def import_file(
         result = plan_import(
             table,
             mapping,
-            t.records(),
+            t.row_index(),
             today,
             False,
             progress,
@@ -734,26 +761,15 @@ def import_file(
 def assign_referral_ids(records: list[Record], tracker: Any) -> None:
     """Give each new record without a Referral ID the next free one for its year, in file order.
 
-    Asks the tracker once per year, then counts on: asking once per row would
-    rescan every ID in the tracker for every row of a large import.
+    Every ID the file itself gives counts as used first (``identity.ReferralIds``, the count the
+    tracker keeps), so a new ID never repeats one further down the file.
     """
-    prefix = tracker.settings.referral_id_prefix
-    taken: dict[int, int] = {}
+    ids = tracker.referral_ids()
     for r in records:
-        m = re.fullmatch(rf"{re.escape(prefix)}-(\d{{4}})-(\d+)", str(r.get("referral_id") or ""))
-        if m:
-            taken[int(m[1])] = max(taken.get(int(m[1]), 0), int(m[2]))
-    next_seq: dict[int, int] = {}
+        ids.note(r.get("referral_id"))
     for r in records:
-        if r.get("referral_id"):
-            continue
-        received = r.get("date_received") or dt.date.today()
-        year = received.year
-        if year not in next_seq:
-            first = tracker.next_referral_id(received)
-            next_seq[year] = max(int(first.rsplit("-", 1)[1]), taken.get(year, 0) + 1)
-        r["referral_id"] = f"{prefix}-{year}-{next_seq[year]:04d}"
-        next_seq[year] += 1
+        if not r.get("referral_id"):
+            r["referral_id"] = ids.take(r.get("date_received") or dt.date.today())
 
 
 def _check_rejects_path(rejects: Path, tracker: Path, source: Path) -> None:

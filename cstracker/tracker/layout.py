@@ -243,8 +243,13 @@ def _quote_prefix_style(
     return None
 
 
-def read_layout(path: str | Path) -> Layout:
-    """The layout of the tracker at ``path``; TrackerLayoutError names everything missing at once."""
+def read_layout(path: str | Path, written_by_us: bool = False) -> Layout:
+    """The layout of the tracker at ``path``; TrackerLayoutError names everything missing at once.
+
+    ``written_by_us``: the file is what this process has just saved (``Tracker.save``), whose
+    Referrals sheet part it wrote itself row by row: the extent check of that part (a pass over
+    the whole sheet) is not repeated.
+    """
     path = Path(path)
     check_regular(path, TRACKER_BYTES, TrackerError, "tracker")
     from cstracker.xlsx.encryption import as_file, source
@@ -267,7 +272,7 @@ def read_layout(path: str | Path) -> Layout:
         sheet_part = sheets[SHEET_REFERRALS]
         table_part, table = _find_table(zf, sheet_part, path)
         table_ref = parse_range(table.get("ref", "A1"))
-        _check_extents(zf, path, sheets, table_ref)
+        _check_extents(zf, path, sheets, table_ref, written_by_us)
         headers = {
             table_ref[0] + i: (tc.get("name") or "")
             for i, tc in enumerate(table.iter(f"{{{NS_MAIN}}}tableColumn"))
@@ -316,7 +321,11 @@ _REMOVE_IT = (
 
 
 def _check_extents(
-    zf: zipfile.ZipFile, path: Path, sheets: dict[str, str], table_ref: tuple[int, int, int, int]
+    zf: zipfile.ZipFile,
+    path: Path,
+    sheets: dict[str, str],
+    table_ref: tuple[int, int, int, int],
+    written_by_us: bool = False,
 ) -> None:
     """No cell far outside what a tracker holds, before calamine/fastexcel size a grid by it."""
     for name in (SHEET_LISTS, SHEET_META):
@@ -324,6 +333,8 @@ def _check_extents(
             check_sheet(
                 zf, sheets[name], f"{path}, sheet {name}", OWN_SHEET_ROWS, 200, TrackerError, _REMOVE_IT
             )
+    if written_by_us:
+        return
     max_row = min(max(table_ref[3], 2) + SLACK_ROWS, MAX_SHEET_ROW)
     max_col = min(table_ref[2] + SLACK_COLS, MAX_COLS)
     check_sheet(

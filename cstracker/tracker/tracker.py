@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import re
 import xml.etree.ElementTree as ET
 import xml.parsers.expat
 import zipfile
@@ -39,8 +38,9 @@ from cstracker.xlsx.patch import Cell, SheetPatcher, patch_table, rewrite_packag
 from cstracker.xlsx.sheetscan import SheetScan, scan_sheet
 from cstracker.xlsx.sheetslices import NotSliceable, read_in_slices
 
-_SEQ_ID = re.compile(r"^([A-Z][A-Z0-9]*)-(\d{4})-(\d+)$")
 _EXCEL_ZERO = dt.datetime(1899, 12, 30)
+#: what "the same referral" is found by (``identity.SameReferral``, ``Tracker.row_index``)
+_KEY_COLUMNS = ("referral_id", "form_id", "mosaic_id", "date_received")
 _FASTEXCEL_TYPE = {Kind.DATE: "datetime", Kind.DATETIME: "datetime", Kind.INT: "float"}
 #: ``dataframe`` reads a Table of more rows than this a slice at a time (the reader would hold
 #: every cell: about 400 MB at 100,000 rows); smaller ones in one read, which is faster.
@@ -55,6 +55,28 @@ class TrackerRow:
     row: int
     raw: dict[str, Any]
     cells: dict[str, str]
+
+
+@dataclass
+class RowIndex:
+    """``Tracker.row_index()``: the tracker's rows as "the same referral" finds them (sheet row numbers),
+    and their typed records, fetched for many rows at once (``prefetch``) or one by one."""
+
+    same: identity.SameReferral[int]
+    tracker: Tracker
+    records: dict[int, Record] = field(default_factory=dict)
+
+    def prefetch(self, numbers: Iterable[int | None]) -> None:
+        wanted = {n for n in numbers if n is not None and n not in self.records}
+        if wanted:
+            self.records.update(self.tracker._fetch_rows(wanted))
+
+    def record(self, number: int | None) -> Record | None:
+        if number is None:
+            return None
+        if number not in self.records:
+            self.prefetch([number])
+        return self.records[number]
 
 
 @dataclass
@@ -159,7 +181,10 @@ class Tracker:
         self._indexed = False
         self._file_empty = False
         self._by_id: dict[str, int] = {}
-        self._seq: dict[tuple[str, int], int] = {}
+        #: the stored values of the row index's key columns (column -> {row: value}), when scanned
+        self._key_values: dict[int, dict[int, Any]] | None = None
+        #: the Referral IDs issued, so the next free one (``identity.ReferralIds``)
+        self._ids = identity.ReferralIds(self.settings.referral_id_prefix)
         self._last_row = 0
         self._any_rows = False
         #: sheet row -> raw values of rows the scan fetched for updating
@@ -236,7 +261,7 @@ class Tracker:
         return self.layout.fields
 
     # -- reading ---------------------------------------------------------------------------------
-    def _load(self, typed: bool, sliced: bool = False):
+    def _load(self, typed: bool, sliced: bool = False, keys: Collection[str] | None = None):
         """The Referrals sheet, our columns only, as a pandas frame keyed by field key.
 
         ``sliced``: read a large sheet a slice of rows at a time (``sheetslices.py``) to hold
@@ -246,12 +271,14 @@ class Tracker:
         import fastexcel
 
         lay = self.layout
-        by_col = {col: lay.fields_by_key[key] for key, col in lay.columns.items()}
+        by_col = {
+            col: lay.fields_by_key[key] for key, col in lay.columns.items() if keys is None or key in keys
+        }
         dtypes = {
             lay.headers[col]: (_FASTEXCEL_TYPE.get(f.kind, "string") if typed else "string")
             for col, f in by_col.items()
         }
-        if typed:
+        if typed and "follow_up_due" in {f.key for f in by_col.values()}:
             dtypes[lay.headers[lay.columns["follow_up_due"]]] = "datetime"
         selected = sorted(by_col)
 
@@ -296,7 +323,11 @@ class Tracker:
         frame = table.to_pandas(self_destruct=True, split_blocks=True)
         del table
         frame = frame.rename(columns=names)
-        missing = [lay.fields_by_key[k].label for k in lay.columns if k not in frame.columns]
+        missing = [
+            lay.fields_by_key[k].label
+            for k in lay.columns
+            if k not in frame.columns and (keys is None or k in keys)
+        ]
         if missing:
             raise TrackerLayoutError(
                 f"{self.path}: sheet {SHEET_REFERRALS}: the heading row does not match the Table's columns "
@@ -364,12 +395,12 @@ class Tracker:
             rid = ids[number - first]
             if isinstance(rid, str) and rid:
                 self._by_id[rid] = number
-        self._seq = self._issued()
+        self._ids = self._issued()
         for rid in self._by_id:
-            self._note_id(rid)
+            self._ids.note(rid)
         self._indexed = True
 
-    def _scan(self, wanted: Collection[str]) -> SheetScan:
+    def _scan(self, wanted: Collection[str], rows: Collection[int] = (), keys: bool = False) -> SheetScan:
         lay = self.layout
         used = [c for k, c in lay.columns.items() if lay.fields_by_key[k].kind is not Kind.FORMULA]
         try:
@@ -383,6 +414,8 @@ class Tracker:
                     first_row=lay.header_row + 1,
                     tail_from=lay.table_ref[3],
                     wanted=wanted,
+                    wanted_rows=rows,
+                    key_cols=[lay.columns[k] for k in _KEY_COLUMNS] if keys else (),
                 )
         except (zipfile.BadZipFile, OSError, KeyError, ValueError, ET.ParseError, EOFError) as e:
             raise TrackerError(
@@ -402,14 +435,21 @@ class Tracker:
                     raw[key] = _EXCEL_ZERO + dt.timedelta(seconds=round(serial * 86400))
             self._fetched[number] = raw
 
-    def _ensure_index(self, wanted: Collection[str] = ()) -> None:
-        """The IDs in use and the last row used, plus the rows of the ``wanted`` IDs, read as cheaply as possible."""
+    def _ensure_index(
+        self, wanted: Collection[str] = (), rows: Collection[int] = (), keys: bool = False
+    ) -> None:
+        """The IDs in use and the last row used, plus the rows of the ``wanted`` IDs and the sheet
+        ``rows`` (and with ``keys`` every value of the columns ``row_index`` needs), read as cheaply
+        as possible."""
+        if keys and self._indexed and self._key_values is None:
+            self._indexed = False  # read again, with the key columns this time
         if not self._indexed:
-            found = self._scan(wanted)
+            found = self._scan(wanted, rows, keys)
+            self._key_values = found.keys if keys else None
             self._by_id = found.ids
-            self._seq = self._issued()
+            self._ids = self._issued()
             for rid in self._by_id:
-                self._note_id(rid)
+                self._ids.note(rid)
             self._last_row = max(self.layout.table_ref[3], found.last_used)
             # Rows strictly inside the Table are not checked for content by the scan; this only
             # matters for the new tracker's single empty row, where there are none.
@@ -424,29 +464,25 @@ class Tracker:
         missing = {
             rid for rid in wanted if rid in self._by_id and not any(self._by_id[rid] in h for h in held)
         }
-        if missing:
-            self._keep_fetched(self._scan(missing))
+        numbers = {n for n in rows if not any(n in h for h in held)}
+        if missing or numbers:
+            self._keep_fetched(self._scan(missing, numbers))
 
-    def _issued(self) -> dict[tuple[str, int], int]:
+    def _issued(self) -> identity.ReferralIds:
         """The highest number ever issued per (prefix, year), as the settings keep it (retention removes rows)."""
-        seq: dict[tuple[str, int], int] = {}
-        for rid in re.split(r"[\s,;]+", self.settings.referral_ids_issued or ""):
-            m = _SEQ_ID.match(rid.strip().upper())
-            if m:
-                key = (m[1], int(m[2]))
-                seq[key] = max(seq.get(key, 0), int(m[3]))
-        return seq
+        return identity.ReferralIds.from_text(
+            self.settings.referral_id_prefix, self.settings.referral_ids_issued
+        )
 
     def issued_ids_text(self) -> str:
         """The highest Referral ID issued per prefix and year, IDs in the file included: "CS-2019-0042, ..."."""
         self._ensure_index()
-        return ", ".join(f"{p}-{y}-{n:04d}" for (p, y), n in sorted(self._seq.items()))
+        return self._ids.text()
 
-    def _note_id(self, rid: str) -> None:
-        m = _SEQ_ID.match(rid)
-        if m:
-            key = (m[1], int(m[2]))
-            self._seq[key] = max(self._seq.get(key, 0), int(m[3]))
+    def referral_ids(self) -> identity.ReferralIds:
+        """A copy of the count of Referral IDs issued (IDs in the file included), to plan new IDs with."""
+        self._ensure_index()
+        return self._ids.copy()
 
     def _raw(self, number: int) -> dict[str, Any]:
         if number in self._new:
@@ -608,12 +644,63 @@ class Tracker:
             return rec
         return None
 
+    def row_index(self) -> RowIndex:
+        """Every row by Referral ID, Form ID and Mosaic ID + date received (``identity.SameReferral``),
+        as sheet row numbers; the typed records of the rows a batch matches are fetched in one scan.
+
+        Read in the one scan of the sheet a write needs anyway (``sheetscan``): the four key
+        columns only, each distinct value read once (``reading.read_cell``), never whole rows.
+        """
+        from cstracker.reading import read_stored
+
+        same: identity.SameReferral[int] = identity.SameReferral()
+        index = RowIndex(same, self)
+        if self._new or self._touched or self._removed:  # rows staged in this session: as they now stand
+            for row in self.rows():
+                if row.row not in self._removed:
+                    rec = index.records[row.row] = self._typed(row)
+                    same.add(
+                        row.row,
+                        rec.get("referral_id"),
+                        rec.get("form_id"),
+                        rec.get("mosaic_id"),
+                        rec.get("date_received"),
+                    )
+            return index
+        lay = self.layout
+        keys = _KEY_COLUMNS
+        self._ensure_index(keys=True)
+        stored_by_col = self._key_values or {}
+        columns: dict[str, dict[int, Any]] = {}
+        numbers: set[int] = set()
+        for key in keys:
+            column = columns[key] = {}
+            stored = stored_by_col.get(lay.columns[key], {})
+            # each value through the one reading of a cell, column-wise (``reading.read_stored``)
+            readings = read_stored(lay.fields_by_key[key], stored.values(), self.lists, lay.date1904)
+            for number, got in zip(stored, readings, strict=True):
+                if got.readable and got.value is not None:
+                    column[number] = got.value
+                    numbers.add(number)
+        for number in sorted(numbers):
+            same.add(
+                number,
+                columns["referral_id"].get(number),
+                columns["form_id"].get(number),
+                columns["mosaic_id"].get(number),
+                columns["date_received"].get(number),
+            )
+        return index
+
+    def _fetch_rows(self, numbers: Collection[int]) -> dict[int, Record]:
+        """The typed records of these sheet rows, read in one scan of the sheet."""
+        self._ensure_index(rows=numbers)
+        return {n: self._typed(self._row(n)) for n in numbers}
+
     def next_referral_id(self, date_received: dt.date | None = None) -> str:
         """The next free ``PREFIX-YEAR-NNNN`` for the year of ``date_received`` (today when None)."""
         self._ensure_index()
-        year = (date_received or dt.date.today()).year
-        prefix = self.settings.referral_id_prefix
-        return f"{prefix}-{year}-{self._seq.get((prefix, year), 0) + 1:04d}"
+        return self._ids.next(date_received)
 
     # -- removing and settings -------------------------------------------------------------------
     def remove_rows(self, numbers: Iterable[int]) -> None:
@@ -727,7 +814,8 @@ class Tracker:
                 if source is not None and "source" not in incoming:
                     values[pos["source"]] = source
                 if not rid:
-                    rid = self.next_referral_id(values[pos["date_received"]])
+                    self._ensure_index()
+                    rid = self._ids.next(values[pos["date_received"]])
                 values[pos["referral_id"]] = rid
                 values[pos["last_updated"]] = now
                 row = dict(zip(self._keys, values, strict=True))
@@ -739,7 +827,7 @@ class Tracker:
                 self._new[number] = tuple(values)
                 self._any_rows = True
                 self._by_id[rid] = number
-                self._note_id(rid)
+                self._ids.note(rid)
                 result.added.append(rid)
                 continue
             new = self._clean(incoming, where)
@@ -879,7 +967,7 @@ class Tracker:
             backup_label=backup_label,
         )
         if self._settings or added or self._added_codes:
-            self.layout = read_layout(self.path)
+            self.layout = read_layout(self.path, written_by_us=True)
             lay = self.layout
         lay.table_ref = (c1, r1, c2, max(r2, last))
         if self._needs_start:

@@ -248,9 +248,9 @@ def validate_tracker(path: str | Path, today: dt.date | None = None) -> Validati
                     )
                     for r in others
                 ]
-    issued: set[str] = set()
+    ids = tracker.referral_ids() if missing_id_rows else None  # a copy: suggesting issues nothing
     for row, record in missing_id_rows:
-        suggestion = _suggest_id(tracker, record, issued)
+        suggestion = _suggest_id(ids, record)
         hint = f"; the next free one is {suggestion}" if suggestion else ""
         report.problems.append(table_problem(row, "missing-id", f"is blank{hint}"))
     for rows in seen_people.values():
@@ -300,17 +300,7 @@ def _problem(finding: Finding, row, fields_by_key, path: Path) -> Problem:
     )
 
 
-def _suggest_id(tracker, record, issued: set[str]) -> str | None:
-    """The next free ID for this row's year, skipping those already suggested for earlier rows."""
+def _suggest_id(ids, record) -> str | None:
+    """The next free ID for this row's year, after those already suggested for earlier rows."""
     received = record.get("date_received")
-    if received is None:
-        return None
-    candidate = tracker.next_referral_id(received)
-    head, _, number = candidate.rpartition("-")
-    width = len(number)
-    seq = int(number)
-    while candidate in issued:
-        seq += 1
-        candidate = f"{head}-{seq:0{width}d}"
-    issued.add(candidate)
-    return candidate
+    return ids.take(received) if received is not None else None

@@ -15,6 +15,7 @@ parsed whole, counting positions as a spreadsheet program does.
 
 from __future__ import annotations
 
+import bisect
 import html
 import posixpath
 import re
@@ -46,6 +47,8 @@ class SheetScan:
     last_used: int = 0
     #: rows whose ID was wanted: sheet row -> {column: value as stored}
     rows: dict[int, dict[int, Any]] = field(default_factory=dict)
+    #: with ``key_cols``: column -> {sheet row: value as stored} of every non-empty cell of those columns
+    keys: dict[int, dict[int, Any]] = field(default_factory=dict)
 
 
 def _text(raw: bytes) -> str:
@@ -181,15 +184,31 @@ class _Scanner:
         first_row: int,
         tail_from: int,
         wanted: set[str],
+        wanted_rows: Collection[int] = (),
+        key_cols: Collection[int] = (),
     ):
         self.shared = shared
+        self.found = SheetScan()
+        self.key_cols = [c for c in key_cols if c != id_col]
+        self.found.keys = {c: {} for c in key_cols}
+        self.key_cells = [
+            (
+                c,
+                re.compile(
+                    rb'<c r="' + re.escape(col_letters(c).encode()) + rb'(\d+)"([^>]*?)(?:/>|>(.*?)</c>)',
+                    re.S,
+                ),
+            )
+            for c in self.key_cols
+        ]
+        self.wanted_rows = sorted(wanted_rows)
+        self.wanted_set = set(wanted_rows)
         self.id_col = id_col
         self.columns = columns | {id_col}
         self.used_cols = used_cols
         self.first_row = first_row
         self.tail_from = tail_from
         self.wanted = wanted
-        self.found = SheetScan()
         self.current = 0
         letters = re.escape(col_letters(id_col).encode())
         self.id_cell = re.compile(rb'<c r="' + letters + rb'(\d+)"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
@@ -197,12 +216,27 @@ class _Scanner:
     def region(self, region: bytes) -> None:
         last = region.rfind(b"<row")
         m = _ROW_R.search(region, last, region.find(b">", last)) if last >= 0 else None
-        if m and int(m[1]) < self.tail_from and has_all_refs(region):
+        if (
+            m
+            and int(m[1]) < self.tail_from
+            and has_all_refs(region)
+            and not self._has_wanted_row(region, int(m[1]))
+        ):
             self._ids_only(region)
             self.current = int(m[1])
         else:
             for row in _ROW.finditer(region):
                 self._row(row)
+
+    def _has_wanted_row(self, region: bytes, last: int) -> bool:
+        """Whether a row asked for by number may be in this region (rows first to ``last``)."""
+        if not self.wanted_rows:
+            return False
+        start = region.find(b"<row")
+        m = _ROW_R.search(region, start, region.find(b">", start)) if start >= 0 else None
+        first = int(m[1]) if m else 0
+        at = bisect.bisect_left(self.wanted_rows, first)
+        return at < len(self.wanted_rows) and self.wanted_rows[at] <= last
 
     def _note(self, number: int, rid: str) -> bool:
         if number < self.first_row or not rid:
@@ -211,9 +245,21 @@ class _Scanner:
         return rid in self.wanted
 
     def _ids_only(self, region: bytes) -> None:
+        # the key columns' cells, each found by its own reference (one pattern per column)
+        for col, pattern in self.key_cells:
+            into = self.found.keys[col]
+            for m in pattern.finditer(region):
+                number = int(m[1])
+                value = cell_value(m[2], m[3], self.shared)
+                if number >= self.first_row and value is not None and value != "":
+                    into[number] = value
+        ids = self.found.keys.get(self.id_col)
         for m in self.id_cell.finditer(region):
             number = int(m[1])
-            if self._note(number, id_text(cell_value(m[2], m[3], self.shared))):
+            value = cell_value(m[2], m[3], self.shared)
+            if ids is not None and number >= self.first_row and value is not None and value != "":
+                ids[number] = value
+            if self._note(number, id_text(value)):
                 start = region.rfind(b"<row", 0, m.start())
                 row = _ROW.match(region, start)
                 if row:
@@ -236,7 +282,12 @@ class _Scanner:
             not is_blank(v) for c, v in values.items() if c in self.used_cols
         ):
             self.found.last_used = max(self.found.last_used, number)
-        if keep or self._note(number, id_text(values.get(self.id_col))):
+        for col, into in self.found.keys.items():
+            value = values.get(col)
+            if value is not None and value != "":
+                into[number] = value
+        noted = self._note(number, id_text(values.get(self.id_col)))
+        if keep or noted or number in self.wanted_set:
             self.found.rows[number] = values
 
 
@@ -250,14 +301,25 @@ def scan_sheet(
     first_row: int,
     tail_from: int,
     wanted: Collection[str] = (),
+    wanted_rows: Collection[int] = (),
+    key_cols: Collection[int] = (),
 ) -> SheetScan:
-    """IDs of rows from ``first_row``, the last used row from ``tail_from``, and the rows of ``wanted`` IDs.
+    """IDs of rows from ``first_row``, the last used row from ``tail_from``, and the rows of ``wanted``
+    IDs and of the ``wanted_rows`` numbers; with ``key_cols``, every value of those columns (``keys``).
 
     A row is used when one of ``used_cols`` (cstracker's columns but the formula
     ones) holds something; a fetched row holds the values of ``columns``.
     """
     scanner = _Scanner(
-        SharedStrings(zf), id_col, set(columns), set(used_cols), first_row, tail_from, set(wanted)
+        SharedStrings(zf),
+        id_col,
+        set(columns),
+        set(used_cols),
+        first_row,
+        tail_from,
+        set(wanted),
+        wanted_rows,
+        key_cols,
     )
     with zf.open(part) as src:
         for region in sheet_data_regions(src):

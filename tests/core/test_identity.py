@@ -208,3 +208,59 @@ def _retype_id(tracker: Path, old: str, new: str) -> None:
     with zipfile.ZipFile(tracker, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, data in parts.items():
             zf.writestr(name, data)
+
+
+def test_one_count_of_referral_ids_issued():
+    from cstracker.identity import ReferralIds
+
+    ids = ReferralIds.from_text("CS", "cs-2019-0042, CS-2026-0007; junk")
+    ids.note("CS-2026-0009")
+    ids.note("XX-2026-0100")  # another prefix counts for that prefix only
+    ids.note(None)
+    assert ids.next(dt.date(2026, 3, 1)) == "CS-2026-0010"
+    plan = ids.copy()
+    assert [plan.take(dt.date(2026, 3, 1)), plan.take(dt.date(2019, 1, 1))] == [
+        "CS-2026-0010",
+        "CS-2019-0043",
+    ]
+    assert ids.next(dt.date(2026, 3, 1)) == "CS-2026-0010"  # the copy used nothing up
+    assert ids.text() == "CS-2019-0042, CS-2026-0009, XX-2026-0100"
+
+
+def test_import_and_the_tracker_count_ids_alike(tmp_path):
+    """A file's own ID further down is never handed out again to an earlier row without one."""
+    from cstracker.importer import assign_referral_ids
+
+    t = Tracker.open(tracker_with(tmp_path))
+    records = [
+        {"date_received": dt.date(2026, 10, 3)},
+        {"referral_id": "CS-2026-0002", "date_received": dt.date(2026, 10, 4)},
+        {"date_received": dt.date(2025, 1, 3)},
+    ]
+    assign_referral_ids(records, t)
+    assert [r["referral_id"] for r in records] == ["CS-2026-0003", "CS-2026-0002", "CS-2025-0001"]
+    assert t.next_referral_id(dt.date(2026, 1, 1)) == "CS-2026-0002"  # planning issued nothing
+
+
+def test_the_trackers_row_index_finds_what_every_way_in_finds(tmp_path):
+    """``Tracker.row_index`` (one scan, key columns only) finds each row by Referral ID, Form ID and
+    Mosaic ID + date received as the typed records say, stored types aside; a batch fetches matches."""
+    second = {**ROW, "referral_id": "CS-2026-0002", "mosaic_id": "0092000", "form_id": "F-2"}
+    no_id = {"date_received": dt.date(2026, 10, 9), "mosaic_id": "93000", "referrer": "Kit Lee"}
+    tracker = tracker_with(tmp_path, ROW, second)
+    with Tracker.open_for_update(tracker) as t:
+        t.upsert([no_id], today=TODAY)
+        t.save()
+    store_mosaic_as_number(tracker, 91000)  # first row: zeros dropped by a spreadsheet
+    t = Tracker.open(tracker)
+    index = t.row_index()
+    assert index.same.referral("cs-2026-0001") == 2
+    assert index.same.form("F-2") == 3
+    assert index.same.person("0091000", dt.date(2026, 10, 1)) == 2
+    assert index.same.person(92000, dt.date(2026, 10, 1)) == 3
+    assert index.same.referral("CS-2026-0003") == 4  # the row upsert gave an ID to
+    assert index.same.person("93000", dt.date(2026, 10, 9)) == 4
+    index.prefetch([2, 4])
+    by_row = {r.row: rec for r, rec in zip(t.rows(), t.records(), strict=True)}
+    assert index.record(2) == by_row[2] and index.record(4)["referrer"] == "Kit Lee"
+    assert index.record(3) == by_row[3]
