@@ -76,9 +76,9 @@ make_inputs(Path({str(workdir)!r}))
 
 
 def make_inputs(workdir: Path) -> None:
-    from cstracker.config import Config
-    from cstracker.forms import new_form_id, write_form
-    from cstracker.schema import CodeLists
+    from cstracker.core.config import Config
+    from cstracker.core.schema import CodeLists
+    from cstracker.forms.workbook import new_form_id, write_form
     from cstracker.synthetic import synthetic_records
 
     drop = {

@@ -651,7 +651,7 @@ class Tracker:
         Read in the one scan of the sheet a write needs anyway (``sheetscan``): the four key
         columns only, each distinct value read once (``reading.read_cell``), never whole rows.
         """
-        from cstracker.reading import read_stored
+        from cstracker.core.reading import read_stored
 
         same: identity.SameReferral[int] = identity.SameReferral()
         index = RowIndex(same, self)

@@ -211,7 +211,7 @@ def _retype_id(tracker: Path, old: str, new: str) -> None:
 
 
 def test_one_count_of_referral_ids_issued():
-    from cstracker.identity import ReferralIds
+    from cstracker.core.identity import ReferralIds
 
     ids = ReferralIds.from_text("CS", "cs-2019-0042, CS-2026-0007; junk")
     ids.note("CS-2026-0009")
@@ -229,7 +229,7 @@ def test_one_count_of_referral_ids_issued():
 
 def test_import_and_the_tracker_count_ids_alike(tmp_path):
     """A file's own ID further down is never handed out again to an earlier row without one."""
-    from cstracker.importer import assign_referral_ids
+    from cstracker.legacy.importer import assign_referral_ids
 
     t = Tracker.open(tracker_with(tmp_path))
     records = [

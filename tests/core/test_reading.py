@@ -7,8 +7,8 @@ import datetime as dt
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cstracker.reading import Formula, read_cell, read_stored
-from cstracker.schema import CodeLists, Kind
+from cstracker.core.reading import Formula, read_cell, read_stored
+from cstracker.core.schema import CodeLists, Kind
 
 LISTS = CodeLists()
 FIELDS = [f for f in LISTS.fields() if f.kind is not Kind.FORMULA]
