@@ -325,6 +325,24 @@ def test_every_table_header_row_is_marked(demo, synthetic):
         assert len(names) == len(set(names))
 
 
+def test_the_trends_sheet_marks_its_header_rows(blank_tracker):
+    """The tracker's live Trends sheet: each month-by-month block is an Excel Table headed Month."""
+    pkg = Package(blank_tracker)
+    trends = next(s for s in pkg.sheets if s.name == "Trends")
+    assert len(trends.tables) == 3
+    for table, (r1, c1, _r2, c2) in zip(trends.tables, trends.table_ranges(), strict=True):
+        columns = [tc.get("name") for tc in table.findall("m:tableColumns/m:tableColumn", NS)]
+        assert columns[0] == "Month" and len(columns) == c2 - c1 + 1
+        assert len({c.lower() for c in columns}) == len(columns)
+        assert [trends.cells[(r1, c)][1] for c in range(c1, c2 + 1)] == columns
+    for (r, c), (kind, _value) in trends.cells.items():
+        if kind == "n":  # every live figure (a formula) is inside one of them
+            assert any(a <= r <= b and x <= c <= y for a, x, b, y in trends.table_ranges()), (r, c)
+    # the Referrals Table is still the only one on the Referrals sheet, found by its name
+    referrals = next(s for s in pkg.sheets if s.name == "Referrals")
+    assert [t.get("name") for t in referrals.tables] == ["Referrals"]
+
+
 def test_each_placed_table_is_one_excel_table(hand, synthetic):
     for written in (hand, *synthetic):
         pkg = Package(written.path)

@@ -101,6 +101,7 @@ def add_trends_sheet(wb: xlsxwriter.Workbook, config: Config) -> None:
         fmt,
         row,
         "Referrals received per month by primary concern",
+        "TrendsByConcern",
         [("Referrals received", None, None)]
         + [(c, concern, _text(c)) for c in concerns]
         + [("No primary concern", concern, '""')],
@@ -112,6 +113,7 @@ def add_trends_sheet(wb: xlsxwriter.Workbook, config: Config) -> None:
         fmt,
         row,
         "Referrals received per month by suitability decision",
+        "TrendsByDecision",
         [(d, suitability, _text(d)) for d in decisions] + [("No decision recorded", suitability, '""')],
         by_received,
     )
@@ -121,6 +123,7 @@ def add_trends_sheet(wb: xlsxwriter.Workbook, config: Config) -> None:
         fmt,
         row,
         "Consultations held per month by theme (a consultation can have several themes)",
+        "TrendsByTheme",
         [("Consultations held", None, None)]
         + [(t, column_ref(flag_field(t, "themes").label), _text(tick)) for t in lists.themes],
         by_consulted,
@@ -138,11 +141,44 @@ def add_trends_sheet(wb: xlsxwriter.Workbook, config: Config) -> None:
     ws.set_footer("&L&A&RPage &P of &N")
 
 
-def _block(ws, fmt, row: int, title: str, columns, window) -> int:
-    """One month-per-row block; returns the row after it. ``columns``: (heading, range, criterion)."""
+def _headings(columns) -> list[str]:
+    """Month, then the columns' headings, unique ignoring case (an Excel Table's header must be)."""
+    out: list[str] = []
+    for heading in ["Month", *(c[0] for c in columns)]:
+        name, n = heading, 2
+        while name.lower() in (o.lower() for o in out):
+            name, n = f"{heading} ({n})", n + 1
+        out.append(name)
+    return out
+
+
+def _block(ws, fmt, row: int, title: str, name: str, columns, window) -> int:
+    """One month-per-row block; returns the row after it. ``columns``: (heading, range, criterion).
+
+    The block is an Excel Table with a header row (named ``name``), so a screen reader announces
+    the month and the heading with each figure and Excel's Accessibility Checker finds the header:
+    one header row of text, no merged cells in it (the merged intro lines are above the first
+    block), the block title above it in column A. No filter buttons (sorting would move the Total
+    row among the months) and no Table style: the formats here are the look. The Table writes the
+    header cells itself, so its column names and the cells agree.
+    """
     ws.write(row, 0, title, fmt["block"])
     head = row + 1
-    ws.write_row(head, 0, ["Month", *(c[0] for c in columns)], fmt["head"])
+    total = head + 1 + MONTHS
+    ws.add_table(
+        head,
+        0,
+        total,
+        len(columns),
+        {
+            "name": name,
+            "columns": [{"header": h, "header_format": fmt["head"]} for h in _headings(columns)],
+            "autofilter": False,
+            "banded_rows": False,
+            "style": None,
+            "title": title,
+        },
+    )
     # headings wrap: the row is as tall as the longest needs, so none spills into the first month
     ws.set_row(head, max(row_height(c[0], COUNT_WIDTH) for c in columns))
     first = head + 1
