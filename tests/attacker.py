@@ -46,7 +46,8 @@ WIDE = 4
 
 
 def span_of(label: str) -> tuple[int, int]:
-    """Months (index = year * 12 + month - 1) a period label covers: 2026-10, 2026-Q3, 2026, Nov 2025."""
+    """Months (index = year * 12 + month - 1) a period label covers: 2026-10, 2026-Q3, 2026, Nov 2025,
+    Jul to Sep 2026, Oct 2025 to Sep 2026."""
     label = label.strip()
     if m := re.fullmatch(r"(\d{4})-(\d{2})", label):
         i = int(m[1]) * 12 + int(m[2]) - 1
@@ -59,6 +60,8 @@ def span_of(label: str) -> tuple[int, int]:
     if m := re.fullmatch(r"([A-Z][a-z]{2}) (\d{4})", label):
         i = int(m[2]) * 12 + MONTHS[m[1]]
         return i, i
+    if m := re.fullmatch(r"([A-Z][a-z]{2}) to ([A-Z][a-z]{2}) (\d{4})", label):
+        return int(m[3]) * 12 + MONTHS[m[1]], int(m[3]) * 12 + MONTHS[m[2]]
     if m := re.fullmatch(r"([A-Z][a-z]{2}) (\d{4}) to ([A-Z][a-z]{2}) (\d{4})", label):
         return int(m[2]) * 12 + MONTHS[m[1]], int(m[4]) * 12 + MONTHS[m[3]]
     raise ValueError(f"not a period: {label!r}")
@@ -118,6 +121,9 @@ class Attack:
     ub: list[tuple[list[int], list[float], float]] = field(default_factory=list)
     shown: dict[tuple, int] = field(default_factory=dict)
     hidden: set = field(default_factory=set)
+    #: shown changes: (figure now, figure then, "diff" | "pct", value): now - then = value, or
+    #: now - then = value * then (a % change is exact in the cell, whatever its format shows)
+    changes: list[tuple] = field(default_factory=list)
     exprs: dict[tuple, list[int]] = field(default_factory=dict)
     cats: dict[str, list[str]] = field(default_factory=dict)
     quarters: set = field(default_factory=set)
@@ -161,7 +167,13 @@ class Attack:
         if title == "Referrals received and consultations held":
             for label, values in t.rows:
                 measure = "recv" if label.startswith("Referrals") else "cons"
+                now = (measure, *span_of(t.columns[0]), frozenset())
                 for col, v in zip(t.columns, values, strict=True):
+                    if m := re.fullmatch(r"(%? ?)[Cc]hange since (.+)", col):
+                        if isinstance(v, int | float):  # a blank or a c tells nothing
+                            then = (measure, *span_of(m[2]), frozenset())
+                            self.changes.append((now, then, "pct" if m[1] else "diff", float(v)))
+                        continue
                     self.see((measure, *span_of(col), frozenset()), v)
         elif title == "The last 12 months":
             for label, values in t.rows:
@@ -320,12 +332,18 @@ class Attack:
         return qs
 
     def build(self) -> None:
-        for fig in set(self.shown) | self.hidden:
+        for fig in set(self.shown) | self.hidden | {f for ch in self.changes for f in ch[:2]}:
             e = self.exprs[fig] = self.expr(fig)
             if fig in self.hidden:
                 self.ub.append((e, [-1.0] * len(e), -1.0))
-            else:
+            elif fig in self.shown:
                 self.eq.append((e, [1.0] * len(e), float(self.shown[fig])))
+        for now, then, kind, v in self.changes:
+            a, b = self.exprs[now], self.exprs[then]
+            if kind == "diff":
+                self.eq.append((a + b, [1.0] * len(a) + [-1.0] * len(b), v))
+            else:  # (now - then) / then = v
+                self.eq.append((a + b, [1.0] * len(a) + [-(1.0 + v)] * len(b), 0.0))
         for q in sorted(self.quarters):
             months = [m for m in range(3 * q, 3 * q + 3)]
             for measure in ("recv", "cons"):

@@ -32,6 +32,18 @@ def month_end(day: dt.date) -> dt.date:
     return add_months(month_start(day), 1) - dt.timedelta(days=1)
 
 
+def span_heading(first: dt.date, last: dt.date) -> str:
+    """Whole months ``first``..``last`` as a heading: ``Nov 2026``, ``Jul to Sep 2026``, ``2026``,
+    ``Oct 2025 to Sep 2026``. The machine's ``2026-11`` / ``2026-Q3`` stay in file names and options."""
+    if first.year == last.year and first.month == 1 and last.month == 12:
+        return f"{first.year}"
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first:%b %Y}"
+    if first.year == last.year:
+        return f"{first:%b} to {last:%b %Y}"
+    return f"{first:%b %Y} to {last:%b %Y}"
+
+
 @dataclass(frozen=True)
 class Period:
     """Days ``start`` to ``end``, both included."""
@@ -45,6 +57,14 @@ class Period:
     def stop(self) -> dt.date:
         """The first day after the period."""
         return self.end + dt.timedelta(days=1)
+
+    @property
+    def heading(self) -> str:
+        """The period as a column or row heading, in the report's one style: ``Nov 2026``,
+        ``Jul to Sep 2026`` (a quarter), ``2026`` (a year), ``01/03/2026 to 15/04/2026`` (a range)."""
+        if self.kind == "range":
+            return f"{self.start:%d/%m/%Y} to {self.end:%d/%m/%Y}"
+        return span_heading(self.start, self.end)
 
     @property
     def title(self) -> str:

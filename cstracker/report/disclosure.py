@@ -29,7 +29,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from cstracker.core.errors import ReportError
-from cstracker.report.figures import Family, Key, Model, month_code
+from cstracker.report.figures import Change, Family, Key, Model, month_code
 from cstracker.xlsx.safety import atomic_write
 
 #: every hidden figure must have at least this many possible whole values
@@ -47,10 +47,15 @@ def n_values(lo: float, hi: float) -> float:
 
 
 class System:
-    """The reader's constraints for figure states ``hidden`` (key -> True when shown as c)."""
+    """The reader's constraints for figure states ``hidden`` (key -> True when shown as c).
 
-    def __init__(self, model: Model, hidden: dict[Key, bool]):
+    ``changes``: the pack's change figures; each one whose two figures are both shown is shown too,
+    and the reader knows it as an equation (now - then = the change).
+    """
+
+    def __init__(self, model: Model, hidden: dict[Key, bool], changes: Iterable[Change] = ()):
         self.model = model
+        self.changes = list(changes)
         self.offset: dict[str, int] = {}
         n = 0
         for fam in model.families.values():
@@ -132,6 +137,19 @@ class System:
         out = list(self.fixed)
         for rows in self.rows_of.values():
             out += rows
+        return out + self.change_rows()
+
+    def change_rows(self) -> list[Row]:
+        """now - then = value, for every change that is shown (both its figures are)."""
+        out: list[Row] = []
+        for ch in self.changes:
+            if not ch.shown(self.hidden):
+                continue
+            now, then = self._expr(ch.now), self._expr(ch.then)
+            if not now or not then:
+                continue
+            value = float(self.model.value(ch.now) - self.model.value(ch.then))
+            out.append((now[0] + then[0], (1.0,) * len(now[0]) + (-1.0,) * len(then[0]), "eq", value))
         return out
 
 
@@ -324,6 +342,7 @@ def protect(
     new: set[Key],
     keep_hidden: set[Key] | frozenset = frozenset(),
     max_rounds: int = 200,
+    changes: Iterable[Change] = (),
 ) -> dict[Key, bool]:
     """Hide more of the ``new`` figures until every hidden figure has MIN_VALUES possible values.
 
@@ -332,7 +351,7 @@ def protect(
     packs showed (so nothing hidden now can protect it) is shown after all: hiding it protects
     nothing, showing it tells no more than the earlier packs do.
     """
-    system = System(model, hidden)
+    system = System(model, hidden, changes)
     values = {k: model.value(k) for k in new if system.exprs.get(k)}
     released: set[Key] = set()
     # Hiding more only loosens the system, so a figure found safe stays safe: check it once.

@@ -50,6 +50,24 @@ def key(measure: str, start: dt.date, end: dt.date, *cond: tuple[str, str]) -> K
     return (measure, month_code(start), month_code(end), tuple(sorted(cond)))
 
 
+@dataclass(frozen=True, order=True)
+class Change:
+    """A published change (the Summary's change columns): figure ``now`` minus figure ``then``, and
+    that change as a share of ``then``.
+
+    It is shown only where both figures are shown: then it tells a reader nothing they could not
+    subtract themselves, while next to a ``c`` it would give the ``c`` away. It is still one more
+    thing the reader knows, so the reader's system (``disclosure.System``) holds every change that
+    will be shown as the equation it is.
+    """
+
+    now: Key
+    then: Key
+
+    def shown(self, hidden: dict[Key, bool]) -> bool:
+        return not hidden.get(self.now, False) and not hidden.get(self.then, False)
+
+
 def describe(k: Key) -> str:
     """One line for a key (messages, the ledger)."""
     measure, a, b, cond = k

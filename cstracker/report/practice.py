@@ -17,7 +17,16 @@ import pandas as pd
 from cstracker.core.periods import Period, add_months, month_start
 from cstracker.core.rules import check_record
 from cstracker.core.schema import CONTEXT_ACTION_FIELD, Kind
-from cstracker.report.tables import TOTAL, ReportData, Table, figure_id, stamp, within
+from cstracker.report.tables import (
+    TOTAL,
+    WHOLE_DAYS_RULE,
+    ReportData,
+    Table,
+    figure_id,
+    stamp,
+    whole_days,
+    within,
+)
 
 #: Words in place names written several ways; "st" is Saint first and Street elsewhere.
 CONTEXT_WORDS = {
@@ -118,9 +127,12 @@ def contexts(d: ReportData, period: Period) -> Table:
         _hotspot(counts, d.settings.hotspot_threshold)
         for counts in frame[columns[2:5]].itertuples(index=False)
     ]
+    # what needs action first: hotspots (this period, then building up over 3 and 6 months), then the most
+    # young people
+    frame["_rank"] = frame[columns[6]].map(HOTSPOT_RANK).fillna(len(HOTSPOT_RANK))
     frame = frame.sort_values(
-        columns[2:5] + [columns[0]], ascending=[False, False, False, True], kind="stable"
-    )
+        ["_rank", *columns[2:5], columns[0]], ascending=[True, False, False, False, True], kind="stable"
+    ).drop(columns="_rank")
     frame = frame.set_index(columns[0])
     frame.index = [str(i) for i in frame.index]
     return Table(
@@ -129,11 +141,18 @@ def contexts(d: ReportData, period: Period) -> Table:
         frame,
         formats={**dict.fromkeys(columns[2:6], "int"), "Primary concern": "text", "Hotspot": "text"},
         internal=True,
-        note=f"A Detail cell naming several places or groups, separated by ; or a line break, counts each. "
+        cap=LIST_CAPS["contexts"],
+        full_sheet="All contexts",
+        note=f"Hotspots first. A Detail cell naming several places or groups, separated by ; or a line break, counts each. "
         f"Spellings are matched ignoring case, spacing, punctuation and variants such as St/Saint. "
         f"A hotspot is a place or group named for {d.settings.hotspot_threshold} or more different "
         f"young people in the period (or, when marked so, in the last 3 or 6 months).",
     )
+
+
+HOTSPOT_RANK = {"Hotspot": 0, "Hotspot (last 3 months)": 1, "Hotspot (last 6 months)": 2}
+#: rows of a long list printed on its sheet; the whole list is on a sheet of its own
+LIST_CAPS = {"contexts": 25, "overdue": 20, "actions_missing": 15, "dq_rows": 20}
 
 
 def _hotspot(counts: tuple[int, int, int], threshold: int) -> str:
@@ -180,6 +199,7 @@ def actions(d: ReportData, period: Period) -> list[Table]:
                 )
             )
     matched.loc[TOTAL] = matched.loc[contexts].sum()
+    missing_rows.sort(key=lambda r: (r[1], r[3]))  # waiting longest first
     missing = pd.DataFrame(
         [r[1:] for r in missing_rows],
         index=[r[0] for r in missing_rows],
@@ -225,6 +245,9 @@ def actions(d: ReportData, period: Period) -> list[Table]:
             missing,
             formats={"Consultation date": "date", "Primary concern": "text", "Tracker row": "plain"},
             internal=True,
+            cap=LIST_CAPS["actions_missing"],
+            full_sheet="All actions missing",
+            note="Oldest consultation first.",
         ),
         t_int,
     ]
@@ -248,7 +271,7 @@ def timeliness(d: ReportData, period: Period) -> list[Table]:
         days = gaps.dt.days.dropna()
         frame.loc[label, "Number"] = len(days)
         for col, q in (("Median days", 0.5), ("Lower quartile", 0.25), ("Upper quartile", 0.75)):
-            frame.loc[label, col] = float(days.quantile(q)) if len(days) else None
+            frame.loc[label, col] = whole_days(float(days.quantile(q))) if len(days) else None
             n[(label, col)] = len(days)
             basis[(label, col)] = ()
     stats = Table(
@@ -259,12 +282,12 @@ def timeliness(d: ReportData, period: Period) -> list[Table]:
         n=n,
         basis=basis,
         formats={c: "days" for c in cols[1:]},
-        note="Decisions made in the period, and consultations held in the period.",
+        note="Decisions made in the period, and consultations held in the period. " + WHOLE_DAYS_RULE,
     )
     overdue = d.due.notna() & (d.due < stamp(d.today)) & d.followed.isna()
     rows = d.df.loc[overdue.to_numpy()].copy()
     rows["_due"] = d.due[overdue]
-    rows = rows.sort_values(["_due", "_row"])
+    rows = rows.sort_values(["_due", "_row"])  # the earliest due is the most overdue: first
     listing = pd.DataFrame(
         {
             "Consultation date": pd.to_datetime(rows["consultation_date"]).dt.date.tolist(),
@@ -287,6 +310,9 @@ def timeliness(d: ReportData, period: Period) -> list[Table]:
                 "CS practitioner": "text",
             },
             internal=True,
+            cap=LIST_CAPS["overdue"],
+            full_sheet="Overdue follow-ups",
+            note="Most overdue first.",
         ),
     ]
 
@@ -393,6 +419,7 @@ def data_quality(d: ReportData, period: Period) -> list[Table]:
                     finding.message,
                 )
             )
+    found.sort(key=lambda f: (f[4] != "error", f[1]))  # errors first, then by tracker row
     summary = Counter((f[3], f[2], f[4]) for f in found)
     by_rule = pd.DataFrame(
         [(rule, fld, sev, count) for (rule, fld, sev), count in sorted(summary.items())],
@@ -435,6 +462,9 @@ def data_quality(d: ReportData, period: Period) -> list[Table]:
             listing,
             formats={"Tracker row": "plain", "Field": "text", "Severity": "text", "Problem": "text"},
             internal=True,
+            cap=LIST_CAPS["dq_rows"],
+            full_sheet="All data problems",
+            note="Errors first, then by tracker row.",
         ),
         Table(
             "dq_completeness",

@@ -28,13 +28,23 @@ import pandas as pd
 
 from cstracker.core.config import Settings
 from cstracker.core.errors import UsageError
-from cstracker.core.periods import Period, _calendar_period, add_months, month_end
+from cstracker.core.periods import Period, _calendar_period, add_months, month_end, span_heading
 from cstracker.core.schema import CodeLists
 from cstracker.report.disclosure import protect
-from cstracker.report.figures import Key, Model, build_model, key
+from cstracker.report.figures import Change, Key, Model, build_model, key
 from cstracker.report.practice import reading_warnings
 from cstracker.report.suppression import protect_tables
-from cstracker.report.tables import TOTAL, Report, ReportData, Table, _month_label
+from cstracker.report.tables import (
+    CHANGE_NOTE,
+    TOTAL,
+    WHOLE_DAYS_RULE,
+    Report,
+    ReportData,
+    Table,
+    _month_label,
+    change_columns,
+    whole_days,
+)
 
 YP = (
     ("age", "Age band"),
@@ -132,6 +142,7 @@ def build_published(
     new |= {k for k in figures - new if not states[k] and 1 <= model.value(k) <= bl.threshold}
     # Table by table first (quick, and settles most cells), then the run as a whole.
     tables = [t for ts in sheets.values() for t in ts]
+    changes = sorted({Change(*pair) for t in tables for pair in t.changes.values()})
     seeded = protect_tables(tables, bl.threshold) if bl.threshold > 0 else {}
     for t in tables:
         for cell, k in bl.keys.get(t.key, {}).items():
@@ -144,13 +155,17 @@ def build_published(
         keep = {k for k, (h, _) in ledger.items() if h} | {
             k for k in figures if 1 <= model.value(k) <= bl.threshold
         }
-        states = protect(model, states, new, keep_hidden=keep)
+        states = protect(model, states, new, keep_hidden=keep, changes=changes)
     hidden: dict[str, set[tuple[str, str]]] = {}
     for t in tables:
         cells = {cell for cell, k in bl.keys.get(t.key, {}).items() if states.get(k)}
         for cell, basis in t.basis.items():
             if any(states.get(k) for k in basis) or (cell in t.n and t.n[cell] <= bl.threshold):
                 cells.add(cell)
+        for cell, pair in t.changes.items():
+            # hidden with either figure (its basis); never shown beside a c, whatever decided the cells
+            if cell not in cells and not Change(*pair).shown(states):
+                raise AssertionError(f"a change would be shown beside a hidden figure: {cell}")
         hidden[t.key] = cells
     report.hidden = hidden
     report.figure_keys = bl.keys
@@ -166,10 +181,18 @@ def _summary(bl: _Builder, d: ReportData, period, previous, last_year, months, b
         "summary_totals",
         "Referrals received and consultations held",
         {
-            "Referrals received": {p.label: key("recv", p.start, p.end) for p in periods},
-            "Consultations held": {p.label: key("cons", p.start, p.end) for p in periods},
+            "Referrals received": {p.heading: key("recv", p.start, p.end) for p in periods},
+            "Consultations held": {p.heading: key("cons", p.start, p.end) for p in periods},
         },
+        note=CHANGE_NOTE + " A change is shown only where both figures are.",
     )
+    cols = [p.heading for p in periods]
+    formats, basis = change_columns(totals.data, cols[0], cols[1:])
+    totals.formats.update(formats)
+    keys = bl.keys["summary_totals"]
+    for cell, (now, then) in basis.items():
+        # a difference of two shown figures tells nothing new; next to a c it would tell the c
+        totals.basis[cell] = totals.changes[cell] = (keys[(cell[0], now)], keys[(cell[0], then)])
     last12 = bl.counts(
         "summary_months",
         "The last 12 months",
@@ -182,8 +205,8 @@ def _summary(bl: _Builder, d: ReportData, period, previous, last_year, months, b
         },
     )
     codes = [*d.lists.codes("suitability"), "Not recorded"]
-    dec = {c: {b.label: key("recv", b.start, b.end, ("decision", c))} for c in codes}
-    dec["Referrals received"] = {b.label: key("recv", b.start, b.end)}
+    dec = {c: {b.heading: key("recv", b.start, b.end, ("decision", c))} for c in codes}
+    dec["Referrals received"] = {b.heading: key("recv", b.start, b.end)}
     decisions = bl.counts(
         "summary_decisions", f"Suitability decision on referrals received in {b.title}", dec, col_totals=True
     )
@@ -191,10 +214,10 @@ def _summary(bl: _Builder, d: ReportData, period, previous, last_year, months, b
         "summary_activity",
         f"Consultations, follow-ups and repeat referrals in {b.title}",
         {
-            "Consultations held": {b.label: key("cons", b.start, b.end)},
-            "Follow-ups due": {b.label: key("due", b.start, b.end)},
+            "Consultations held": {b.heading: key("cons", b.start, b.end)},
+            "Follow-ups due": {b.heading: key("due", b.start, b.end)},
             "Repeat referrals (same Mosaic ID within 12 months)": {
-                b.label: key("recv", b.start, b.end, ("repeat", "yes"))
+                b.heading: key("recv", b.start, b.end, ("repeat", "yes"))
             },
         },
     )
@@ -204,10 +227,15 @@ def _summary(bl: _Builder, d: ReportData, period, previous, last_year, months, b
     median = Table(
         "summary_timeliness",
         f"Time to consultation ({b.title})",
-        pd.DataFrame({b.label: [float(waits.median()) if len(waits) else None]}, index=[label], dtype=object),
-        basis={(label, b.label): (key("cons", b.start, b.end),)},
-        n={(label, b.label): len(waits)},
-        formats={b.label: "days"},
+        pd.DataFrame(
+            {b.heading: [whole_days(float(waits.median())) if len(waits) else None]},
+            index=[label],
+            dtype=object,
+        ),
+        basis={(label, b.heading): (key("cons", b.start, b.end),)},
+        n={(label, b.heading): len(waits)},
+        formats={b.heading: "days"},
+        note=WHOLE_DAYS_RULE,
     )
     return [totals, last12, decisions, activity, median]
 
@@ -215,7 +243,7 @@ def _summary(bl: _Builder, d: ReportData, period, previous, last_year, months, b
 def _trend(bl: _Builder, d: ReportData, quarters: list[Period]) -> Table:
     cats = [str(c) for c in d.concern.categories]
     cells = {
-        q.label: {
+        q.heading: {
             **{c: key("recv", q.start, q.end, ("concern", c)) for c in cats},
             TOTAL: key("recv", q.start, q.end),
         }
@@ -233,8 +261,8 @@ def _trend(bl: _Builder, d: ReportData, quarters: list[Period]) -> Table:
 
 def _themes(bl: _Builder, d: ReportData, quarters: list[Period], b: Period) -> list[Table]:
     first, last = quarters[0].start, quarters[-1].end
-    span = f"{first:%b %Y} to {last:%b %Y}"
-    cols = [(q.label, q.start, q.end) for q in quarters] + [
+    span = span_heading(first, last)
+    cols = [(q.heading, q.start, q.end) for q in quarters] + [
         (span if b.kind == "quarter" else TOTAL, first, last)
     ]
     counts = bl.counts(
@@ -413,14 +441,14 @@ def _timeliness(bl: _Builder, d: ReportData, b: Period) -> Table:
         f"Days between referral, decision and consultation ({b.title})",
         {label: {"Number": k} for label, _, k in spans},
         note="Decisions made in the period, and consultations held in the period. A median or quartile of "
-        "few cases is hidden with them.",
+        "few cases is hidden with them. " + WHOLE_DAYS_RULE,
     )
     for col in ("Median days", "Lower quartile", "Upper quartile"):
         t.formats[col] = "days"
     for label, gaps, k in spans:
         days = gaps.dt.days.dropna()
         for col, q in (("Median days", 0.5), ("Lower quartile", 0.25), ("Upper quartile", 0.75)):
-            t.data.loc[label, col] = float(days.quantile(q)) if len(days) else None
+            t.data.loc[label, col] = whole_days(float(days.quantile(q))) if len(days) else None
             t.basis[(label, col)] = (k,)
             t.n[(label, col)] = len(days)
     return t

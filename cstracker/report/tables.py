@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from cstracker.core.config import Settings
-from cstracker.core.periods import Period, month_end
+from cstracker.core.periods import Period, month_end, span_heading
 from cstracker.core.reading import is_open_list
 from cstracker.core.schema import CodeLists, Kind
 
@@ -56,9 +56,14 @@ class Table:
     n: dict[tuple[str, str], int] = field(default_factory=dict)
     #: column -> "int", "pct", "days", "date" or "text"
     formats: dict[str, str] = field(default_factory=dict)
+    #: published change cell -> (figure now, figure then): shown only where both are (``figures.Change``)
+    changes: dict[tuple[str, str], tuple[Any, Any]] = field(default_factory=dict)
     internal: bool = False
     note: str = ""
     heatmap: bool = False
+    #: a list that can run to pages: at most ``cap`` rows on its sheet, the whole list on ``full_sheet``
+    cap: int | None = None
+    full_sheet: str = ""
 
     def cell_id(self, row: str, col: str) -> str:
         return self.ids.get((row, col), f"{self.key}|{row}|{col}")
@@ -124,7 +129,48 @@ def within(series: pd.Series, start: dt.date, end: dt.date) -> pd.Series:
 
 
 def _month_label(m: dt.date) -> str:
-    return f"{m:%b %Y}"
+    return span_heading(m, m)
+
+
+#: how days are shown, said under every table of days
+WHOLE_DAYS_RULE = (
+    "Days are whole days: a median or quartile that falls between two days is rounded to the nearest "
+    "whole day (a half day up)."
+)
+
+
+def whole_days(value: float | None) -> int | None:
+    """A number of days rounded to the nearest whole day, a half up (``WHOLE_DAYS_RULE``)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return int(np.floor(value + 0.5))
+
+
+def change_columns(
+    frame: pd.DataFrame, now: str, thens: list[str], percent_rows: set[str] | None = None
+) -> tuple[dict[str, str], dict[tuple[str, str], tuple[str, str]]]:
+    """Add, for each earlier column, the change since it (now minus then) and the % change (of then).
+
+    The % change is left blank where the earlier figure is 0 (or blank), and for rows not in
+    ``percent_rows`` (when given). Returns the formats of the new columns and, per new cell, the two
+    cells it is worked out from (a published change is hidden with either of them).
+    """
+    formats: dict[str, str] = {}
+    basis: dict[tuple[str, str], tuple[str, str]] = {}
+    for then in thens:
+        diff, pct = f"Change since {then}", f"% change since {then}"
+        d_values, p_values = [], []
+        for label in frame.index:
+            a, b = frame.at[label, now], frame.at[label, then]
+            known = not (pd.isna(a) or pd.isna(b))
+            d_values.append(int(a) - int(b) if known else None)
+            sensible = known and b != 0 and (percent_rows is None or label in percent_rows)
+            p_values.append((a - b) / b if sensible else None)
+            basis[(label, diff)] = basis[(label, pct)] = (now, then)
+        frame[diff] = pd.Series(d_values, index=frame.index, dtype=object)
+        frame[pct] = pd.Series(p_values, index=frame.index, dtype=object)
+        formats[diff], formats[pct] = "change", "pct_change"
+    return formats, basis
 
 
 def figure_id(kind: str, start: dt.date, end: dt.date, *more: str) -> str:
@@ -266,7 +312,7 @@ def _summary(d: ReportData, period: Period, months: list[dt.date]) -> list[Table
     if last_year == previous:  # a calendar year: show the year before that instead
         last_year = previous.previous()
     periods = [period, previous, last_year]
-    cols = [p.label for p in periods]
+    cols = [p.heading for p in periods]
     codes = d.lists.codes("suitability")
     decision_rows = [*codes, NOT_RECORDED, "Referrals received"]
     decisions = pd.DataFrame(0, index=decision_rows, columns=cols)
@@ -277,7 +323,7 @@ def _summary(d: ReportData, period: Period, months: list[dt.date]) -> list[Table
         "Repeat referrals (same Mosaic ID within 12 months)",
     ]
     activity = pd.DataFrame(0, index=activity_rows, columns=cols)
-    median = pd.DataFrame(index=["Median days from referral to consultation"], columns=cols, dtype=float)
+    median = pd.DataFrame(index=["Median days from referral to consultation"], columns=cols, dtype=object)
     ids: dict[tuple[str, str], str] = {}
     median_basis: dict[tuple[str, str], tuple[str, ...]] = {}
     n: dict[tuple[str, str], int] = {}
@@ -299,9 +345,14 @@ def _summary(d: ReportData, period: Period, months: list[dt.date]) -> list[Table
         activity.loc[activity_rows[3], col] = int((got & d.repeat).sum())
         ids[(activity_rows[0], col)] = figure_id("cons", p.start, p.end)
         waits = (d.consulted[held] - d.received[held]).dt.days.dropna()
-        median.loc[median.index[0], col] = _median(waits)
+        median.loc[median.index[0], col] = whole_days(_median(waits))
         median_basis[(median.index[0], col)] = ()
         n[(median.index[0], col)] = len(waits)
+    decisions = decisions.astype(object)
+    activity = activity.astype(object)
+    changes = {}
+    for frame in (decisions, activity, median):
+        changes[id(frame)] = change_columns(frame, cols[0], cols[1:], set() if frame is median else None)
     t_decisions = Table(
         "summary_decisions",
         "Referrals received and the suitability decision",
@@ -309,6 +360,8 @@ def _summary(d: ReportData, period: Period, months: list[dt.date]) -> list[Table
         counts=tuple(cols),
         col_totals=True,
         ids=ids,
+        formats=changes[id(decisions)][0],
+        note=CHANGE_NOTE,
     )
     t_activity = Table(
         "summary_activity",
@@ -316,6 +369,7 @@ def _summary(d: ReportData, period: Period, months: list[dt.date]) -> list[Table
         activity,
         counts=tuple(cols),
         ids=ids,
+        formats=changes[id(activity)][0],
     )
     t_median = Table(
         "summary_timeliness",
@@ -323,9 +377,20 @@ def _summary(d: ReportData, period: Period, months: list[dt.date]) -> list[Table
         median,
         basis=median_basis,
         n=n,
-        formats=dict.fromkeys(cols, "days"),
+        formats={**dict.fromkeys(cols, "days"), **changes[id(median)][0]},
+        note=WHOLE_DAYS_RULE,
     )
+    for t in (t_decisions, t_activity):
+        for cell, (a, b) in changes[id(t.data)][1].items():
+            t.basis[cell] = (t.cell_id(cell[0], a), t.cell_id(cell[0], b))
     return [t_decisions, t_activity, t_median, _top_themes(d, period), _last_months(d, months)]
+
+
+#: what the Summary's change columns compare, said under its first table
+CHANGE_NOTE = (
+    "Change = this period's figure minus the earlier one; % change = that change as a share of the "
+    "earlier figure (blank when the earlier figure is 0)."
+)
 
 
 def _top_themes(d: ReportData, period: Period, top: int = 5) -> Table:

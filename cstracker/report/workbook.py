@@ -10,8 +10,10 @@ text, contexts or lists; every count from 1 up to the tracker's threshold is
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,7 +32,16 @@ from cstracker.xlsx.safety import owner_files
 
 SUPPRESSED = "c"
 COUNT_FORMAT = "#,##0"
-NUMBER_FORMATS = {"int": COUNT_FORMAT, "pct": "0%", "days": "0.0", "date": "dd/mm/yyyy", "plain": "0"}
+#: days are whole days (``report_tables.WHOLE_DAYS_RULE``); a change shows its sign
+NUMBER_FORMATS = {
+    "int": COUNT_FORMAT,
+    "pct": "0%",
+    "days": "0",
+    "date": "dd/mm/yyyy",
+    "plain": "0",
+    "change": "+#,##0;-#,##0;0",
+    "pct_change": "+0%;-0%;0%",
+}
 FIRST_TABLE_ROW = 4
 #: column widths in characters: the label column, other columns, and the widest a column grows to
 LABEL_WIDTH, COLUMN_WIDTH, MAX_WIDTH = 34, 13, 60
@@ -164,6 +175,7 @@ class _Writer:
         self.subtitle = wb.add_format({"bold": True, "font_size": 11, "font_color": "#1F4E78"})
         self.note = wb.add_format({"italic": True, "font_size": 9, "font_color": "#595959"})
         self.warn = wb.add_format({"bold": True, "font_color": "#9C0006", "bg_color": "#FFC7CE"})
+        self.more = wb.add_format({"italic": True, "font_size": 10, "font_color": "#1F4E78"})
         self.head = wb.add_format(
             {**base, "bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "vcenter"}
         )
@@ -317,7 +329,7 @@ class _Writer:
         elif isinstance(value, dt.date):
             ws.write_datetime(r, c, dt.datetime.combine(value, dt.time()), number)
         else:
-            ws.write_number(r, c, float(value) if fmt in ("pct", "days") else int(value), number)
+            ws.write_number(r, c, float(value) if fmt in ("pct", "pct_change") else int(value), number)
 
 
 HEATMAP_NOTE = (
@@ -368,6 +380,7 @@ def _write(report: Report, path: Path, publish: bool, key: str = "") -> WrittenR
     result = WrittenReport(
         path, publish, report.period, [], referrals=report.rows_in_period, warnings=list(report.warnings)
     )
+    full_lists: list[Table] = []
     for sheet, tables in report.sheets.items():
         shown = [t for t in tables if not (publish and t.internal)]
         if not shown:
@@ -376,9 +389,21 @@ def _write(report: Report, path: Path, publish: bool, key: str = "") -> WrittenR
         result.sheets.append(sheet)
         row = FIRST_TABLE_ROW
         if sheet == "Summary":
-            row = _summary_note(w, ws, report, publish, threshold)
+            row = _summary_note(w, ws, report, publish, threshold, shown)
         for t in shown:
-            row, placed = w.table(ws, sheet, t, row, hidden.get(t.key, set()))
+            capped = t.cap is not None and len(t.data) > t.cap
+            if capped:
+                full_lists.append(t)
+                head = dataclasses.replace(t, data=t.data.iloc[: t.cap])
+                row, placed = w.table(ws, sheet, head, row, hidden.get(t.key, set()))
+                more = f"{len(t.data) - t.cap} more — see sheet '{t.full_sheet}'"
+                ws.write_string(placed.last_row + 1, 0, more, w.more)
+                row += 1
+            elif t.full_sheet and not publish:
+                full_lists.append(t)  # the list's own sheet is always there, so it can be found
+                row, placed = w.table(ws, sheet, t, row, hidden.get(t.key, set()))
+            else:
+                row, placed = w.table(ws, sheet, t, row, hidden.get(t.key, set()))
             result.placed[t.key] = placed
         # charts go below the tables, at column A: read top to bottom, never beside a table
         if publish:
@@ -388,12 +413,26 @@ def _write(report: Report, path: Path, publish: bool, key: str = "") -> WrittenR
         elif sheet == "Monthly trend":
             _trend_chart(wb, ws, report, result.placed["monthly_trend"], row)
         w.finish(ws)
+    for t in full_lists:
+        # the whole of a long list, on a sheet of its own (most in need of action first)
+        ws = w.sheet(t.full_sheet, t.full_sheet)
+        result.sheets.append(t.full_sheet)
+        _, placed = w.table(
+            ws,
+            t.full_sheet,
+            dataclasses.replace(t, title=f"{t.title}: all {len(t.data)}"),
+            FIRST_TABLE_ROW,
+            set(),
+        )
+        result.placed[f"{t.key}_all"] = placed
+        w.finish(ws)
     result.hidden_cells = sum(len(v) for v in hidden.values())
     wb.close()
     return result
 
 
-def _summary_note(w: _Writer, ws, report: Report, publish: bool, threshold: int) -> int:
+def _summary_note(w: _Writer, ws, report: Report, publish: bool, threshold: int, tables: list[Table]) -> int:
+    """The lines under the Summary's title; the INTERNAL warning highlighted across the sheet's used width."""
     if publish:
         symbols = (
             f"c = a count from 1 to {threshold}, or a figure hidden so that no hidden count can be narrowed "
@@ -408,18 +447,29 @@ def _summary_note(w: _Writer, ws, report: Report, publish: bool, threshold: int)
             "quarters (the latest complete quarter in a monthly pack), so packs can be read together safely.",
         ]
         style = w.note
+        last_col = 0
     else:
-        lines = [
-            "INTERNAL: this report lists Referral IDs and the places named in consultations. "
-            "Do not share it outside the team; for partners run the report with --publish.",
-        ]
+        last_col = max(len(t.data.columns) for t in tables)
+        # each line no wider than the used columns, so the highlight covers all of it
+        room = int((LABEL_WIDTH + last_col * COLUMN_WIDTH) * BANNER_CHARS)
+        lines = textwrap.wrap(INTERNAL_BANNER, room)
         style = w.warn
     for i, line in enumerate(lines):
         ws.write_string(2 + i, 0, line, style)
+        for c in range(1, last_col + 1):
+            ws.write_blank(2 + i, c, None, style)
     if report.rows_in_period == 0:
         ws.write_string(2 + len(lines), 0, f"No referrals were received in {report.period.title}.", w.warn)
         return 4 + len(lines)
     return 3 + len(lines)
+
+
+INTERNAL_BANNER = (
+    "INTERNAL: this report lists Referral IDs and the places named in consultations. "
+    "Do not share it outside the team; for partners run the report with --publish."
+)
+#: bold 11-point characters per unit of column width (a unit is a '0' of 11 point), with room to spare
+BANNER_CHARS = 0.85
 
 
 def _months_chart(wb, ws, report: Report, p: Placed, row: int) -> None:

@@ -234,3 +234,93 @@ def test_the_whole_run_of_packs(tmp_path, n, seed):
     print(closing_figures(paths, a, ranges))
     assert a.problems == []
     assert all(possible_values(*r) >= 3 for r in ranges.values())
+
+
+# -- the Summary's change columns --------------------------------------------------------------------
+
+
+def _totals(path: Path):
+    return next(t for t in tables_of(path) if t.title == "Referrals received and consultations held")
+
+
+def test_a_change_is_shown_only_where_both_figures_are_and_the_attack_reads_it(short_run):
+    """Every shown change is the difference of two shown figures; beside a c it is c too."""
+    _, paths = short_run
+    shown = beside_c = 0
+    for path in paths:
+        t = _totals(path)
+        periods = [c for c in t.columns if "hange since" not in c]
+        for label, values in t.rows:
+            cell = dict(zip(t.columns, values, strict=True))
+            now = cell[periods[0]]
+            for then in periods[1:]:
+                for col in (f"Change since {then}", f"% change since {then}"):
+                    if now == "c" or cell[then] == "c":
+                        beside_c += 1
+                        assert cell[col] == "c", (path.name, label, col)
+                    elif col.startswith("Change"):
+                        shown += 1
+                        assert cell[col] == now - cell[then], (path.name, label, col)
+                    elif cell[then]:
+                        assert cell[col] == pytest.approx((now - cell[then]) / cell[then])
+    assert shown > 0
+    a = Attack()
+    for p in paths:
+        a.read_pack(p)
+    assert len(a.changes) >= shown  # the attack uses every shown change (and % change) as an equation
+
+
+def test_a_change_beside_a_hidden_figure_would_give_it_away(tmp_path):
+    """The mutation check: a change shown beside a c lets the attack work the c out exactly.
+
+    A monthly pack of a small tracker hides this month's or an earlier figure; writing the true
+    change into the cell beside it (what the rule forbids) pins the hidden figure to one value.
+    """
+    from cstracker.report.figures import build_model, key
+    from cstracker.report.tables import ReportData
+
+    tracker = make_tracker(tmp_path, 150, 11)
+    paths = publish_run(tracker, [("month", m) for m in ("2025-07", "2025-08", "2025-09")])
+    t_ = Tracker.open(tracker)
+    data = ReportData(t_.dataframe(), t_.lists, t_.settings, TODAY)
+    model = build_model(data, dt.date(2024, 1, 1), dt.date(2025, 12, 31))
+    for path in paths:
+        t = _totals(path)
+        periods = [c for c in t.columns if "hange since" not in c]
+        for r, (label, values) in enumerate(t.rows):
+            cell = dict(zip(t.columns, values, strict=True))
+            for then in periods[1:]:
+                if (cell[periods[0]] == "c") != (cell[then] == "c"):
+                    break
+            else:
+                continue
+            # the true change, written where the pack says c
+            measure = "recv" if label.startswith("Referrals") else "cons"
+            spans = [_months(p) for p in (periods[0], then)]
+            true = [model.value(key(measure, *s)) for s in spans]
+            leaked = tmp_path / "leaked.xlsx"
+            wb = openpyxl.load_workbook(path)
+            ws = wb["Summary"]
+            title = next(c.row for c in ws["A"] if c.value == "Referrals received and consultations held")
+            head = next(
+                h for i in range(title + 1, title + 4) for h in ws[i] if h.value == f"Change since {then}"
+            )
+            assert ws.cell(head.row + 1 + r, 1).value == label
+            ws.cell(head.row + 1 + r, head.column).value = true[0] - true[1]
+            wb.save(leaked)  # a test copy of a report, never a tracker
+            a, ranges = attack([leaked])
+            hidden = (measure, *a_span(periods[0] if cell[periods[0]] == "c" else then), frozenset())
+            assert possible_values(*ranges[hidden]) == 1
+            return
+    pytest.fail("no pack hides one figure of the totals and shows the other")
+
+
+def a_span(label: str) -> tuple[int, int]:
+    from attacker import span_of
+
+    return span_of(label)
+
+
+def _months(label: str) -> tuple[dt.date, dt.date]:
+    a, b = a_span(label)
+    return dt.date(a // 12, a % 12 + 1, 1), dt.date(b // 12, b % 12 + 1, 1)

@@ -114,10 +114,22 @@ def _nan(v):
 
 def test_summary_decisions_against_previous_and_last_year(report):
     t = report.table("summary_decisions")
-    assert list(t.data.columns) == ["2026-10", "2026-09", "2025-10"]
+    periods = ["Oct 2026", "Sep 2026", "Oct 2025"]
+    assert list(t.data.columns) == [
+        *periods,
+        "Change since Sep 2026",
+        "% change since Sep 2026",
+        "Change since Oct 2025",
+        "% change since Oct 2025",
+    ]
     # October: 0101 0102 0104 0106 0107 0108 suitable, 0103 not, 0105 awaiting.
     # September: 0090 suitable, 0091 not. October 2025: 0200 suitable.
-    assert cells(t) == {
+    # Change: 8 - 2 = +6 (+300%), 8 - 1 = +7 (+700%); Not suitable 1 - 1 = 0 (0%), 1 - 0 (no % of 0).
+    assert cells(t, rows=["Referrals received", "Not suitable"], cols=list(t.data.columns)[3:]) == {
+        "Referrals received": [6, 3.0, 7, 7.0],
+        "Not suitable": [0, 0.0, 1, None],
+    }
+    assert cells(t, cols=periods) == {
         "Suitable": [6, 1, 1],
         "Not suitable": [1, 1, 0],
         "Awaiting decision": [1, 0, 0],
@@ -130,15 +142,17 @@ def test_summary_activity_and_median(report):
     # Held in October: 0101 0102 0104 0106 (0107 is booked for December).
     # Follow-ups due in October: 0050 (25/08 + 42 = 06/10, done) and 0090 (15/09 + 42 = 27/10, not done).
     # Repeat: 0104 is 9000001 again (0101, six days earlier); 0106's earlier referral is over 12 months back.
-    assert cells(report.table("summary_activity")) == {
+    periods = ["Oct 2026", "Sep 2026", "Oct 2025"]
+    assert cells(report.table("summary_activity"), cols=periods) == {
         "Consultations held": [4, 1, 1],
         "Follow-ups due": [2, 0, 0],
         "Follow-ups overdue": [1, 0, 0],
         "Repeat referrals (same Mosaic ID within 12 months)": [1, 0, 0],
     }
-    # Days referral -> consultation in October: 9, 18, 14, 15 -> median 14.5; September 5; Oct 2025 12.
+    # Days referral -> consultation in October: 9, 18, 14, 15 -> median 14.5, shown as 15 (a half day up);
+    # September 5; Oct 2025 12. The change is in whole days (15 - 5, 15 - 12), with no % change.
     assert cells(report.table("summary_timeliness")) == {
-        "Median days from referral to consultation": [14.5, 5.0, 12.0]
+        "Median days from referral to consultation": [15, 5, 12, 10, None, 3, None]
     }
 
 
@@ -324,11 +338,12 @@ def test_actions(report):
 
 def test_timeliness(report):
     # Decisions in October: 2, 0, 1, 2, 1, 2 days. Consultations held: decision -> consultation
-    # 7, 18, 12, 14; referral -> consultation 9, 18, 14, 15. Quartiles interpolate linearly.
+    # 7, 18, 12, 14; referral -> consultation 9, 18, 14, 15. Quartiles interpolate linearly, then are
+    # rounded to whole days, a half up: 1.5 -> 2, 10.75 -> 11, 14.5 -> 15, 12.75 -> 13, 15.75 -> 16.
     assert cells(report.table("timeliness")) == {
-        "Referral to decision": [6, 1.5, 1.0, 2.0],
-        "Decision to consultation": [4, 13.0, 10.75, 15.0],
-        "Referral to consultation": [4, 14.5, 12.75, 15.75],
+        "Referral to decision": [6, 2, 1, 2],
+        "Decision to consultation": [4, 13, 11, 15],
+        "Referral to consultation": [4, 15, 13, 16],
     }
 
 
@@ -368,11 +383,19 @@ def test_age_bands():
 def test_year_report_has_24_months_and_an_empty_tracker_works():
     r = build_report(hand_frame(), parse_period(year="2026"), LISTS, Settings(), TODAY)
     assert len(r.table("monthly_trend").data) == 25  # 24 months and the total
-    assert r.table("summary_decisions").data.loc["Referrals received"].tolist() == [11, 2, 0]
+    assert r.table("summary_decisions").data.loc["Referrals received"].tolist()[:3] == [11, 2, 0]
     empty = build_report(
         frame_from_records([], LISTS), parse_period(month="2026-10"), LISTS, Settings(), TODAY
     )
-    assert empty.table("summary_decisions").data.loc["Referrals received"].tolist() == [0, 0, 0]
+    assert empty.table("summary_decisions").data.loc["Referrals received"].tolist() == [
+        0,
+        0,
+        0,
+        0,
+        None,
+        0,
+        None,
+    ]
     assert empty.table("contexts").data.empty and empty.table("overdue").data.empty
     assert isinstance(empty.table("monthly_trend").data, pd.DataFrame)
 

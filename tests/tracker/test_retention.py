@@ -258,8 +258,8 @@ def test_the_reports_same_period_last_year_counts_what_remains(tmp_path):
     last_year = period.last_year()
     remaining = [r for r in t.records() if last_year.start <= r["date_received"] <= last_year.end]
     this_month = [r for r in t.records() if period.start <= r["date_received"] <= period.end]
-    assert table.data.loc["Referrals received", last_year.label] == len(remaining)
-    assert table.data.loc["Referrals received", period.label] == len(this_month) > 0
+    assert table.data.loc["Referrals received", last_year.heading] == len(remaining)
+    assert table.data.loc["Referrals received", period.heading] == len(this_month) > 0
 
 
 def test_what_imports_last_wrote_into_removed_rows_goes_with_them(tmp_path):
