@@ -455,3 +455,40 @@ def test_tracker_form_and_framework_open_at_a1(tmp_path, blank_tracker):
     assert_opens_at_a1(make_framework(tmp_path / "framework.xlsx"))
     names = [s.name for s in Package(blank_tracker).visible]
     assert names == ["Referrals", "Lists", "Trends", "About"]
+
+
+def _doc_title(path: Path) -> str:
+    with zipfile.ZipFile(path) as z:
+        core = ET.fromstring(z.read("docProps/core.xml"))
+    title = core.find("{http://purl.org/dc/elements/1.1/}title")
+    return title.text if title is not None and title.text else ""
+
+
+def test_every_workbook_has_a_descriptive_title(demo, synthetic, tmp_path, blank_tracker):
+    """The document title (File > Info) is what a screen reader says first and what a website lists."""
+    from cstracker.forms.framework import make_framework
+    from cstracker.forms.workbook import new_form_id, write_form
+
+    internal, published = demo
+    for path, kind in ((internal, "INTERNAL"), (published, "published")):
+        title = _doc_title(path)
+        assert "Contextual Safeguarding" in title and "October 2026" in title, title
+        assert kind in title and "Demoshire Council" in title, title
+    assert "Contextual Safeguarding" in _doc_title(blank_tracker)
+    form = write_form(tmp_path / "form.xlsx", Config(), form_id=new_form_id())
+    assert "Contextual Safeguarding" in _doc_title(Path(form))
+    assert "Contextual Safeguarding" in _doc_title(make_framework(tmp_path / "framework.xlsx"))
+
+
+def test_rejects_file_and_extract_open_at_a1(tmp_path):
+    """The other workbooks cstracker writes: an import's rejects file and the analysts' extract."""
+    from cstracker.demo import run_demo
+    from cstracker.tracker.export import export_tracker
+
+    result = run_demo(tmp_path / "demo", seed=11, today=TODAY, echo=lambda _l: None)
+    assert_opens_at_a1(result.files["rejects"])
+    assert "rejected" in _doc_title(result.files["rejects"]).lower()
+    extract = tmp_path / "extract.xlsx"
+    export_tracker(result.tracker, extract, pseudonymise=True)
+    assert_opens_at_a1(extract)
+    assert "extract" in _doc_title(extract).lower()

@@ -146,6 +146,7 @@ def _write_xlsx(path: Path, result: ImportResult, complete: Path | None) -> None
     headers = table.headers[:XLSX_SOURCE_COLUMNS]
     wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False})
     stamp(wb, "rejects")
+    wb.set_properties({"title": "Contextual Safeguarding tracker: rows rejected by an import, with reasons"})
     try:
         ws = wb.add_worksheet("Rejected")
         bold = wb.add_format({"bold": True, "text_wrap": True, "valign": "top"})

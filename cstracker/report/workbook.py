@@ -365,7 +365,10 @@ def _write(report: Report, path: Path, publish: bool, key: str = "") -> WrittenR
     )
     wb.set_properties(
         {
-            "title": f"CS trends {report.period.label}" + (" (published)" if publish else ""),
+            # the title a screen reader says first and a website lists: what, when, whose, which kind
+            "title": f"Contextual Safeguarding referrals: trends for {report.period.title}, "
+            f"{report.settings.authority_name}"
+            + (" (published)" if publish else " (INTERNAL: not for sharing)"),
             "subject": "Contextual Safeguarding referrals: trends",
             "comments": f"cstracker {__version__}",
             "created": dt.datetime.combine(report.today, dt.time()),

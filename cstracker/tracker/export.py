@@ -207,6 +207,9 @@ def _xlsx_bytes(frame, notice: list[str]) -> bytes:
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
     stamp_output(wb, "export")
+    wb.set_properties(
+        {"title": "Contextual Safeguarding referrals: extract for analysts (not a publication)"}
+    )
     ws = wb.add_worksheet("Extract")
     bold = wb.add_format({"bold": True})
     warn = wb.add_format({"bold": True, "font_color": "#9C0006"})
