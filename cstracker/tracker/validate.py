@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import zipfile
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -124,6 +125,186 @@ def read_rows(tracker) -> list[ReadRow]:
     return out
 
 
+class _Cells:
+    """A row's cell references by field key, made when a problem needs one."""
+
+    __slots__ = ("letters", "number")
+
+    def __init__(self, letters: dict[str, str], number: int):
+        self.letters, self.number = letters, number
+
+    def get(self, key: str, default: str = "") -> str:
+        letters = self.letters.get(key)
+        return f"{letters}{self.number}" if letters else default
+
+
+@dataclass
+class CheckedRow:
+    """A non-blank row as validate checks it: its record, and its cells' readings when any is not canonical."""
+
+    row: int
+    record: dict[str, Any]
+    cells: Any
+    outside: bool = False
+    #: the row read cell by cell (``read_rows``'s reading) when a cell may need a finding; None: every cell canonical
+    read: ReadRow | None = None
+
+
+_NUMBER_KINDS = (Kind.DATE, Kind.DATETIME, Kind.INT)
+
+
+def checked_rows(tracker) -> Iterator[CheckedRow]:
+    """Every non-blank row, read column-wise: what ``read_rows`` gives, without a Python call per cell.
+
+    The table is read as a reader's text view (fastexcel into Arrow, in slices when large) and
+    each column through ``reading.read_column`` (each distinct value read once). Every row with
+    a cell that view cannot vouch for (not canonical, new or unreadable there, a formula, or
+    stored as another type than cstracker writes: ``table_cells.odd_cells``) is read cell by
+    cell instead (``table_cells.stored_rows`` + ``reading.read_cell``), as ``read_rows`` reads it.
+    Falls back to ``read_rows`` for sheet XML in a shape the one pass does not read.
+    """
+    import numpy as np
+
+    from cstracker.core.reading import read_column
+    from cstracker.tracker.tracker import SLICED_FROM_ROWS
+    from cstracker.xlsx.table_cells import NotColumnWise, odd_cells
+
+    lay = tracker.layout
+    lists = tracker.lists
+    first = lay.header_row + 1
+    last_table_row = lay.table_ref[3]
+    letters = {key: col_letters(col) for key, col in lay.columns.items()}
+    data = [lay.fields_by_key[k] for k in lay.columns if lay.fields_by_key[k].kind is not Kind.FORMULA]
+    text_cols = [lay.columns[f.key] for f in data if f.kind not in _NUMBER_KINDS]
+    number_cols = [lay.columns[f.key] for f in data if f.kind in _NUMBER_KINDS]
+    try:
+        src = source(tracker.path)
+        with open_zip(src) as zf:
+            try:
+                formulas, odd = odd_cells(zf, lay.sheet_part, text_cols, number_cols, first)
+            except NotColumnWise:
+                yield from cell_by_cell_rows(tracker)
+                return
+        frame = tracker._load(typed=False, sliced=lay.table_ref[3] - lay.header_row > SLICED_FROM_ROWS)
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError, EOFError) as e:
+        raise TrackerError(
+            f"{tracker.path}: sheet {SHEET_REFERRALS} cannot be read ({e}); {REPAIR}"
+        ) from None
+    numbers = frame["_row"].to_numpy() if "_row" in frame.columns else np.arange(first, first + len(frame))
+    blank = tracker._blank_mask(frame).to_numpy() if len(frame) else np.zeros(0, bool)
+    suspect = np.zeros(len(frame), bool)
+    columns = []  # (key, kind, typed column): compact (Arrow, numpy) until a chunk of rows needs them
+    for f in data:
+        got = read_column(f, frame.pop(f.key), lists, lay.date1904)  # each column dropped once read
+        suspect |= got.not_canonical | got.unreadable
+        column = got.values
+        if f.kind in (Kind.TEXT, Kind.LONGTEXT):
+            column = column.str.strip()
+            suspect |= (column == "").fillna(False).to_numpy(dtype=bool)  # spaces only: read, not canonical
+        columns.append((f, column))
+    del frame
+    special = {*odd, *(row for row, _ in formulas)}
+    suspect |= np.isin(numbers, np.fromiter(special, dtype=np.int64, count=len(special)))
+    read_whole = _read_whole(tracker, src, {int(n) for n in numbers[suspect]} | special, formulas, letters)
+    clean = np.flatnonzero(~blank & ~suspect)
+    # rows in sheet order: the clean ones a chunk at a time (their records made from the columns),
+    # each row read whole where it falls among them
+    whole = iter(sorted(read_whole))
+    pending = next(whole, None)
+    for start in range(0, len(clean), _CHUNK):
+        at = clean[start : start + _CHUNK]
+        records: list[dict[str, Any]] = [{} for _ in range(len(at))]
+        for f, column in columns:
+            where, values = _python_values(f, column.iloc[at])
+            key = f.key
+            for i, v in zip(where, values, strict=True):
+                records[i][key] = v
+        for i, record in zip(at.tolist(), records, strict=True):
+            number = int(numbers[i])
+            while pending is not None and pending < number:
+                yield read_whole[pending]
+                pending = next(whole, None)
+            yield CheckedRow(number, record, _Cells(letters, number), number > last_table_row)
+    while pending is not None:
+        yield read_whole[pending]
+        pending = next(whole, None)
+
+
+#: rows whose records are made at once from the columns
+_CHUNK = 5_000
+
+
+def _read_whole(tracker, src, numbers: set[int], formulas, letters) -> dict[int, CheckedRow]:
+    """These rows read cell by cell, as ``read_rows`` reads them (blank ones left out)."""
+    from cstracker.xlsx.table_cells import stored_rows
+
+    lay, lists = tracker.layout, tracker.lists
+    out: dict[int, CheckedRow] = {}
+    if not numbers:
+        return out
+    by_col = {col: lay.fields_by_key[key] for key, col in lay.columns.items()}
+    blank_reading = {f.key: read_cell(f, None, lists) for f in by_col.values()}
+    seen: dict[str, dict] = {f.key: {} for f in by_col.values()}
+    with open_zip(src) as zf:
+        stored = stored_rows(zf, lay.sheet_part, numbers, by_col, lay.date1904)
+    for number in sorted(numbers):
+        cells_of_row = stored.get(number, {})
+        raw: dict[str, Any] = {}
+        readings = dict(blank_reading)
+        used = False
+        for c, f in sorted(by_col.items()):
+            v = cells_of_row.get(c)
+            if (number, c) in formulas:
+                v = Formula(formulas[(number, c)], v)
+            elif v is None or v == "":
+                continue
+            raw[f.key] = v
+            if f.kind is not Kind.FORMULA:
+                used = used or isinstance(v, Formula) or not is_blank(v)
+            memo = seen[f.key]
+            got = memo.get((type(v), v))
+            if got is None:
+                got = memo[(type(v), v)] = read_cell(f, v, lists, lay.date1904)
+            readings[f.key] = got
+        if not used:
+            continue
+        cells = {k: f"{letters[k]}{number}" for k in letters}
+        row = ReadRow(number, raw, cells, readings, outside=number > lay.table_ref[3])
+        out[number] = CheckedRow(number, row.record, cells, row.outside, row)
+    return out
+
+
+def cell_by_cell_rows(tracker) -> list[CheckedRow]:
+    """Every non-blank row read cell by cell (``read_rows``): for sheet XML the column-wise read
+    cannot vouch for, and the reference it is tested against."""
+    return [CheckedRow(r.row, r.record, r.cells, r.outside, r) for r in read_rows(tracker)]
+
+
+def _python_values(f, column) -> tuple[list[int], list[Any]]:
+    """The rows with a value in a typed column, and those values as ``read_cell`` gives them
+    (date, datetime, int, True, str)."""
+    import numpy as np
+
+    if f.kind is Kind.FLAG:
+        at = np.flatnonzero(column.to_numpy(dtype=bool)).tolist()
+        return at, [True] * len(at)
+    if f.kind in (Kind.TEXT, Kind.LONGTEXT):
+        filled = column.notna() & (column != "").fillna(False)
+    else:
+        filled = column.notna()
+    at = np.flatnonzero(filled.to_numpy(dtype=bool))
+    kept = column.iloc[at]
+    if f.kind is Kind.DATE:
+        values = kept.dt.date.tolist()
+    elif f.kind is Kind.DATETIME:
+        values = list(kept.dt.to_pydatetime())
+    elif f.kind is Kind.INT:
+        values = [int(v) for v in kept.tolist()]
+    else:
+        values = kept.tolist()
+    return at.tolist(), values
+
+
 def cell_findings(row: ReadRow, fields_by_key, lists, prefix: str = "CS") -> list[Finding]:
     """Per cell: unreadable (error), a formula where a value belongs (error), not canonical / new (warning)."""
     out = []
@@ -185,9 +366,13 @@ def validate_tracker(path: str | Path, today: dt.date | None = None) -> Validati
     outside = []
     mosaics: dict[int, object] = {}
 
-    for row in read_rows(tracker):
+    for row in checked_rows(tracker):
         report.rows_checked += 1
-        findings = cell_findings(row, fields_by_key, tracker.lists, tracker.settings.referral_id_prefix)
+        findings = (
+            cell_findings(row.read, fields_by_key, tracker.lists, tracker.settings.referral_id_prefix)
+            if row.read is not None
+            else []
+        )
         record = row.record
         bad = {f.field_key for f in findings if f.severity == "error"}
         findings += [f for f in check_record(record, tracker.lists, today) if f.field_key not in bad]
@@ -204,6 +389,7 @@ def validate_tracker(path: str | Path, today: dt.date | None = None) -> Validati
         if person is not None:
             seen_people[person].append(row)
         mosaics[row.row] = record.get("mosaic_id")
+        row.record, row.read = {}, None  # what is kept of a row from here is where it is
 
     def table_problem(row, rule: str, message: str, key: str = "referral_id", **extra) -> Problem:
         """A problem found across rows, placed at the row's cell for ``key``."""

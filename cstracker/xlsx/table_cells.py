@@ -1,0 +1,196 @@
+"""What validate needs to know about the Referrals table beyond a reader's text view, in one stream.
+
+``Tracker`` reads the table column-wise (fastexcel's text view, Arrow, then
+``reading.read_column`` per column); that view cannot tell a number from a number
+stored as text, a date typed as text from a real date, nor a formula from its
+value. This module finds, in one pass over the sheet XML, the cells where that
+matters: formulas in the value columns and cells stored as a type other than the
+one cstracker writes for their column (``odd_cells``). Only their rows are then
+read cell by cell (``stored_rows``), with the values a spreadsheet reader gives:
+numbers in a date-formatted cell as dates, as python-calamine reads them.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import re
+import xml.etree.ElementTree as ET
+import zipfile
+from collections.abc import Collection
+from typing import Any
+
+from cstracker.xlsx.parts import col_index, col_letters
+from cstracker.xlsx.sheetscan import (
+    _ATTR_T,
+    _CELL,
+    _CELL_R,
+    _ROW,
+    _ROW_R,
+    SharedStrings,
+    _text,
+    cell_value,
+    has_all_refs,
+    sheet_data_regions,
+)
+
+_F = re.compile(rb"<f\b[^>]*?(?:/>|>(.*?)</f>)", re.S)
+_S = re.compile(rb'\bs="(\d+)"')
+#: Excel's built-in date and time number formats
+_BUILTIN_DATES = {*range(14, 23), *range(45, 48)}
+_QUOTED = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]')
+_EXCEL_ZERO = dt.datetime(1899, 12, 30)
+_DATE1904_ZERO = dt.datetime(1904, 1, 1)
+
+
+class NotColumnWise(Exception):
+    """The sheet XML is not in the shape the pass relies on (a cell without its reference)."""
+
+
+def odd_cells(
+    zf: zipfile.ZipFile,
+    part: str,
+    text_cols: Collection[int],
+    number_cols: Collection[int],
+    first_row: int,
+) -> tuple[dict[tuple[int, int], str], set[int]]:
+    """(formula text by (row, column) of the value columns, rows with a cell stored as another type).
+
+    ``text_cols`` hold text when canonical (shared or inline strings); ``number_cols`` numbers
+    (no type, or ``n``). Both patterns match only the odd cells, so a clean sheet costs one
+    search per chunk. Raises NotColumnWise for a chunk whose cells lack their references.
+    """
+    formulas: dict[tuple[int, int], str] = {}
+    odd: set[int] = set()
+    # One pattern matching only the cells that matter, so a clean chunk costs one search: column
+    # letters as a trie (a candidate fails on its first letter, not after trying every column),
+    # then a formula in a value column (first: its row is read whole anyway), a text column's
+    # cell stored as anything but text, a number column's cell stored as anything but a number.
+    branches = [
+        rb"(" + _letters([*text_cols, *number_cols]) + rb')(\d+)"[^>]*>\s*<f\b[^>]*?(?:/>|>(.*?)</f>)'
+    ]
+    if text_cols:
+        branches.append(_letters(text_cols) + rb'(\d+)"(?![^>]*?\bt="(?:s|inlineStr)")(?![^>]*/>)')
+    if number_cols:
+        branches.append(_letters(number_cols) + rb'(\d+)"[^>]*?\bt="(?!n")')
+    pattern = re.compile(rb'<c r="(?:' + b"|".join(branches) + rb")", re.S)
+    with zf.open(part) as src:
+        for region in sheet_data_regions(src):
+            if not has_all_refs(region):
+                raise NotColumnWise("a row or cell without its reference")
+            for m in pattern.finditer(region):
+                if m[1]:
+                    row = int(m[2])
+                    if row >= first_row:
+                        formulas[(row, col_index(m[1].decode()))] = _text(m[3] or b"")
+                    continue
+                row = int(m[4] or m[5])
+                if row >= first_row:
+                    odd.add(row)
+    return formulas, odd
+
+
+def _letters(columns: Collection[int]) -> bytes:
+    """A regex for exactly these columns' letters, as a trie: "A[BC]?|B[AE]?|C"."""
+    by_first: dict[str, set[str]] = {}
+    for c in columns:
+        letters = col_letters(c)
+        by_first.setdefault(letters[0], set()).add(letters[1:])
+    out = []
+    for head, tails in sorted(by_first.items()):
+        longer = sorted(t for t in tails if t)
+        if not longer:
+            out.append(head)
+            continue
+        if all(len(t) == 1 for t in longer):
+            rest = "[" + "".join(longer) + "]"
+        else:
+            rest = "(?:" + "|".join(re.escape(t) for t in sorted(longer, key=len, reverse=True)) + ")"
+        out.append(head + rest + ("?" if "" in tails else ""))
+    return ("(?:" + "|".join(out) + ")").encode()
+
+
+def date_styles(zf: zipfile.ZipFile) -> set[int]:
+    """The cell style indexes whose number format shows a date or time (a reader gives those cells as dates)."""
+    try:
+        root = ET.fromstring(zf.read("xl/styles.xml"))
+    except (KeyError, ET.ParseError):
+        return set()
+    ns = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
+    custom = {}
+    for fmt in root.iter(f"{ns}numFmt"):
+        code = _QUOTED.sub("", fmt.get("formatCode", "")).lower()
+        custom[int(fmt.get("numFmtId", "0"))] = any(ch in code for ch in "dmyhs") and code != "general"
+    out = set()
+    xfs = root.find(f"{ns}cellXfs")
+    for i, xf in enumerate(xfs if xfs is not None else []):
+        fmt = int(xf.get("numFmtId", "0") or 0)
+        if fmt in _BUILTIN_DATES or custom.get(fmt, False):
+            out.add(i)
+    return out
+
+
+def as_date(serial: float, date1904: bool) -> Any:
+    """A serial in a date-formatted cell as python-calamine gives it: a date, a date-time or a time of day."""
+    when = (_DATE1904_ZERO if date1904 else _EXCEL_ZERO) + dt.timedelta(
+        milliseconds=round(serial * 86_400_000)
+    )
+    if 0 <= serial < 1:
+        return when.time()
+    if when.time() == dt.time():
+        return when.date()
+    return when
+
+
+def stored_rows(
+    zf: zipfile.ZipFile,
+    part: str,
+    numbers: Collection[int],
+    columns: Collection[int],
+    date1904: bool = False,
+) -> dict[int, dict[int, Any]]:
+    """The cells of ``columns`` in the sheet rows ``numbers``: (row -> column -> value) as a reader gives them."""
+    wanted = sorted(numbers)
+    if not wanted:
+        return {}
+    want, cols = set(wanted), set(columns)
+    shared = SharedStrings(zf)
+    dates = date_styles(zf)
+    out: dict[int, dict[int, Any]] = {}
+    with zf.open(part) as src:
+        for region in sheet_data_regions(src):
+            first = _ROW_R.search(region, region.find(b"<row"))
+            last_at = region.rfind(b"<row")
+            last = _ROW_R.search(region, last_at) if last_at >= 0 else None
+            if first is None or last is None:
+                continue
+            at = bisect.bisect_left(wanted, int(first[1]))
+            if at >= len(wanted) or wanted[at] > int(last[1]):
+                continue
+            for row in _ROW.finditer(region):
+                r = _ROW_R.search(row[1])
+                number = int(r[1]) if r else 0
+                if number not in want:
+                    continue
+                values: dict[int, Any] = {}
+                for c in _CELL.finditer(row[2] or b""):
+                    ref = _CELL_R.search(c[1])
+                    col = col_index(ref[1].decode()) if ref else 0
+                    if col not in cols:
+                        continue
+                    value = cell_value(c[1], c[2], shared)
+                    if (
+                        isinstance(value, str)
+                        and not value.strip()
+                        and b'xml:space="preserve"' not in (c[2] or b"")
+                    ):
+                        value = ""  # a reader drops a text of only spaces unless the XML says to keep them
+                    t = _ATTR_T.search(c[1])
+                    if isinstance(value, float) and (t is None or t[1] == b"n"):
+                        s = _S.search(c[1])
+                        if s is not None and int(s[1]) in dates:
+                            value = as_date(value, date1904)
+                    if value is not None and value != "":
+                        values[col] = value
+                out[number] = values
+    return out
