@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from cstracker.core.convert import EXCEL_EPOCH  # noqa: E402
-from cstracker.core.schema import CODE_SYNONYMS, CodeLists, Field, Kind  # noqa: E402
+from cstracker.core.schema import CODE_SYNONYMS, WRITTEN_BY_CSTRACKER, CodeLists, Field, Kind  # noqa: E402
 from cstracker.legacy.column_mapping import HeaderMatcher  # noqa: E402
 from cstracker.synthetic import synthetic_records  # noqa: E402
 
@@ -54,7 +54,7 @@ DATE_STYLES = (
 TICKS = ("Y", "Yes", "x", "X", "✓", "TRUE", "1", "yes")
 UNTICKS = ("", "", "", "N", "No", "0")
 #: fields never written by an old spreadsheet (the tracker works them out)
-NOT_EXPORTED = ("status", "follow_up_due", "source", "form_id", "last_updated")
+NOT_EXPORTED = WRITTEN_BY_CSTRACKER
 
 
 def _ordinal(day: int) -> str:

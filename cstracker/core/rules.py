@@ -14,13 +14,13 @@ knows and turns them into ``Problem`` records.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from cstracker.core.convert import convert, is_blank
 from cstracker.core.problems import Problem, shown_value
-from cstracker.core.schema import CONTEXT_ACTION_FIELD, CodeLists, Field, Kind
+from cstracker.core.schema import CONTEXT_ACTION_FIELD, REQUIRED_KEYS, CodeLists, Field, Kind
 
 Record = dict[str, Any]
 
@@ -103,7 +103,7 @@ def check_record(record: Record, lists: CodeLists, today: dt.date | None = None)
     consulted, followed = get("consultation_date"), get("follow_up_date")
     suitability = get("suitability")
 
-    for key in ("date_received", "mosaic_id"):
+    for key in REQUIRED_KEYS:  # the schema's Field.required
         if is_blank(get(key)):
             out.append(Finding("missing-required", "is required and is blank", key))
 
@@ -249,12 +249,18 @@ def _any_action(record: Record) -> bool:
     return any(record.get(k) for k in CONTEXT_ACTION_FIELD.values())
 
 
+def check_converted(
+    record: Record, failed: Collection[str], lists: CodeLists, today: dt.date | None = None
+) -> list[Finding]:
+    """The rules across fields of a converted record, none about a field in ``failed`` (a value
+    that did not convert, or read as unreadable): each bad value is reported once. The one
+    "convert, check, skip what failed" step of ingest, import and validate."""
+    return [f for f in check_record(record, lists, today) if f.field_key not in failed]
+
+
 def validate_raw(
     raw: Mapping[str, Any], lists: CodeLists, today: dt.date | None = None
 ) -> tuple[Record, list[Finding]]:
-    """convert_record then check_record, for a caller that wants both."""
+    """convert_record then check_converted, for a caller that wants both."""
     record, findings = convert_record(raw, lists)
-    bad = {f.field_key for f in findings}
-    # A value that failed to convert is reported once, not again by the cross-field rules.
-    findings += [f for f in check_record(record, lists, today) if f.field_key not in bad]
-    return record, findings
+    return record, findings + check_converted(record, {f.field_key for f in findings}, lists, today)

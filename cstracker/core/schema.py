@@ -95,7 +95,7 @@ BASE_FIELDS: tuple[Field, ...] = (
         Kind.ID,
         "referral",
         width=15,
-        required=True,
+        # not required of a row: cstracker gives the next free one when it is blank (validate suggests it)
         synonyms=("Ref ID", "Referral No", "Referral number", "Ref", "Reference", "ID"),
         help="Made by cstracker, e.g. CS-2026-0001. Leave blank on a new row: validate suggests one.",
     ),
@@ -176,7 +176,7 @@ BASE_FIELDS: tuple[Field, ...] = (
         "suitability",
         code_list="suitability",
         width=16,
-        required=True,
+        # not required: a blank decision is one still awaited (the rules ask for it once consulted)
         synonyms=("Suitable", "Suitability", "Suitable for consultation", "Decision"),
         help="Suitable, Not suitable (signpost elsewhere) or Awaiting decision.",
     ),
@@ -468,6 +468,17 @@ BASE_FIELDS: tuple[Field, ...] = (
 )
 
 FIELDS_BY_KEY: dict[str, Field] = {f.key: f for f in BASE_FIELDS}
+
+#: the columns the workbook works out (formulas): never supplied, never taken from a form or an import
+COMPUTED_KEYS: tuple[str, ...] = tuple(f.key for f in BASE_FIELDS if f.kind is Kind.FORMULA)
+#: where a row came from and when cstracker last wrote it: set by cstracker, never typed
+PROVENANCE_KEYS: tuple[str, ...] = tuple(f.key for f in BASE_FIELDS if f.group == "provenance")
+#: every key cstracker itself fills in (the form, the import and the report leave them to it)
+WRITTEN_BY_CSTRACKER: tuple[str, ...] = COMPUTED_KEYS + PROVENANCE_KEYS
+#: the provenance stamps a write adds to a row: never a change to the referral by themselves
+ROW_STAMPS: tuple[str, ...] = ("source", "last_updated")
+#: what every row must have (``Field.required``), checked by the rules and the import's mapping
+REQUIRED_KEYS: tuple[str, ...] = tuple(f.key for f in BASE_FIELDS if f.required)
 
 #: Contexts (the toolkit's five social spaces) -> the action field for each.
 CONTEXT_ACTION_FIELD = {

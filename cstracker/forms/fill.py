@@ -15,7 +15,7 @@ from typing import Any
 
 import openpyxl
 
-from cstracker.core.schema import CONTEXT_ACTION_FIELD
+from cstracker.core.schema import CONTEXT_ACTION_FIELD, WRITTEN_BY_CSTRACKER
 from cstracker.forms.workbook import TICK_MARK, input_name
 
 
@@ -41,7 +41,7 @@ def fill_form(
     """
     wb = openpyxl.load_workbook(src)
     for key, value in record.items():
-        if key in ("status", "follow_up_due", "source", "form_id", "last_updated"):
+        if key in WRITTEN_BY_CSTRACKER:
             continue
         if key == "primary_concern":
             for context in CONTEXT_ACTION_FIELD:

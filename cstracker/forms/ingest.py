@@ -26,21 +26,18 @@ import os
 import re
 import shutil
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from cstracker.core import identity
-from cstracker.core.convert import MOSAIC_PATTERN, REFERRAL_ID_PATTERN, convert, is_blank
-from cstracker.core.errors import REPAIR, TrackerError
+from cstracker.core.convert import MOSAIC_PATTERN, REFERRAL_ID_PATTERN
 from cstracker.core.problems import Problem, plural, shown_value
-from cstracker.core.reading import read_record
-from cstracker.core.rules import Record, check_record
-from cstracker.core.schema import Field, Kind
+from cstracker.core.rules import Record, check_converted
+from cstracker.core.schema import COMPUTED_KEYS, WRITTEN_BY_CSTRACKER, Field
 from cstracker.forms.reader import DEFAULT_LIMITS, FormRead, Limits, read_forms
-from cstracker.tracker.create import SHEET_REFERRALS
 from cstracker.tracker.written import Written, fingerprint, fingerprints, form_origin, merge
 
 FORM_SUFFIXES = (".xlsx", ".xlsm", ".xls")
@@ -48,7 +45,7 @@ FORM_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 _ALREADY_CLEAN = {"referral_id": REFERRAL_ID_PATTERN, "mosaic_id": MOSAIC_PATTERN}
 _STORED_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}( 00:00:00)?$")
 #: keys a form never changes on a matched row: the row's identity and its bookkeeping
-_NOT_FROM_FORM = ("referral_id", "source", "form_id", "last_updated", "status", "follow_up_due")
+_NOT_FROM_FORM = ("referral_id", *WRITTEN_BY_CSTRACKER)
 
 
 @dataclass
@@ -167,10 +164,10 @@ class _Row:
 
 
 class _Index:
-    """Tracker rows as "the same referral" finds them (``identity.SameReferral``), kept current in a batch.
+    """Tracker rows as "the same referral" finds them (``Tracker.row_index``), kept current in a batch.
 
-    The sheet is read once with python-calamine, as stored: matching needs four columns of every
-    row and the whole of the few rows forms touch, so no data frame (and no pandas) is built.
+    The tracker's one index: its key columns read in one scan of the sheet; the whole of the
+    few rows the forms touch is fetched in one more (``prefetch``), typed as every reader types it.
     """
 
     def __init__(self, tracker: Any) -> None:
@@ -178,44 +175,22 @@ class _Index:
         self.fields: tuple[Field, ...] = tracker.fields
         self.by_key = {f.key: f for f in self.fields}
         self.states: dict[int, _Row] = {}  # sheet row -> its state, once a form has touched it
-        self.same: identity.SameReferral[_Row | int] = identity.SameReferral()
-        self.sheet, self.first = _sheet_values(tracker), tracker.layout.header_row + 1
-        self.cols = {k: c - 1 for k, c in tracker.layout.columns.items()}
-        used = [self.cols[f.key] for f in self.fields if f.kind is not Kind.FORMULA and f.key in self.cols]
-        rid, fid, mid, date = (self.cols[k] for k in ("referral_id", "form_id", "mosaic_id", "date_received"))
-        width = max(self.cols.values(), default=0) + 1
-        for number in range(self.first, len(self.sheet) + 1):
-            values = self.sheet[number - 1]
-            if len(values) < width:
-                values = self.sheet[number - 1] = [*values, *[None] * (width - len(values))]
-            # a row with its Referral ID (most rows) is in use: no need to look along it
-            has_id = isinstance(values[rid], str) and values[rid].strip()
-            if not has_id and all(is_blank(values[c]) for c in used):
-                continue
-            self.same.add(
-                number,
-                referral_id=self._value("referral_id", values[rid]),
-                form_id=self._value("form_id", values[fid]),
-                mosaic_id=self._value("mosaic_id", values[mid]),
-                date_received=self._value("date_received", values[date]),
-            )
+        self.rows = tracker.row_index()
+        self.same: identity.SameReferral[_Row | int] = self.rows.same
 
-    def _value(self, key: str, raw: Any) -> Any:
-        if is_blank(raw):
-            return None
-        if key == "date_received" and isinstance(raw, dt.date):
-            return raw.date() if isinstance(raw, dt.datetime) else raw
-        plain = _ALREADY_CLEAN.get(key)
-        if plain is not None and isinstance(raw, str) and plain.fullmatch(raw):
-            return raw  # as its converter would give it back: skip the general parser
-        if key == "date_received" and isinstance(raw, str) and _STORED_DATE.match(raw):
-            # the common case, a real date cell read back as text: skip the general parser
-            try:
-                return dt.date.fromisoformat(raw[:10])
-            except ValueError:
-                return None
-        got = convert(self.by_key[key], raw, self.tracker.lists, self.tracker.layout.date1904)
-        return got.value if got.ok else None
+    def prefetch(self, reads: Sequence[FormRead]) -> None:
+        """Fetch, in one read, every tracker row a form of the batch may be about."""
+        wanted = []
+        for read in reads:
+            rec = read.record or {}
+            for ref in (
+                self.same.referral(rec.get("referral_id")),
+                self.same.person(rec.get("mosaic_id"), rec.get("date_received")),
+                self.same.form(read.form_id),
+            ):
+                if isinstance(ref, int):
+                    wanted.append(ref)
+        self.rows.prefetch(wanted)
 
     def row(self, ref: _Row | int | None) -> _Row | None:
         """The batch's view of a row, made (typed) the first time a form touches it."""
@@ -223,11 +198,9 @@ class _Index:
             return ref
         state = self.states.get(ref)
         if state is None:
-            values = self.sheet[ref - 1]
-            raw = {k: None if is_blank(values[c]) else values[c] for k, c in self.cols.items()}
-            record = read_record(
-                raw, self.tracker.lists, self.fields, self.tracker.layout.date1904
-            )  # the one reading of a cell
+            stored = self.rows.record(ref) or {}
+            # what the tracker holds that a form could set: not its formulas' cached values
+            record = {k: v for k, v in stored.items() if k not in COMPUTED_KEYS}
             state = self.states[ref] = _Row(record.get("referral_id"), record, record.get("form_id"))
         return state
 
@@ -279,6 +252,7 @@ def ingest(
         # the tracker's rows load in this process while the workers read the forms
         reads = _read_all(paths, t.lists, limits, workers, progress, lambda: indexes.append(_Index(t)))
         index = indexes[0]
+        index.prefetch(reads)
         planner = _Planner(t, index, today, Written.load(t), prefer_form)
         planner.note_shared_form_ids(reads)
         outcomes = [planner.plan(read) for read in reads]
@@ -326,19 +300,6 @@ def _stage_audit(t: Any, outcomes: list[FormOutcome], upserted: Any) -> None:
         sources=sources,
     )
     stage(t, entry)
-
-
-def _sheet_values(tracker: Any) -> list[list[Any]]:
-    """The Referrals sheet's values as stored, from cell A1 (the coordinator's own file, not a form)."""
-    from cstracker.xlsx.encryption import calamine_book, source
-
-    try:
-        book = calamine_book(source(tracker.path))
-        return book.get_sheet_by_name(SHEET_REFERRALS).to_python(skip_empty_area=False)
-    except Exception as e:  # python-calamine raises its own error types per problem
-        raise TrackerError(
-            f"{tracker.path}: sheet {SHEET_REFERRALS} cannot be read ({e}); {REPAIR}"
-        ) from None
 
 
 def _read_all(
@@ -490,12 +451,12 @@ class _Planner:
             **(state.record if state is not None else {}),
             **{k: v for k, v in rec.items() if not _blank(v)},
         }
-        return [p for p, key in self._check_keyed(merged, read, where) if key not in read.bad_keys]
+        return [p for p, _ in self._check_keyed(merged, read, where, read.bad_keys)]
 
     def _check_keyed(
-        self, merged: Record, read: FormRead, where: dict[str, str]
+        self, merged: Record, read: FormRead, where: dict[str, str], failed: Collection[str] = ()
     ) -> list[tuple[Problem, str]]:
-        found = check_record(merged, self.lists, self.today)
+        found = check_converted(merged, failed, self.lists, self.today)
         return [
             (f.to_problem(self.by_key, cell=read.cells.get(f.field_key, ""), **where), f.field_key)
             for f in found

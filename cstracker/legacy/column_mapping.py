@@ -131,9 +131,7 @@ class ColumnMapping:
     def missing_required(self) -> list[Field]:
         """Fields every row needs that no column supplies (every row would be rejected)."""
         keys = {c.key for c in self.columns}
-        return [
-            f for f in self.fields.values() if f.key in ("date_received", "mosaic_id") and f.key not in keys
-        ]
+        return [f for f in self.fields.values() if f.required and f.key not in keys]
 
     def lines(self) -> list[str]:
         """The mapping, one line per column, as the dry run shows it."""

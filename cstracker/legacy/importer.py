@@ -32,8 +32,8 @@ from cstracker.core import identity
 from cstracker.core.convert import is_blank, split_list_cell
 from cstracker.core.errors import OutputError, SourceError, UsageError
 from cstracker.core.problems import Problem, plural, shown_value
-from cstracker.core.rules import Finding, Record, check_record, convert_record
-from cstracker.core.schema import DEFAULT_CODE_LISTS, CodeLists, Field, normalise_token
+from cstracker.core.rules import Finding, Record, check_converted, check_record, convert_record
+from cstracker.core.schema import DEFAULT_CODE_LISTS, WRITTEN_BY_CSTRACKER, CodeLists, Field, normalise_token
 from cstracker.legacy.column_mapping import (
     LIST_COLUMNS,
     ColumnMapping,
@@ -56,7 +56,8 @@ from cstracker.xlsx.outputs import check_output
 #: show a progress bar from this many rows up
 PROGRESS_FROM = 2000
 #: fields the import never compares or copies from a source row
-_PROVENANCE = ("source", "last_updated", "status", "follow_up_due")
+#: filled in by cstracker, never compared or merged from a source row
+_PROVENANCE = WRITTEN_BY_CSTRACKER
 
 
 @dataclass
@@ -237,12 +238,9 @@ class RowConverter:
         errors = [self.problem(f, src.row) for f in findings]
         for column in self.list_columns:
             errors += self._list_cell(column, src, record)
-        bad = {f.field_key for f in findings}
-        # a value that would not convert is reported once, not again by the cross-field rules
         checked = [
             self.problem(f, src.row)
-            for f in check_record(record, self.lists, self.today)
-            if f.field_key not in bad
+            for f in check_converted(record, {f.field_key for f in findings}, self.lists, self.today)
         ]
         errors += [p for p in checked if p.severity == "error"]
         warnings = [p for p in checked if p.severity != "error"]

@@ -26,7 +26,7 @@ from cstracker.core.config import Config, Settings
 from cstracker.core.convert import DATE1904_OFFSET, SERIAL_RANGE, convert, is_blank, parse_date
 from cstracker.core.errors import REPAIR, SaveError, TrackerError, TrackerLayoutError
 from cstracker.core.rules import Record
-from cstracker.core.schema import CodeLists, Field, Kind
+from cstracker.core.schema import ROW_STAMPS, CodeLists, Field, Kind
 from cstracker.tracker import ownsheets
 from cstracker.tracker.create import SHEET_REFERRALS, create_tracker
 from cstracker.tracker.layout import Layout, read_layout
@@ -837,7 +837,7 @@ class Tracker:
             if identity.different_person(old.get("mosaic_id"), new.get("mosaic_id")):
                 result.refused[rid] = identity.refusal(rid, "record")
                 continue
-            changed = [k for k, v in new.items() if k not in ("source", "last_updated") and old.get(k) != v]
+            changed = [k for k, v in new.items() if k not in ROW_STAMPS and old.get(k) != v]
             if not changed:
                 result.unchanged.append(rid)
                 continue

@@ -22,7 +22,7 @@ from cstracker.core.convert import is_blank
 from cstracker.core.errors import REPAIR, TrackerError
 from cstracker.core.problems import Problem, shown_value
 from cstracker.core.reading import Formula, Reading, State, described, read_cell, shown
-from cstracker.core.rules import RULE_FOR_KIND, Finding, check_record
+from cstracker.core.rules import RULE_FOR_KIND, Finding, check_converted
 from cstracker.core.schema import EXAMPLE_ID, Kind, example_referral_id
 from cstracker.tracker.create import SHEET_REFERRALS
 from cstracker.xlsx.encryption import calamine_book, open_zip, source
@@ -375,7 +375,7 @@ def validate_tracker(path: str | Path, today: dt.date | None = None) -> Validati
         )
         record = row.record
         bad = {f.field_key for f in findings if f.severity == "error"}
-        findings += [f for f in check_record(record, tracker.lists, today) if f.field_key not in bad]
+        findings += check_converted(record, bad, tracker.lists, today)
         for finding in findings:
             report.problems.append(_problem(finding, row, fields_by_key, path))
         if row.outside:
