@@ -114,7 +114,7 @@ def make_report(
         breakdown_period(period)  # a date range is refused before the tracker is read
     key = report_key(tracker_path, period, publish)
     check_output(out_path, "report", key, overwrite)
-    tracker = Tracker.open(tracker_path)
+    tracker = Tracker.open(tracker_path, far_cells_later=True)  # checked in the first pass over the sheet
     if not publish:
         report = build_report(tracker.dataframe(), period, tracker.lists, tracker.settings, today)
         return write_report(report, out_path, publish, key=key)

@@ -14,6 +14,7 @@ import posixpath
 import re
 import xml.etree.ElementTree as ET
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ from cstracker.tracker.create import (
     SHEET_REFERRALS,
     TABLE_NAME,
 )
-from cstracker.xlsx.extent import MAX_SHEET_ROW, check_sheet
+from cstracker.xlsx.extent import MAX_SHEET_ROW, FarCells, check_sheet, far_message
 from cstracker.xlsx.parts import (
     NS_MAIN,
     NS_PKG_REL,
@@ -67,6 +68,20 @@ class Layout:
     date1904: bool = False
     #: every sheet's name -> its worksheet part (the hidden sheets' writer needs them)
     sheet_parts: dict[str, str] = field(default_factory=dict)
+    #: read with ``far_cells_later``: the Referrals sheet's limits (max row, max column), which the
+    #: caller's own pass over the sheet checks (``referrals_far_cells``) before any reader sees it
+    far_cells_later: tuple[int, int] | None = None
+
+    def referrals_far_cells(self) -> tuple[FarCells, Callable[[str], TrackerError]] | None:
+        """For a pass over the Referrals sheet that checks its far cells itself: the finder and the
+        error to raise (the same one line ``read_layout`` gives); None when they were checked already."""
+        if self.far_cells_later is None:
+            return None
+        max_row, max_col = self.far_cells_later
+        where = f"{self.path}, sheet {SHEET_REFERRALS}"
+        return FarCells(max_row, max_col), lambda found: TrackerError(
+            far_message(where, found, max_row, max_col, _REMOVE_IT)
+        )
 
     def list_range(self, list_key: str) -> tuple[str, tuple[int, int, int, int]] | None:
         """(sheet, (col, first row, col, last row)) of a code list on the Lists sheet."""
@@ -243,12 +258,14 @@ def _quote_prefix_style(
     return None
 
 
-def read_layout(path: str | Path, written_by_us: bool = False) -> Layout:
+def read_layout(path: str | Path, written_by_us: bool = False, far_cells_later: bool = False) -> Layout:
     """The layout of the tracker at ``path``; TrackerLayoutError names everything missing at once.
 
     ``written_by_us``: the file is what this process has just saved (``Tracker.save``), whose
     Referrals sheet part it wrote itself row by row: the extent check of that part (a pass over
-    the whole sheet) is not repeated.
+    the whole sheet) is not repeated. ``far_cells_later``: the caller streams the Referrals sheet
+    itself before any reader sees it and checks it for far cells in that pass
+    (``Layout.referrals_far_cells``), so it is not streamed twice.
     """
     path = Path(path)
     check_regular(path, TRACKER_BYTES, TrackerError, "tracker")
@@ -272,7 +289,7 @@ def read_layout(path: str | Path, written_by_us: bool = False) -> Layout:
         sheet_part = sheets[SHEET_REFERRALS]
         table_part, table = _find_table(zf, sheet_part, path)
         table_ref = parse_range(table.get("ref", "A1"))
-        _check_extents(zf, path, sheets, table_ref, written_by_us)
+        later = _check_extents(zf, path, sheets, table_ref, written_by_us, far_cells_later)
         headers = {
             table_ref[0] + i: (tc.get("name") or "")
             for i, tc in enumerate(table.iter(f"{{{NS_MAIN}}}tableColumn"))
@@ -306,6 +323,7 @@ def read_layout(path: str | Path, written_by_us: bool = False) -> Layout:
         quote_prefix_style=qp_style,
         totals_row=totals,
         sheet_parts=sheets,
+        far_cells_later=later,
         date1904=in_1904,
     )
 
@@ -326,15 +344,17 @@ def _check_extents(
     sheets: dict[str, str],
     table_ref: tuple[int, int, int, int],
     written_by_us: bool = False,
-) -> None:
-    """No cell far outside what a tracker holds, before calamine/fastexcel size a grid by it."""
+    far_cells_later: bool = False,
+) -> tuple[int, int] | None:
+    """No cell far outside what a tracker holds, before calamine/fastexcel size a grid by it
+    (with ``far_cells_later``, the Referrals sheet's size only: its limits are returned)."""
     for name in (SHEET_LISTS, SHEET_META):
         if name in sheets:
             check_sheet(
                 zf, sheets[name], f"{path}, sheet {name}", OWN_SHEET_ROWS, 200, TrackerError, _REMOVE_IT
             )
     if written_by_us:
-        return
+        return None
     max_row = min(max(table_ref[3], 2) + SLACK_ROWS, MAX_SHEET_ROW)
     max_col = min(table_ref[2] + SLACK_COLS, MAX_COLS)
     check_sheet(
@@ -345,7 +365,9 @@ def _check_extents(
         max_col,
         TrackerError,
         _REMOVE_IT,
+        cells=not far_cells_later,
     )
+    return (max_row, max_col) if far_cells_later else None
 
 
 #: what a coordinator calls the file kinds that are not an .xlsx workbook

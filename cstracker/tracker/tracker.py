@@ -204,9 +204,11 @@ class Tracker:
 
     # -- opening ---------------------------------------------------------------------------------
     @classmethod
-    def open(cls, path: str | Path) -> Tracker:
+    def open(cls, path: str | Path, far_cells_later: bool = False) -> Tracker:
+        """Read-only. ``far_cells_later``: the caller's own first pass over the Referrals sheet checks
+        it for far cells before any reader sees it (``Layout.referrals_far_cells``)."""
         path = Path(path)
-        return cls(path, read_layout(path))
+        return cls(path, read_layout(path, far_cells_later=far_cells_later))
 
     @classmethod
     @contextmanager
@@ -299,6 +301,8 @@ class Tracker:
         try:
             # slices are files: an encrypted tracker is read whole, from memory, so none touches the disk
             slices = self._slices(read) if sliced and not isinstance(src, bytes) else None
+            if not slices:
+                self._check_far_cells(src)  # before the reader sizes its grid by them
             if slices:
                 import numpy as np
                 import pyarrow as pa
@@ -341,8 +345,15 @@ class Tracker:
         """The sheet read slice by slice; None when its XML is not in the shape slicing needs."""
         lay = self.layout
         try:
+            # the slicing pass checks for far cells itself (when the layout left that to it)
             return read_in_slices(
-                self.path, lay.sheet_part, SHEET_REFERRALS, lay.header_row, SLICE_ROWS, read
+                self.path,
+                lay.sheet_part,
+                SHEET_REFERRALS,
+                lay.header_row,
+                SLICE_ROWS,
+                read,
+                lay.referrals_far_cells(),
             )
         except NotSliceable:
             return None
@@ -350,6 +361,26 @@ class Tracker:
             raise TrackerError(
                 f"{self.path}: sheet {SHEET_REFERRALS} cannot be read ({e}); {REPAIR}"
             ) from None
+
+    def _check_far_cells(self, src: Any) -> None:
+        """The far-cell check ``Tracker.open(far_cells_later=True)`` left to the first pass over the sheet."""
+        far = self.layout.referrals_far_cells()
+        if far is None:
+            return
+        finder, error = far
+        try:
+            with encryption.open_zip(src) as zf, zf.open(self.layout.sheet_part) as fh:
+                tail = b""
+                while chunk := fh.read(1 << 22):
+                    found = finder.find(tail + chunk)
+                    if found:
+                        raise error(found)
+                    tail = chunk[-512:]
+        except (zipfile.BadZipFile, OSError, KeyError, EOFError, zlib.error) as e:
+            raise TrackerError(
+                f"{self.path}: sheet {SHEET_REFERRALS} cannot be read ({e}); {REPAIR}"
+            ) from None
+        self.layout.far_cells_later = None
 
     def _blank_mask(self, frame):
         """True for rows with nothing in cstracker's own columns (spaces count as nothing)."""

@@ -181,7 +181,9 @@ def checked_rows(tracker) -> Iterator[CheckedRow]:
         src = source(tracker.path)
         with open_zip(src) as zf:
             try:
-                formulas, odd = odd_cells(zf, lay.sheet_part, text_cols, number_cols, first)
+                formulas, odd = odd_cells(
+                    zf, lay.sheet_part, text_cols, number_cols, first, lay.referrals_far_cells()
+                )
             except NotColumnWise:
                 yield from cell_by_cell_rows(tracker)
                 return
@@ -357,7 +359,8 @@ def validate_tracker(path: str | Path, today: dt.date | None = None) -> Validati
     from cstracker.tracker.tracker import Tracker
 
     path = Path(path)
-    tracker = Tracker.open(path)
+    # the far-cell check of the Referrals sheet is made in checked_rows' own pass over it
+    tracker = Tracker.open(path, far_cells_later=True)
     fields_by_key = {f.key: f for f in tracker.fields}
     report = ValidationReport(path)
     seen_ids: dict[str, list] = defaultdict(list)

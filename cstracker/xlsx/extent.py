@@ -95,9 +95,35 @@ _ODD_SHAPE = re.compile(rb"<\w+:(?:c|row)\b|<(?:c|row) (?!r=)")
 _REF = re.compile(rb'r="([A-Z]*)([0-9]*)"')
 
 
+class FarCells:
+    """Finds a cell (or row) beyond the limits in pieces of a sheet part, as another pass streams it."""
+
+    def __init__(self, max_row: int, max_col: int):
+        self.max_row, self.max_col = max_row, max_col
+        self.fast, self.odd = _patterns(max_row, max_col), None
+
+    def find(self, data: bytes) -> str | None:
+        """The first cell (or row, as 'row N') in ``data`` beyond the limits; None when there is none."""
+        patterns = self.fast
+        if _ODD_SHAPE.search(data):
+            self.odd = self.odd or _odd_patterns(self.max_row, self.max_col)
+            patterns = self.odd
+        for pattern in patterns:
+            m = pattern.search(data)
+            if m and "cell" in pattern.groupindex and m["cell"]:
+                return m["cell"].decode("ascii")
+            if m:
+                # name the row's first cell when it is there: what a person can go to
+                inner = _REF.search(data, m.end(), m.end() + 4096)
+                return (
+                    (inner[1] + inner[2]).decode("ascii") if inner and inner[1] else f"row {int(m['line'])}"
+                )
+        return None
+
+
 def far_cell(zf: zipfile.ZipFile, part: str, max_row: int, max_col: int) -> str | None:
     """The first cell (or row, as 'row N') of ``part`` beyond the limits; None when there is none."""
-    fast, odd = _patterns(max_row, max_col), None
+    far = FarCells(max_row, max_col)
     tail = b""
     with zf.open(part) as fh:
         while True:
@@ -105,22 +131,9 @@ def far_cell(zf: zipfile.ZipFile, part: str, max_row: int, max_col: int) -> str 
             if not chunk:
                 return None
             data = tail + chunk
-            patterns = fast
-            if _ODD_SHAPE.search(data):
-                odd = odd or _odd_patterns(max_row, max_col)
-                patterns = odd
-            for pattern in patterns:
-                m = pattern.search(data)
-                if m and "cell" in pattern.groupindex and m["cell"]:
-                    return m["cell"].decode("ascii")
-                if m:
-                    # name the row's first cell when it is there: what a person can go to
-                    inner = _REF.search(data, m.end(), m.end() + 4096)
-                    return (
-                        (inner[1] + inner[2]).decode("ascii")
-                        if inner and inner[1]
-                        else f"row {int(m['line'])}"
-                    )
+            found = far.find(data)
+            if found:
+                return found
             tail = data[-512:]
 
 
@@ -165,8 +178,13 @@ def check_sheet(
     max_col: int,
     error: Callable[[str], CstrackerError],
     hint: str,
+    cells: bool = True,
 ) -> None:
-    """Refuse a sheet part that is too big to unpack or holds a cell beyond the limits."""
+    """Refuse a sheet part that is too big to unpack or holds a cell beyond the limits.
+
+    ``cells=False``: only its size; the caller's own pass over the part looks for far cells
+    (``FarCells``) before any reader sees it, and refuses them with ``far_message``.
+    """
     try:
         info = zf.getinfo(part)
         size = info.file_size
@@ -179,12 +197,16 @@ def check_sheet(
                 f"{where}: unpacks to {size // max(info.compress_size, 1):,} times its packed size (a 'zip bomb'; "
                 f"a real sheet packs about 10 to 1); it was not read. {hint}"
             )
-        found = far_cell(zf, part, max_row, max_col)
+        found = far_cell(zf, part, max_row, max_col) if cells else None
     except (zipfile.BadZipFile, KeyError, EOFError, zlib.error, NotImplementedError, RuntimeError, OSError):
         raise error(f"{where}: is damaged (the workbook's zip is not whole); {hint}") from None
     if found:
-        raise error(
-            f"{where}: has a value or note at {found}, far outside the area cstracker reads "
-            f"(at most {max_row:,} rows and {max_col:,} columns, up to {col_letters(max_col)}): a reader would need "
-            f"gigabytes for it. {hint}"
-        )
+        raise error(far_message(where, found, max_row, max_col, hint))
+
+
+def far_message(where: str, found: str, max_row: int, max_col: int, hint: str) -> str:
+    return (
+        f"{where}: has a value or note at {found}, far outside the area cstracker reads "
+        f"(at most {max_row:,} rows and {max_col:,} columns, up to {col_letters(max_col)}): a reader would need "
+        f"gigabytes for it. {hint}"
+    )

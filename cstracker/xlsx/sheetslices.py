@@ -143,11 +143,14 @@ def read_in_slices(
     header_row: int,
     rows_per_slice: int,
     read: Callable[[str, int], Any],
+    far: tuple[Any, Callable[[str], Exception]] | None = None,
 ) -> list[tuple[Any, int]]:
     """``read(slice file, 0-based heading row)`` for each slice; (its result, its heading row number) in order.
 
     Raises NotSliceable, having read nothing it returns, when a row lacks its
-    position, the heading row is not found or no row follows it.
+    position, the heading row is not found or no row follows it. ``far``: (``extent.FarCells``,
+    the error for what it finds): each piece is checked for cells far outside the sheet's area
+    before it goes into a slice, so no reader sees one.
     """
     out: list[tuple[Any, int]] = []
     with zipfile.ZipFile(path) as zf, tempfile.TemporaryDirectory(prefix="cstracker-read-") as tmp:
@@ -175,6 +178,10 @@ def read_in_slices(
         try:
             with zf.open(sheet_part) as src:
                 for region in sheet_data_regions(src):
+                    if far is not None:
+                        found = far[0].find(region)
+                        if found:
+                            raise far[1](found)
                     if not has_all_refs(region):
                         raise NotSliceable("a row or cell without its position")
                     if current is not None and _last_row(region) < end:

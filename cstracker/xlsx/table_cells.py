@@ -17,7 +17,7 @@ import datetime as dt
 import re
 import xml.etree.ElementTree as ET
 import zipfile
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any
 
 from cstracker.xlsx.parts import col_index, col_letters
@@ -53,12 +53,15 @@ def odd_cells(
     text_cols: Collection[int],
     number_cols: Collection[int],
     first_row: int,
+    far: tuple[Any, Callable[[str], Exception]] | None = None,
 ) -> tuple[dict[tuple[int, int], str], set[int]]:
     """(formula text by (row, column) of the value columns, rows with a cell stored as another type).
 
     ``text_cols`` hold text when canonical (shared or inline strings); ``number_cols`` numbers
     (no type, or ``n``). Both patterns match only the odd cells, so a clean sheet costs one
-    search per chunk. Raises NotColumnWise for a chunk whose cells lack their references.
+    search per chunk. Raises NotColumnWise for a chunk whose cells lack their references (after
+    the whole pass). ``far``: (``extent.FarCells``, the error for what it finds): this pass is also
+    the check for cells far outside the sheet's area, before any reader sees it.
     """
     formulas: dict[tuple[int, int], str] = {}
     odd: set[int] = set()
@@ -74,10 +77,16 @@ def odd_cells(
     if number_cols:
         branches.append(_letters(number_cols) + rb'(\d+)"[^>]*?\bt="(?!n")')
     pattern = re.compile(rb'<c r="(?:' + b"|".join(branches) + rb")", re.S)
+    column_wise = True
     with zf.open(part) as src:
         for region in sheet_data_regions(src):
-            if not has_all_refs(region):
-                raise NotColumnWise("a row or cell without its reference")
+            if far is not None:
+                found = far[0].find(region)
+                if found:
+                    raise far[1](found)
+            if not column_wise or not has_all_refs(region):
+                column_wise = False  # the far-cell check still sees every piece
+                continue
             for m in pattern.finditer(region):
                 if m[1]:
                     row = int(m[2])
@@ -87,6 +96,8 @@ def odd_cells(
                 row = int(m[4] or m[5])
                 if row >= first_row:
                     odd.add(row)
+    if not column_wise:
+        raise NotColumnWise("a row or cell without its reference")
     return formulas, odd
 
 

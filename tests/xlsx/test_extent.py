@@ -115,3 +115,20 @@ def test_a_sheet_that_unpacks_a_thousand_times_its_size_is_refused_as_a_bomb(tmp
     result = run("validate", bomb)
     assert result.exit_code == 1
     assert "sheet Referrals: unpacks to" in result.output and "zip bomb" in result.output
+
+
+@pytest.mark.parametrize("sliced", [False, True])
+def test_a_read_that_checks_far_cells_in_its_own_pass_refuses_them_before_the_reader(
+    tmp_path, blank_tracker, sliced
+):
+    """validate and report leave the Referrals sheet's far-cell check to their first pass over it
+    (one stream of a 300 MB sheet fewer); the slicing pass and the whole read refuse alike."""
+    from cstracker.core.errors import TrackerError
+    from cstracker.tracker.tracker import Tracker
+
+    bad = rewrite(
+        blank_tracker, tmp_path / "T.xlsx", sheet_part(blank_tracker, "Referrals"), far_cell("XFD5")
+    )
+    t = Tracker.open(bad, far_cells_later=True)  # opening alone does not stream the sheet
+    with pytest.raises(TrackerError, match="has a value or note at XFD5.*Ctrl\\+End"):
+        t._load(typed=False, sliced=sliced)
