@@ -150,7 +150,8 @@ def run(workdir: Path, quick: bool) -> None:
         return path
 
     floor_write = run_process(_python(_OPENPYXL_APPEND) + [str(copy("floor.xlsx"))], workdir)
-    floor_read = run_process(_python(_FASTEXCEL_READ) + [str(base)], workdir)
+    read = _python(_FASTEXCEL_READ) + [str(base)]
+    floor_read = run_process(read, workdir)
     print(
         f"floors: openpyxl load + append 100 + save {floor_write[0]:.2f} s {floor_write[1]:.0f} MiB; "
         f"fastexcel read of Referrals {floor_read[0]:.2f} s {floor_read[1]:.0f} MiB",
@@ -170,6 +171,12 @@ def run(workdir: Path, quick: bool) -> None:
     failed = 0
     for label, args, floor_kind, target in commands:
         seconds, mib, _ = run_process(args, workdir)
+        if floor_kind == "read":
+            # the read floor and the command take turns, best of two each: a busy spell on the shared
+            # machine then slows both rather than one
+            again = run_process(read, workdir)
+            floor_read = min(floor_read, again)
+            seconds, mib = min((seconds, mib), run_process(args, workdir)[:2])
         if floor_kind == "write":
             ratio = floor_write[0] / seconds
             ok = ratio >= target and mib <= MEMORY_MB

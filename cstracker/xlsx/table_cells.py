@@ -142,7 +142,10 @@ def date_styles(zf: zipfile.ZipFile) -> set[int]:
 
 
 def as_date(serial: float, date1904: bool) -> Any:
-    """A serial in a date-formatted cell as python-calamine gives it: a date, a date-time or a time of day."""
+    """A serial in a date-formatted cell as python-calamine gives it: a date, a date-time or a time of day
+    (a number no calendar holds, as the number)."""
+    if not (0 <= serial < 2_958_466):  # Excel's last day is 31/12/9999; infinity and NaN are no date
+        return serial
     when = (_DATE1904_ZERO if date1904 else _EXCEL_ZERO) + dt.timedelta(
         milliseconds=round(serial * 86_400_000)
     )
