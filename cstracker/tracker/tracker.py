@@ -346,15 +346,9 @@ class Tracker:
         lay = self.layout
         try:
             # the slicing pass checks for far cells itself (when the layout left that to it)
-            return read_in_slices(
-                self.path,
-                lay.sheet_part,
-                SHEET_REFERRALS,
-                lay.header_row,
-                SLICE_ROWS,
-                read,
-                lay.referrals_far_cells(),
-            )
+            far = lay.referrals_far_cells()
+            args = (self.path, lay.sheet_part, SHEET_REFERRALS, lay.header_row, SLICE_ROWS, read)
+            return read_in_slices(*args, far=far) if far is not None else read_in_slices(*args)
         except NotSliceable:
             return None
         except (zipfile.BadZipFile, OSError, KeyError, ET.ParseError, EOFError) as e:
