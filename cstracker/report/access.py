@@ -116,8 +116,14 @@ def _series(t: Table, column: str, labels: list[str], hidden: set[tuple[str, str
     return [None if (label, column) in hidden else _number(t.data.loc[label, column]) for label in labels]
 
 
-def _span(labels: list[str]) -> str:
-    return f"{labels[0]} to {labels[-1]}" if len(labels) > 1 else labels[0]
+def _span(labels: list[str], per: str) -> str:
+    """'Nov 2025 to Oct 2026'; labels that are spans themselves ('Oct to Dec 2024') would read as one
+    long run of 'to', so: '8 quarters, the first Oct to Dec 2024 and the last Jul to Sep 2026'."""
+    if len(labels) == 1:
+        return labels[0]
+    if any(" to " in label for label in labels):
+        return f"{len(labels)} {per}s, the first {labels[0]} and the last {labels[-1]}"
+    return f"{labels[0]} to {labels[-1]}"
 
 
 def _line(name: str, labels: list[str], values: list[int | None], per: str, partial: bool) -> str:
@@ -152,6 +158,7 @@ def lines_alt_text(
     published: bool,
     what: str | None = None,
     total_column: str | None = None,
+    what_one: str = "line",
 ) -> str:
     """Alt text of a line chart with one line per column of ``t`` over its rows (months, quarters);
     with many lines, the table's ``total_column`` (when shown) and the largest figure instead."""
@@ -160,7 +167,7 @@ def lines_alt_text(
         return f"Line chart: no figures to draw, in the report for {period.title}."
     measures = what or " and ".join(c.lower() for c in columns)
     parts = [
-        f"Line chart: {measures} each {per}, {_span(labels)}, in the report for {period.title}.",
+        f"Line chart: {measures} each {per}, {_span(labels, per)}, in the report for {period.title}.",
     ]
     if len(columns) <= 3:
         for c in columns:
@@ -171,14 +178,14 @@ def lines_alt_text(
             values = _series(t, total_column, labels, hidden)
             total = f"All referrals received each {per}"
             parts.append(_line(total, labels, values, per, partial=any(v is None for v in values)))
-        parts.append(_largest_cell(t, columns, labels, hidden))
+        parts.append(_largest_cell(t, columns, labels, hidden, f"referrals for one {what_one} in a {per}"))
     if published:
         parts.append("Figures hidden as c (small counts) are gaps in the lines, not zero.")
     parts.append(f"The figures are in the table '{t.title}' on this sheet.")
     return " ".join(parts)
 
 
-def _largest_cell(t: Table, columns: list[str], labels: list[str], hidden) -> str:
+def _largest_cell(t: Table, columns: list[str], labels: list[str], hidden, what: str) -> str:
     """For many lines: the largest figure shown and where, e.g. 'Individual in 2026-Q1 (19)'."""
     best = None
     for c in columns:
@@ -188,7 +195,7 @@ def _largest_cell(t: Table, columns: list[str], labels: list[str], hidden) -> st
     if best is None:
         return "Every figure is hidden."
     qualifier = "Of the figures shown, the" if hidden else "The"
-    return f"{qualifier} largest for one line is {best[0]} in {best[1]} ({best[2]})."
+    return f"{qualifier} most {what} was {best[0]} in {best[1]} ({best[2]})."
 
 
 def stacked_alt_text(
@@ -206,7 +213,7 @@ def stacked_alt_text(
         else sum(v or 0 for v in totals)
     )
     parts = [
-        f"Column chart: referrals received each {per} by primary concern, stacked, {_span(labels)}, "
+        f"Column chart: referrals received each {per} by primary concern, stacked, {_span(labels, per)}, "
         f"in the report for {period.title}; {grand} in all.",
         _line("Referrals received", labels, totals, per, partial=False),
     ]

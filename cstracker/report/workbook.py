@@ -552,6 +552,7 @@ def _published_charts(
             True,
             what="referrals received by primary concern",
             total_column=source.columns[-1],
+            what_one="primary concern",
         )
         _gap_axes(chart, ws, source, "Referrals", row, 0, 760, 340, text)
 
