@@ -191,3 +191,113 @@ def test_the_framework_sheet_is_one_a4_landscape_page_with_room_to_write(tmp_pat
         assert_all_words_printed(context, page)
     for point, _ in POINTS:
         assert_all_words_printed(point, page)
+
+
+def report_pages(pdf: Path, sheets: list[str], title: str) -> dict[str, list[str]]:
+    """A report's printed pages by sheet, from each page's footer ('Summary: October 2026 ... 1 of 2').
+
+    The footer is found in the page's text in reading order (a chart's legend may print on the same
+    line of the laid-out text).
+    """
+    count = int(re.search(r"Pages:\s+(\d+)", _run("pdfinfo", pdf))[1])
+    by_sheet: dict[str, list[str]] = {}
+    for i in range(1, count + 1):
+        raw = _run("pdftotext", "-raw", "-f", str(i), "-l", str(i), pdf, "-")
+        sheet = max((s for s in sheets if f"{s}: {title}" in raw), key=len)
+        by_sheet.setdefault(sheet, []).append(
+            _run("pdftotext", "-layout", "-f", str(i), "-l", str(i), pdf, "-")
+        )
+    return by_sheet
+
+
+@pytest.fixture(scope="module")
+def demo_reports(tmp_path_factory):
+    from cstracker.demo import run_demo
+
+    result = run_demo(tmp_path_factory.mktemp("demo"), today=TODAY, echo=lambda _line: None)
+    return result.files["report"], result.files["published"]
+
+
+#: pages each sheet of the demo's reports prints on (fonts pinned, see the module's docstring)
+DEMO_INTERNAL_PAGES = {
+    "Summary": 3,
+    "Monthly trend": 1,
+    "Themes": 2,
+    "Themes together": 1,
+    "Referrers": 1,
+    "Young people": 3,
+    "Contexts": 1,
+    "Actions": 2,
+    "Timeliness": 1,
+    "Data quality": 2,
+    "All contexts": 1,
+    "All actions missing": 1,
+    "Overdue follow-ups": 1,
+    "All data problems": 1,
+}  # 21 pages (13 before, when every sheet was shrunk to fit the page width)
+DEMO_PUBLISHED_PAGES = {
+    "Summary": 3,
+    "Quarterly trend": 1,
+    "Themes": 2,
+    "Themes together": 1,
+    "Referrers": 1,
+    "Young people": 3,
+    "Actions": 1,
+    "Timeliness": 1,
+}  # 13 pages (16 before)
+
+
+@needs_libreoffice
+@needs_poppler
+@pytest.mark.parametrize("which", ["internal", "published"])
+def test_the_demo_reports_print_readably_on_their_pages(demo_reports, tmp_path, which):
+    import openpyxl
+
+    path = demo_reports[0 if which == "internal" else 1]
+    assert_readable_scale(path)
+    sheets = openpyxl.load_workbook(path).sheetnames
+    by_sheet = report_pages(convert(path, tmp_path / "pdf", "pdf"), sheets, "October 2026")
+    pages = [p for printed in by_sheet.values() for p in printed]
+    counts = {sheet: len(p) for sheet, p in by_sheet.items()}
+    assert counts == (DEMO_INTERNAL_PAGES if which == "internal" else DEMO_PUBLISHED_PAGES), counts
+    assert not any("###" in p for p in pages)
+    # the title rows repeat: every page says what it is and when it was made
+    for sheet, printed in by_sheet.items():
+        for page in printed:
+            assert "Made 27/11/2026 by cstracker" in page, (sheet, page[:200])
+    summary = by_sheet["Summary"][0]
+    for words in ("Referrals received", "Change since Sep 2026", "Oct 2025"):
+        assert_all_words_printed(words, summary)
+    if which == "internal":
+        assert_all_words_printed("Do not share it outside the team", summary)
+
+
+@needs_libreoffice
+@needs_poppler
+def test_a_legacy_trackers_long_lists_stay_on_their_page(tmp_path):
+    """The overdue follow-ups, contexts and data problems of a big old tracker: capped where they are
+    read, whole on their own sheets (which run to pages, their heading row on each)."""
+    import openpyxl
+    from long_lists import legacy_records
+
+    from cstracker.core.config import Settings
+    from cstracker.core.periods import parse_period
+    from cstracker.core.schema import CodeLists
+    from cstracker.report.tables import build_report, frame_from_records
+    from cstracker.report.workbook import write_report
+
+    lists = CodeLists()
+    frame = frame_from_records(legacy_records(), lists)
+    report = build_report(frame, parse_period(month="2026-10"), lists, Settings(), TODAY)
+    path = write_report(report, tmp_path / "legacy.xlsx").path
+    assert_readable_scale(path)
+    sheets = openpyxl.load_workbook(path).sheetnames
+    by_sheet = report_pages(convert(path, tmp_path / "pdf", "pdf"), sheets, "October 2026")
+    counts = {sheet: len(p) for sheet, p in by_sheet.items()}
+    assert counts["Timeliness"] == 1 and counts["Contexts"] == 1, counts
+    assert counts["Data quality"] <= 3 and counts["Actions"] <= 2, counts  # every field's completeness
+    assert counts["Overdue follow-ups"] > 1, counts
+    assert "more — see sheet 'Overdue follow-ups'" in by_sheet["Timeliness"][0]
+    for page in by_sheet["Overdue follow-ups"]:
+        assert_all_words_printed("Follow-up due Days overdue", page)  # the heading row repeats
+    assert not any("###" in p for printed in by_sheet.values() for p in printed)

@@ -152,7 +152,7 @@ def contexts(d: ReportData, period: Period) -> Table:
 
 HOTSPOT_RANK = {"Hotspot": 0, "Hotspot (last 3 months)": 1, "Hotspot (last 6 months)": 2}
 #: rows of a long list printed on its sheet; the whole list is on a sheet of its own
-LIST_CAPS = {"contexts": 25, "overdue": 20, "actions_missing": 15, "dq_rows": 20}
+LIST_CAPS = {"contexts": 20, "overdue": 15, "actions_missing": 15, "dq_rows": 15}
 
 
 def _hotspot(counts: tuple[int, int, int], threshold: int) -> str:

@@ -305,6 +305,7 @@ def _cooccurrence(bl: _Builder, d: ReportData, b: Period) -> Table:
         f"Themes that travel together: consultations held in {b.title} with both themes",
         cells,
         note="The diagonal is the number of consultations with that theme.",
+        turned=True,
     )
 
 

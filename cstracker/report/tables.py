@@ -64,6 +64,8 @@ class Table:
     #: a list that can run to pages: at most ``cap`` rows on its sheet, the whole list on ``full_sheet``
     cap: int | None = None
     full_sheet: str = ""
+    #: headings printed on their side (a grid with a column per theme fits the page that way)
+    turned: bool = False
 
     def cell_id(self, row: str, col: str) -> str:
         return self.ids.get((row, col), f"{self.key}|{row}|{col}")
@@ -546,6 +548,7 @@ def _cooccurrence(d: ReportData, period: Period) -> Table:
         counts=tuple(d.themes),
         ids=ids,
         note="The diagonal is the number of consultations with that theme.",
+        turned=True,
     )
 
 

@@ -24,10 +24,29 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from cstracker.core.errors import ReportError
 from cstracker.core.periods import Period
 from cstracker.report.access import header_names, lines_alt_text, stacked_alt_text, table_name
+from cstracker.report.layout import (
+    LABEL_MAX,
+    LABEL_MIN,
+    LINE_HEIGHT,
+    MAX_WIDTH,
+    NUMBER_WIDTH,
+    ROW_HEIGHT,
+    SIZE_FACTOR,
+    TURNED_WIDTH,
+    header_height,
+    heading_width,
+    page_breaks,
+    print_scale,
+    px,
+    shown_text,
+    wrap,
+    wrapped_lines,
+)
 from cstracker.report.tables import Report, Table, build_report
 from cstracker.version import __version__
 from cstracker.xlsx import safety
 from cstracker.xlsx.outputs import check_output, output_key, stamp, write_output
+from cstracker.xlsx.printing import MIN_SCALE
 from cstracker.xlsx.safety import owner_files
 
 SUPPRESSED = "c"
@@ -43,10 +62,6 @@ NUMBER_FORMATS = {
     "pct_change": "+0%;-0%;0%",
 }
 FIRST_TABLE_ROW = 4
-#: column widths in characters: the label column, other columns, and the widest a column grows to
-LABEL_WIDTH, COLUMN_WIDTH, MAX_WIDTH = 34, 13, 60
-#: points per line of 10-point text, for rows whose headings or text wrap
-LINE_HEIGHT = 13
 
 
 @dataclass
@@ -179,8 +194,13 @@ class _Writer:
         self.head = wb.add_format(
             {**base, "bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "vcenter"}
         )
-        self.label = wb.add_format({**base, "border": 1})
-        self.label_total = wb.add_format({**base, "border": 1, "bold": True, "top": 2})
+        self.label = wb.add_format({**base, "border": 1, "text_wrap": True})
+        self.label_total = wb.add_format({**base, "border": 1, "bold": True, "top": 2, "text_wrap": True})
+        # the headings of a grid with a column per theme, on their side so the grid fits the page
+        self.head_turned = wb.add_format(
+            {**base, "bold": True, "bg_color": "#DDEBF7", "border": 1, "rotation": 90, "valign": "bottom",
+             "align": "center"}
+        )  # fmt: skip
         self.text = wb.add_format({**base, "border": 1, "text_wrap": True})
         # grey enough to tell c from a figure, dark enough to read (contrast 7:1 on white, WCAG AA)
         self.hidden = wb.add_format({**base, "border": 1, "align": "right", "font_color": "#595959"})
@@ -189,67 +209,135 @@ class _Writer:
         )
         self.table_names: set[str] = set()
         self.numbers: dict[tuple[str, bool], object] = {}
-        # LibreOffice neither widens columns nor grows wrapped rows of an .xlsx on load, so
-        # each sheet's widths and heights are worked out from what was written (``finish``)
-        self.widths: dict[int, int] = {}
-        self.wrapped: list[tuple[int, dict[int, str]]] = []
+        # LibreOffice neither widens columns nor grows wrapped rows of an .xlsx on load, so each
+        # sheet's widths are planned from its tables (``report/layout.py``) and its row heights kept here
+        self.widths: dict[int, float] = {}
+        self.heights: dict[int, float] = {}
+        self.blocks: list[tuple[int, int]] = []
+        self.together: list[tuple[int, int]] = []
+        self.charts: list[tuple[int, int]] = []
+        self.last_row = self.last_col = 0
         for name, fmt in NUMBER_FORMATS.items():
             for total in (False, True):
                 extra = {"bold": True, "top": 2} if total else {}
                 self.numbers[(name, total)] = wb.add_format({**base, "border": 1, "num_format": fmt, **extra})
 
-    def sheet(self, name: str, heading: str):
+    def sheet(self, name: str, heading: str, tables: list[Table]):
+        """A new sheet, its columns sized for ``tables``: A4 landscape at a fixed scale (``finish``)."""
         ws = self.wb.add_worksheet(name)
         ws.set_landscape()
         ws.set_paper(9)
-        ws.fit_to_pages(1, 0)
         ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+        ws.set_default_row(ROW_HEIGHT)
         ws.set_footer(f"&L{name}: {self.report.period.title}&R&P of &N")
-        ws.write_string(0, 0, f"{heading}: {self.report.period.title}", self.title)
+        title = f"{heading}: {self.report.period.title}"
+        ws.write_string(0, 0, title, self.title)
         who = self.report.settings.authority_name
         made = f"{who}. Made {self.report.today:%d/%m/%Y} by cstracker {__version__}."
-        ws.write_string(
-            1, 0, made + (" Published version." if self.publish else " INTERNAL: not for sharing.")
+        made += " Published version." if self.publish else " INTERNAL: not for sharing."
+        ws.write_string(1, 0, made)
+        self.widths = self._plan(tables)
+        # the titles print on one line: the label column takes what the page needs for them
+        need = max(
+            len(title) * SIZE_FACTOR["title"],
+            len(made) * SIZE_FACTOR["plain"],
+            *(len(t.title) * SIZE_FACTOR["subtitle"] for t in tables),
+            # the heat map's note is one line: the cell above the map says what its colour means
+            *(len(HEATMAP_NOTE) * SIZE_FACTOR["note"] for t in tables if t.heatmap),
         )
-        ws.set_column(0, 0, LABEL_WIDTH)
-        ws.set_column(1, 30, COLUMN_WIDTH)
-        self.widths, self.wrapped = {0: LABEL_WIDTH}, []
+        short = need - sum(self.widths.values())
+        if short > 0:
+            self.widths[0] += math.ceil(short)
+        for col, width in self.widths.items():
+            ws.set_column(col, col, width)
+        self.heights, self.blocks, self.together, self.charts = {0: 19}, [], [], []
+        self.last_row, self.last_col = 1, max(self.widths)
         return ws
 
-    def finish(self, ws) -> None:
-        """Widen columns to their longest label or text (up to MAX_WIDTH) and grow rows that wrap."""
-        for col, width in self.widths.items():
-            if width > (LABEL_WIDTH if col == 0 else COLUMN_WIDTH):
-                ws.set_column(col, col, width)
-        for row, texts in self.wrapped:
-            lines = max(
-                math.ceil(len(text) / max(self.widths.get(col, COLUMN_WIDTH) - 1, 1))
-                for col, text in texts.items()
-            )
-            if lines > 1:
-                ws.set_row(row, LINE_HEIGHT * lines)
+    def _columns(self, t: Table) -> list[str]:
+        return [c for c in t.data.columns if not (self.publish and t.fmt(c) == "text")]
 
-    def _fit(self, col: int, text: str) -> None:
-        self.widths[col] = min(max(self.widths.get(col, 0), len(text) + 2), MAX_WIDTH)
+    def _plan(self, tables: list[Table]) -> dict[int, float]:
+        """Each column as wide as its widest heading word, number (as shown) or text (up to MAX_WIDTH)."""
+        widths: dict[int, float] = {0: LABEL_MIN}
+        for t in tables:
+            labels = [str(i) for i in t.data.index]
+            widths[0] = max(widths[0], min(max((len(x) + 2 for x in labels), default=0), LABEL_MAX))
+            shown = t.data.iloc[: t.cap] if t.cap is not None else t.data
+            for j, c in enumerate(self._columns(t), start=1):
+                fmt = t.fmt(c)
+                cells = [v for v in shown[c].tolist() if not _blank(v)]
+                longest = max((len(shown_text(v, fmt)) for v in cells), default=1) + 2
+                if fmt == "text":
+                    need = min(max(longest, heading_width(c), NUMBER_WIDTH), MAX_WIDTH)
+                elif t.turned:  # a heading on its side takes no width: the column is as wide as its numbers
+                    need = max(longest, TURNED_WIDTH)
+                else:
+                    need = max(longest, heading_width(c), NUMBER_WIDTH)
+                widths[j] = max(widths.get(j, 0), need)
+        return widths
+
+    def finish(self, ws, repeat_to: int | None = None) -> None:
+        """Row heights, the fixed print scale, the rows repeated on every page, breaks between tables."""
+        last_row = max([self.last_row, *(b for _, b in self.blocks)])
+        for row in range(last_row + 1):
+            # every row's height written, so each program prints the rows the page breaks were planned for
+            ws.set_row(row, self.heights.get(row, ROW_HEIGHT))
+        scale = print_scale(self.widths, self.charts)
+        ws.set_print_scale(scale)
+        top = 2 if repeat_to is None else repeat_to + 1
+        ws.repeat_rows(0, top - 1)
+        if scale == MIN_SCALE:
+            ws.repeat_columns(0)  # wider than a page even so: the labels print on every page
+        ws.print_area(0, 0, last_row, self.last_col)  # not the hidden columns a published chart reads
+        if repeat_to is None and len(self.blocks) > 1:
+            breaks = page_breaks(self.blocks, self.heights, top, scale, self.together)
+            if breaks:
+                ws.set_h_pagebreaks(breaks)
+
+    def chart(self, ws, chart, row: int, col: int, width: int, height: int, description: str) -> int:
+        """Insert ``chart`` (``width`` x ``height`` pixels) at (row, col); returns the row under it."""
+        chart.set_size({"width": width, "height": height})
+        ws.insert_chart(xl_rowcol_to_cell(row, col), chart, {"description": description})
+        self.charts.append((col, width))
+        rows = math.ceil(height * 0.75 / ROW_HEIGHT)
+        if self.blocks and 0 <= row - self.blocks[-1][1] <= 2:
+            # right under a table: on the same page as its table when both fit one
+            self.together.append((self.blocks[-1][0], row + rows))
+        self.blocks.append((row, row + rows))
+        edge, end = sum(px(self.widths.get(c, NUMBER_WIDTH)) for c in range(col)) + width, col
+        while sum(px(self.widths.get(c, NUMBER_WIDTH)) for c in range(end + 1)) < edge:
+            end += 1
+        self.last_col = max(self.last_col, end)
+        return row + rows + 1
+
+    def note_lines(self, ws, row: int, text: str, style=None) -> int:
+        """``text`` wrapped to the sheet's printed width, a row a line; returns the next free row."""
+        for line in wrap(text, sum(self.widths.values()), "note"):
+            ws.write_string(row, 0, line, style or self.note)
+            row += 1
+        return row
 
     def table(
         self, ws, sheet: str, t: Table, row: int, hidden: set[tuple[str, str]], col: int = 0
     ) -> tuple[int, Placed]:
         """Write ``t`` with its top-left at (row, col); returns the next free row and where it went."""
-        columns = [c for c in t.data.columns if not (self.publish and t.fmt(c) == "text")]
+        columns = self._columns(t)
+        first = row
         ws.write_string(row, col, t.title, self.subtitle)
         row += 1
         if t.note:
-            ws.write_string(row, col, t.note, self.note)
-            row += 1
+            row = self.note_lines(ws, row, t.note)
         if t.heatmap:  # no meaning by colour alone: the colour repeats a figure the cell shows
-            ws.write_string(row, col, HEATMAP_NOTE, self.note)
-            row += 1
+            row = self.note_lines(ws, row, HEATMAP_NOTE)
         header = row
         self._mark_table(ws, t, columns, header, col, header + max(len(t.data), 1))
-        self.wrapped.append((header, {col + j: str(c) for j, c in enumerate(columns, start=1)}))
+        headings = {col + j: str(c) for j, c in enumerate(columns, start=1)}
+        if headings:
+            self.heights[header] = header_height(headings, self.widths, t.turned)
         if t.data.empty:
             ws.write_string(row + 1, col, "None in this period.", self.note)
+            self.blocks.append((first, row + 1))
             return row + 3, Placed(sheet, header, row + 1, row + 1, col, col + len(columns), columns)
         fmts = [t.fmt(c) for c in columns]
         frame = t.data[columns]
@@ -258,20 +346,17 @@ class _Writer:
             label = str(label)
             total = t.col_totals and i == len(t.data) - 1
             ws.write_string(r, col, label, self.label_total if total else self.label)
-            self._fit(col, label)
-            texts = {
-                col + j: str(v)
-                for j, (v, f) in enumerate(zip(values, fmts, strict=True), start=1)
-                if f == "text" and not _blank(v)
-            }
-            for c, text in texts.items():
-                self._fit(c, text)
-            if texts:
-                self.wrapped.append((r, texts))
+            lines = wrapped_lines(label, self.widths.get(col, LABEL_MIN))
+            for j, (v, f) in enumerate(zip(values, fmts, strict=True), start=1):
+                if f == "text" and not _blank(v):
+                    lines = max(lines, wrapped_lines(str(v), self.widths.get(col + j, NUMBER_WIDTH)))
+            if lines > 1:
+                self.heights[r] = max(ROW_HEIGHT, LINE_HEIGHT * lines + 3)
             for j, (c, value, fmt) in enumerate(zip(columns, values, fmts, strict=True), start=1):
                 self._cell(ws, r, col + j, value, fmt, bool(hidden) and (label, c) in hidden, total)
         last = header + len(t.data)
         placed = Placed(sheet, header, header + 1, last, col, col + len(columns), columns)
+        self.blocks.append((first, last))
         if t.heatmap:
             ws.conditional_format(
                 header + 1,
@@ -305,7 +390,10 @@ class _Writer:
             col + len(columns),
             {
                 "name": table_name(t.key, self.table_names),
-                "columns": [{"header": h, "header_format": self.head} for h in header_names(t, columns)],
+                "columns": [
+                    {"header": h, "header_format": self.head_turned if t.turned and j else self.head}
+                    for j, h in enumerate(header_names(t, columns))
+                ],
                 "autofilter": False,
                 "banded_rows": False,
                 "style": None,
@@ -388,7 +476,7 @@ def _write(report: Report, path: Path, publish: bool, key: str = "") -> WrittenR
         shown = [t for t in tables if not (publish and t.internal)]
         if not shown:
             continue
-        ws = w.sheet(sheet, SHEET_HEADINGS.get(sheet, sheet))
+        ws = w.sheet(sheet, SHEET_HEADINGS.get(sheet, sheet), shown)
         result.sheets.append(sheet)
         row = FIRST_TABLE_ROW
         if sheet == "Summary":
@@ -401,6 +489,7 @@ def _write(report: Report, path: Path, publish: bool, key: str = "") -> WrittenR
                 row, placed = w.table(ws, sheet, head, row, hidden.get(t.key, set()))
                 more = f"{len(t.data) - t.cap} more — see sheet '{t.full_sheet}'"
                 ws.write_string(placed.last_row + 1, 0, more, w.more)
+                w.blocks.append((placed.last_row, placed.last_row + 1))
                 row += 1
             elif t.full_sheet and not publish:
                 full_lists.append(t)  # the list's own sheet is always there, so it can be found
@@ -410,25 +499,20 @@ def _write(report: Report, path: Path, publish: bool, key: str = "") -> WrittenR
             result.placed[t.key] = placed
         # charts go below the tables, at column A: read top to bottom, never beside a table
         if publish:
-            _published_charts(wb, ws, sheet, report, result.placed, hidden, row)
+            _published_charts(w, ws, sheet, report, result.placed, hidden, row)
         elif sheet == "Summary":
-            _months_chart(wb, ws, report, result.placed["summary_months"], row)
+            _months_chart(w, ws, report, result.placed["summary_months"], row)
         elif sheet == "Monthly trend":
-            _trend_chart(wb, ws, report, result.placed["monthly_trend"], row)
+            _trend_chart(w, ws, report, result.placed["monthly_trend"], row)
         w.finish(ws)
     for t in full_lists:
         # the whole of a long list, on a sheet of its own (most in need of action first)
-        ws = w.sheet(t.full_sheet, t.full_sheet)
+        whole = dataclasses.replace(t, title=f"{t.title}: all {len(t.data)}", cap=None)
+        ws = w.sheet(t.full_sheet, t.full_sheet, [whole])
         result.sheets.append(t.full_sheet)
-        _, placed = w.table(
-            ws,
-            t.full_sheet,
-            dataclasses.replace(t, title=f"{t.title}: all {len(t.data)}"),
-            FIRST_TABLE_ROW,
-            set(),
-        )
+        _, placed = w.table(ws, t.full_sheet, whole, FIRST_TABLE_ROW, set())
         result.placed[f"{t.key}_all"] = placed
-        w.finish(ws)
+        w.finish(ws, repeat_to=placed.header_row)  # its heading row on every page
     result.hidden_cells = sum(len(v) for v in hidden.values())
     wb.close()
     return result
@@ -449,13 +533,14 @@ def _summary_note(w: _Writer, ws, report: Report, publish: bool, threshold: int,
             "Aggregates only: no Referral IDs, Mosaic IDs, names, places or free text. Breakdowns cover whole "
             "quarters (the latest complete quarter in a monthly pack), so packs can be read together safely.",
         ]
+        # each line wrapped to the printed width
+        lines = [line for text in lines for line in wrap(text, sum(w.widths.values()), "note")]
         style = w.note
         last_col = 0
     else:
-        last_col = max(len(t.data.columns) for t in tables)
+        last_col = max(w.widths)
         # each line no wider than the used columns, so the highlight covers all of it
-        room = int((LABEL_WIDTH + last_col * COLUMN_WIDTH) * BANNER_CHARS)
-        lines = textwrap.wrap(INTERNAL_BANNER, room)
+        lines = textwrap.wrap(INTERNAL_BANNER, int(sum(w.widths.values()) * BANNER_CHARS))
         style = w.warn
     for i, line in enumerate(lines):
         ws.write_string(2 + i, 0, line, style)
@@ -472,11 +557,11 @@ INTERNAL_BANNER = (
     "Do not share it outside the team; for partners run the report with --publish."
 )
 #: bold 11-point characters per unit of column width (a unit is a '0' of 11 point), with room to spare
-BANNER_CHARS = 0.85
+BANNER_CHARS = 0.8
 
 
-def _months_chart(wb, ws, report: Report, p: Placed, row: int) -> None:
-    chart = wb.add_chart({"type": "line"})
+def _months_chart(w: _Writer, ws, report: Report, p: Placed, row: int) -> None:
+    chart = w.wb.add_chart({"type": "line"})
     for j in range(1, len(p.columns) + 1):
         chart.add_series(
             {
@@ -489,13 +574,12 @@ def _months_chart(wb, ws, report: Report, p: Placed, row: int) -> None:
     chart.set_title({"name": "Referrals and consultations, last 12 months"})
     chart.set_y_axis({"name": "Number", "min": 0})
     chart.set_legend({"position": "bottom"})
-    chart.set_size({"width": 620, "height": 300})
     text = lines_alt_text(report.table("summary_months"), p.columns, report.period, "month", set(), False)
-    ws.insert_chart(xl_rowcol_to_cell(row, 0), chart, {"description": text})
+    w.chart(ws, chart, row, 0, 620, 300, text)
 
 
-def _trend_chart(wb, ws, report: Report, p: Placed, row: int) -> None:
-    chart = wb.add_chart({"type": "column", "subtype": "stacked"})
+def _trend_chart(w: _Writer, ws, report: Report, p: Placed, row: int) -> None:
+    chart = w.wb.add_chart({"type": "column", "subtype": "stacked"})
     last = p.last_row - 1  # the Total row is not a month
     for j in range(1, len(p.columns)):
         chart.add_series(
@@ -508,10 +592,9 @@ def _trend_chart(wb, ws, report: Report, p: Placed, row: int) -> None:
     chart.set_title({"name": "Referrals received per month by primary concern"})
     chart.set_y_axis({"name": "Referrals", "min": 0})
     chart.set_legend({"position": "bottom"})
-    chart.set_size({"width": 760, "height": 340})
     t = report.table("monthly_trend")
     text = stacked_alt_text(t, p.columns[:-1], p.columns[-1], "Total", report.period, "month")
-    ws.insert_chart(xl_rowcol_to_cell(row, 0), chart, {"description": text})
+    w.chart(ws, chart, row, 0, 760, 240, text)  # low enough to print under its table
 
 
 #: published charts read a copy of their table in hidden columns from here, hidden figures left blank
@@ -520,27 +603,27 @@ GAP_NOTE = "Gaps in the chart are figures hidden as c; they are not zero."
 
 
 def _published_charts(
-    wb, ws, sheet: str, report: Report, placed: dict[str, Placed], hidden, row: int
+    w: _Writer, ws, sheet: str, report: Report, placed: dict[str, Placed], hidden, row: int
 ) -> None:
     """Charts that leave a hidden figure out (a gap, with a note), never drawing it as a number."""
     if sheet == "Summary":
         t = report.table("summary_months")
-        source = _chart_copy(wb, ws, t, placed["summary_months"], hidden)
+        source = _chart_copy(w.wb, ws, t, placed["summary_months"], hidden)
         if source is None:
             ws.write_string(row, 0, "Too few figures can be shown to draw a chart.")
             return
-        chart = wb.add_chart({"type": "line"})
+        chart = w.wb.add_chart({"type": "line"})
         _series(chart, source, len(source.columns), source.last_row)
         chart.set_title({"name": "Referrals and consultations, last 12 months"})
         text = lines_alt_text(t, source.columns, report.period, "month", hidden.get(t.key, set()), True)
-        _gap_axes(chart, ws, source, "Number", row, 0, 620, 300, text)
+        _gap_axes(w, chart, ws, "Number", row, 0, 620, 300, text)
     elif sheet == "Quarterly trend":
         t = report.table("quarterly_trend")
-        source = _chart_copy(wb, ws, t, placed["quarterly_trend"], hidden)
+        source = _chart_copy(w.wb, ws, t, placed["quarterly_trend"], hidden)
         if source is None:
             ws.write_string(row, 0, "Too few figures can be shown to draw a chart.")
             return
-        chart = wb.add_chart({"type": "line"})
+        chart = w.wb.add_chart({"type": "line"})
         _series(chart, source, len(source.columns) - 1, source.last_row)  # not the Total column
         chart.set_title({"name": "Referrals received per quarter by primary concern"})
         text = lines_alt_text(
@@ -554,7 +637,7 @@ def _published_charts(
             total_column=source.columns[-1],
             what_one="primary concern",
         )
-        _gap_axes(chart, ws, source, "Referrals", row, 0, 760, 340, text)
+        _gap_axes(w, chart, ws, "Referrals", row, 0, 760, 240, text)
 
 
 def _chart_copy(wb, ws, t: Table, p: Placed, hidden) -> Placed | None:
@@ -593,11 +676,13 @@ def _series(chart, p: Placed, count: int, last: int) -> None:
 
 
 def _gap_axes(
-    chart, ws, p: Placed, name: str, row: int, col: int, width: int, height: int, description: str
+    w: _Writer, chart, ws, name: str, row: int, col: int, width: int, height: int, description: str
 ) -> None:
     chart.show_blanks_as("gap")
     chart.set_y_axis({"name": name, "min": 0})
     chart.set_legend({"position": "bottom"})
-    chart.set_size({"width": width, "height": height})
-    ws.insert_chart(xl_rowcol_to_cell(row, col), chart, {"description": description})
-    ws.write_string(row + math.ceil(height / 20) + 1, col, GAP_NOTE)
+    below = w.chart(ws, chart, row, col, width, height, description)
+    ws.write_string(below, col, GAP_NOTE)
+    w.blocks[-1] = (row, below)  # the note prints with its chart
+    if w.together and w.together[-1][1] == below - 1:
+        w.together[-1] = (w.together[-1][0], below)

@@ -105,11 +105,18 @@ def test_internal_report_has_every_sheet_and_real_numbers(internal):
 
 
 def test_sheets_are_printable(internal):
+    """A4 landscape at a fixed, readable scale (never fit to page), title rows repeated on every page."""
+    from cstracker.xlsx.printing import MIN_SCALE
+
     with zipfile.ZipFile(internal.path) as z:
+        workbook = z.read("xl/workbook.xml").decode()
         for n in range(1, len(internal.sheets) + 1):
             xml = z.read(f"xl/worksheets/sheet{n}.xml").decode()
-            assert 'orientation="landscape"' in xml
-            assert 'fitToPage="1"' in xml and 'fitToHeight="0"' in xml
+            assert 'orientation="landscape"' in xml and 'paperSize="9"' in xml
+            assert "fitToPage" not in xml
+            scale = re.search(r'<pageSetup [^>]*scale="(\d+)"', xml)  # none: 100%
+            assert scale is None or int(scale[1]) >= MIN_SCALE
+            assert re.search(rf'<definedName name="_xlnm.Print_Titles" localSheetId="{n - 1}">', workbook)
 
 
 def _chart_refs(path: Path) -> dict[str, list[str]]:
