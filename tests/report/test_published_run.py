@@ -303,7 +303,7 @@ def test_a_change_beside_a_hidden_figure_would_give_it_away(tmp_path):
             ws = wb["Summary"]
             title = next(c.row for c in ws["A"] if c.value == "Referrals received and consultations held")
             head = next(
-                h for i in range(title + 1, title + 4) for h in ws[i] if h.value == f"Change since {then}"
+                h for i in range(title + 1, title + 9) for h in ws[i] if h.value == f"Change since {then}"
             )
             assert ws.cell(head.row + 1 + r, 1).value == label
             ws.cell(head.row + 1 + r, head.column).value = true[0] - true[1]
