@@ -187,6 +187,8 @@ def checked_rows(tracker) -> Iterator[CheckedRow]:
             except NotColumnWise:
                 yield from cell_by_cell_rows(tracker)
                 return
+            # that pass checked every piece for far cells: the read below need not check them again
+            lay.far_cells_later = None
         frame = tracker._load(typed=False, sliced=lay.table_ref[3] - lay.header_row > SLICED_FROM_ROWS)
     except (zipfile.BadZipFile, OSError, KeyError, ValueError, EOFError) as e:
         raise TrackerError(
