@@ -77,9 +77,6 @@ class Period:
             return f"{self.start.year}"
         return f"{self.start:%d/%m/%Y} to {self.end:%d/%m/%Y}"
 
-    def contains(self, day: dt.date) -> bool:
-        return self.start <= day <= self.end
-
     def months(self) -> list[dt.date]:
         """The first day of every month the period touches."""
         out, m = [], month_start(self.start)

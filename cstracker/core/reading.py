@@ -30,7 +30,6 @@ from cstracker.core.convert import (
     DATE1904_OFFSET,
     EXCEL_EPOCH,
     MOSAIC_PATTERN,
-    SERIAL_RANGE,
     clean_text,
     convert,
     is_blank,
@@ -250,10 +249,6 @@ def described(field: Field, value: Any, lists: CodeLists) -> str:
     if isinstance(value, int):
         return f"{value} (a number)"
     return repr(str(value))
-
-
-def serial_in_range(value: Any) -> bool:
-    return isinstance(value, int | float) and SERIAL_RANGE[0] <= value <= SERIAL_RANGE[1]
 
 
 #: how a spreadsheet reader's text view shows a real date cell, and a number cell

@@ -489,18 +489,6 @@ CONTEXT_ACTION_FIELD = {
     "Neighbourhood": "action_neighbourhood",
 }
 
-#: The statuses the Status formula can show, in process order.
-STATUSES = (
-    "Awaiting decision",
-    "Not suitable",
-    "Awaiting consultation",
-    "Consultation booked",
-    "Consultation held",
-    "Follow-up overdue",
-    "Followed up",
-    "Closed: before tracker start",
-)
-
 
 def slug(text: str) -> str:
     """A stable key fragment for a code: 'Drugs (selling)' -> 'drugs_selling'."""

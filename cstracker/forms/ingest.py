@@ -82,12 +82,6 @@ class IngestResult:
         return 1 if self.count("rejected") else 0
 
 
-def expand_inputs(inputs: Iterable[str | Path]) -> tuple[list[Path], list[FormOutcome]]:
-    """Files, folders (their spreadsheets) and globs -> form paths, once each; missing ones rejected."""
-    found, missing = _expand(inputs)
-    return list(found), missing
-
-
 def _expand(inputs: Iterable[str | Path]) -> tuple[dict[Path, Path], list[FormOutcome]]:
     """Form path -> its resolved path (what makes two paths one file), in order; missing ones rejected."""
     paths: dict[Path, Path] = {}
@@ -612,12 +606,6 @@ class _Planner:
 
 def _blank(value: Any) -> bool:
     return value is None or value is False or (isinstance(value, str) and not value.strip())
-
-
-def _same(a: Any, b: Any) -> bool:
-    if _blank(a) and _blank(b):
-        return True
-    return a == b
 
 
 def _show(value: Any) -> Any:

@@ -119,15 +119,6 @@ class ColumnMapping:
     def used(self) -> list[ColumnMatch]:
         return [c for c in self.columns if c.used]
 
-    def ignored(self) -> list[ColumnMatch]:
-        return [c for c in self.columns if not c.used]
-
-    def column_for(self, key: str) -> ColumnMatch | None:
-        for c in self.columns:
-            if c.key == key:
-                return c
-        return None
-
     def missing_required(self) -> list[Field]:
         """Fields every row needs that no column supplies (every row would be rejected)."""
         keys = {c.key for c in self.columns}

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -121,11 +120,6 @@ class ImportResult:
     @property
     def problems(self) -> list[Problem]:
         return [p for r in self.rejected for p in r.problems]
-
-    def top_reasons(self, n: int = 5) -> list[tuple[str, int]]:
-        """The commonest reasons for rejecting, without values: 'Date of referral: is not a real date'."""
-        counts = Counter(f"{p.field}: {p.message}" for p in self.problems)
-        return counts.most_common(n)
 
     def warning_groups(self, shown: int = 3) -> list[tuple[str, int, str, list[str]]]:
         """(rule, count, 'field: message' of the first, its first few cells) per warning rule, commonest first."""

@@ -30,7 +30,6 @@ from cstracker.xlsx.printing import row_height
 
 SHEET_REFERRALS = "Referrals"
 SHEET_LISTS = "Lists"
-SHEET_TRENDS = "Trends"
 SHEET_ABOUT = "About"
 SHEET_META = "_cstracker"
 TABLE_NAME = derived.TABLE_NAME

@@ -22,7 +22,7 @@ from typing import Any
 from cstracker.core.config import Settings
 from cstracker.core.errors import REPAIR, TrackerError, TrackerLayoutError
 from cstracker.core.inputs import TRACKER_BYTES, check_regular
-from cstracker.core.schema import DEFAULT_CODE_LISTS, CodeLists, Field, Kind, normalise_token
+from cstracker.core.schema import DEFAULT_CODE_LISTS, CodeLists, Field, normalise_token
 from cstracker.tracker.create import (
     LIST_NAME_PREFIX,
     SETTING_NAME_PREFIX,
@@ -446,7 +446,3 @@ def match_headers(headers: dict[int, str], fields: tuple[Field, ...]) -> tuple[d
     if doubled:
         problems.append("column heading used twice: " + ", ".join(doubled))
     return columns, problems
-
-
-def is_formula_field(f: Field) -> bool:
-    return f.kind is Kind.FORMULA

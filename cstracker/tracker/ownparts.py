@@ -11,20 +11,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import IO
 
 
 def _esc(text: str) -> bytes:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").encode("utf-8")
-
-
-def table_formulas_patch(formulas: Mapping[str, str]):
-    """Set the calculated-column formula of the Table columns named in ``formulas`` (label -> formula)."""
-
-    def patch(src: IO[bytes], dst: IO[bytes]) -> None:
-        dst.write(patch_table_formulas(src.read(), formulas))
-
-    return patch
 
 
 def patch_table_formulas(xml: bytes, formulas: Mapping[str, str]) -> bytes:

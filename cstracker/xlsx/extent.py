@@ -31,7 +31,6 @@ PART_BYTES = 1024 * 1024 * 1024
 BOMB_FROM, BOMB_RATIO = 10 * 1024 * 1024, 200
 
 MAX_SHEET_ROW = 1_048_576
-MAX_SHEET_COL = 16_384
 
 
 def col_letters(index: int) -> str:

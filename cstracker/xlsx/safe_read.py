@@ -27,6 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from defusedxml import DefusedXmlException
+from defusedxml import ElementTree as SafeET
+
 from cstracker.core.errors import FormError
 from cstracker.xlsx.parts import col_index, col_letters, is_date1904
 
@@ -310,9 +313,15 @@ def _guard(data: bytes, what: str) -> None:
 
 
 def _tree(data: bytes, what: str) -> ET.Element:
+    # _guard already refused a DTD; defusedxml refuses one too (and any entity or external reference),
+    # so an untrusted part never reaches a parser that would expand what it declares.
     _guard(data, what)
     try:
-        return ET.fromstring(data)
+        return SafeET.fromstring(data, forbid_dtd=True)
+    except DefusedXmlException:
+        raise UnreadableFile(
+            "damaged-file", f"has a DTD in {what}, which an .xlsx never has; it was not read"
+        ) from None
     except ET.ParseError as e:
         raise UnreadableFile("damaged-file", f"has a damaged part ({what}: {e})") from None
 

@@ -353,27 +353,6 @@ def formula_texts(
     return found
 
 
-def formula_cells(zf: zipfile.ZipFile, part: str, columns: Collection[int], first_row: int) -> list[str]:
-    """References ("F12") of cells in ``columns`` from ``first_row`` down that hold a formula.
-
-    A value pasted or typed as a formula (``=HYPERLINK(...)``) shows only its
-    result to a reader, so it would pass every check on the value unseen.
-    """
-    wanted = set(columns)
-    found: list[str] = []
-    with zf.open(part) as src:
-        for region in sheet_data_regions(src):
-            for m in _FORMULA.finditer(region):
-                start = region.rfind(b"<c", 0, m.start())
-                cell = _CELL_START.match(region, start) if start >= 0 else None
-                if cell is None:
-                    continue  # a cell without a position: its value checks still run
-                col, row = col_index(cell[1].decode()), int(cell[2])
-                if col in wanted and row >= first_row:
-                    found.append(f"{cell[1].decode()}{row}")
-    return found
-
-
 def typed_rows(
     zf: zipfile.ZipFile, part: str, columns: Collection[int], first_row: int
 ) -> Iterator[tuple[int, dict[int, Any]]]:
