@@ -72,4 +72,4 @@ def test_the_licence_is_the_mit_licence_setup_cfg_names():
     text = (ROOT / "LICENSE").read_text(encoding="utf-8")
     assert text.startswith("MIT License")
     assert re.search(r"Copyright \(c\) \d{4} cstracker contributors", text)
-    assert "THE SOFTWARE IS PROVIDED \"AS IS\", WITHOUT WARRANTY OF ANY KIND" in text
+    assert 'THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND' in text

@@ -48,6 +48,7 @@ from cstracker.forms.workbook import (
 from cstracker.tracker.written import unpack
 from cstracker.xlsx.parts import col_letters
 from cstracker.xlsx.safe_read import (
+    DAMAGED_FILE_ERRORS,
     DEFAULT_LIMITS,
     Cell,
     Limits,
@@ -101,8 +102,11 @@ def read_form(path: str | Path, lists: CodeLists, limits: Limits = DEFAULT_LIMIT
         result.problems.append(_too_much(name, "needs more memory to read than any consultation form"))
     except _TimeUp:
         result.problems.append(_too_much(name, f"took longer than {limits.seconds:g} s to read"))
-    except (ValueError, KeyError, IndexError, TypeError, UnicodeError, OverflowError) as e:
-        # a file shaped in a way no spreadsheet program writes; say so rather than fail
+    except DAMAGED_FILE_ERRORS as e:
+        # a file shaped in a way no spreadsheet program writes; say so rather than fail. Only the errors
+        # a damaged or odd file raises: anything else (TypeError, AttributeError, IndexError ...) is a
+        # bug in cstracker and goes on to the error boundary (exit 3 and a log), not to the coordinator
+        # as "send the form again".
         result.problems.append(_unreadable(name, e))
     return result
 
@@ -486,8 +490,8 @@ def _work_one(path: str) -> FormRead:
         return FormRead(
             Path(path), problems=[_too_much(path, "needs more memory to read than any consultation form")]
         )
-    except Exception as e:
-        return FormRead(Path(path), problems=[_unreadable(path, e)])
+    # anything else raised here is a bug: it travels back to the command (ProcessPoolExecutor re-raises
+    # it from the future, with the worker's traceback) and ends at the error boundary
     finally:
         if alarm:
             signal.setitimer(signal.ITIMER_REAL, 0)

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cstracker.xlsx.reader_errors import calamine_errors
+
 MEMORY_SHEET = "_cstracker_import"
 MAPPING_KEY = "mapping"
 MAPPING_NAME_KEY = "mapping file"
@@ -87,7 +89,7 @@ def read_memory(source: str | Path) -> Memory:
         if MEMORY_SHEET not in book.sheet_names:
             return Memory()
         grid = book.get_sheet_by_name(MEMORY_SHEET).to_python(skip_empty_area=False)
-    except Exception:  # a source that cannot be read is reported by source_reader, not here
+    except calamine_errors():  # a source that cannot be read is reported by source_reader, not here
         return Memory()
     memory = Memory(mapping_where=f"the mapping remembered in {path.name}")
     in_origins = False

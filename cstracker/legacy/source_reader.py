@@ -30,6 +30,7 @@ from cstracker.core.errors import SourceError, UsageError
 from cstracker.core.inputs import SOURCE_BYTES, check_regular, read_regular
 from cstracker.core.problems import plural
 from cstracker.xlsx.outputs import REJECTS_HEADINGS
+from cstracker.xlsx.reader_errors import calamine_errors
 
 #: How many rows from the top may hold title lines before the header.
 HEADER_SEARCH_ROWS = 30
@@ -221,7 +222,7 @@ def _read_workbook(path: Path, sheet: str | None, header_score: HeaderScore | No
 
     try:
         book = python_calamine.CalamineWorkbook.from_path(str(path))
-    except Exception:  # calamine raises several unrelated types for a bad file
+    except calamine_errors():
         raise SourceError(
             f"{path}: not a readable Excel workbook (damaged, password-protected, or another kind of file); "
             "open it in Excel and save it again as .xlsx"
@@ -239,7 +240,7 @@ def _read_workbook(path: Path, sheet: str | None, header_score: HeaderScore | No
     _check_extent(path, chosen)
     try:
         cells = book.get_sheet_by_name(chosen).to_python(skip_empty_area=False)
-    except Exception as e:
+    except calamine_errors() as e:
         raise SourceError(f"{path}, sheet {chosen!r}: cannot be read ({type(e).__name__})") from None
     table = _tabulate(path, ([_cell(v) for v in r] for r in cells), header_score, sheet=chosen)
     table.sheet = chosen

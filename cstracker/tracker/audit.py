@@ -65,7 +65,7 @@ def sha256_of(path: str | Path) -> str:
 def current_user() -> str:
     try:
         return getpass.getuser()
-    except Exception:  # no user name in the environment nor the password database
+    except (OSError, KeyError):  # no user name in the environment nor the password database
         return "unknown"
 
 

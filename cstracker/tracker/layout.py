@@ -41,6 +41,7 @@ from cstracker.xlsx.parts import (
     parse_range,
 )
 from cstracker.xlsx.parts import defined_name_target as _target
+from cstracker.xlsx.reader_errors import calamine_errors
 from cstracker.xlsx.safety import backups_folder
 
 QUOTE_PREFIX_KEY = "style:quote_prefix"
@@ -177,7 +178,7 @@ def _sheet_values(path: Path, sheet: str, src: Path | bytes | None = None) -> li
     try:
         book = calamine_book(src if src is not None else path)
         return book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-    except Exception as e:  # calamine raises its own error types per problem
+    except calamine_errors() as e:
         raise TrackerLayoutError(f"{path}: sheet {sheet} cannot be read ({e}); {REPAIR}") from None
 
 

@@ -35,6 +35,7 @@ from cstracker.tracker.ownparts import patch_table_formulas
 from cstracker.xlsx import encryption, safety
 from cstracker.xlsx.parts import col_letters
 from cstracker.xlsx.patch import Cell, SheetPatcher, patch_table, rewrite_package
+from cstracker.xlsx.reader_errors import calamine_errors, fastexcel_errors
 from cstracker.xlsx.sheetscan import SheetScan, scan_sheet
 from cstracker.xlsx.sheetslices import NotSliceable, read_in_slices
 
@@ -316,7 +317,7 @@ class Tracker:
                 table = read(encryption.for_fastexcel(src), lay.header_row - 1)
         except TrackerError:
             raise
-        except Exception as e:  # fastexcel raises its own error types per problem
+        except fastexcel_errors() as e:
             raise TrackerError(
                 f"{self.path}: sheet {SHEET_REFERRALS} cannot be read ({e}); {REPAIR}"
             ) from None
@@ -759,7 +760,7 @@ class Tracker:
             return None
         try:
             return ownsheets.read_rows(self.path, name)
-        except Exception as e:  # python-calamine raises its own error types per problem
+        except calamine_errors() as e:
             raise TrackerError(f"{self.path}: sheet {name} cannot be read ({e}); {REPAIR}") from None
 
     def stage_own_sheet(self, name: str, rows: list[list[Any]]) -> None:

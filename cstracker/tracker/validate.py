@@ -27,6 +27,7 @@ from cstracker.core.schema import EXAMPLE_ID, Kind, example_referral_id
 from cstracker.tracker.create import SHEET_REFERRALS
 from cstracker.xlsx.encryption import calamine_book, open_zip, source
 from cstracker.xlsx.parts import col_letters
+from cstracker.xlsx.reader_errors import calamine_errors
 from cstracker.xlsx.sheetscan import formula_texts
 
 
@@ -84,6 +85,12 @@ def read_rows(tracker) -> list[ReadRow]:
         with open_zip(src) as zf:
             formulas = formula_texts(zf, lay.sheet_part, data_cols, first)
         sheet = calamine_book(src).get_sheet_by_name(SHEET_REFERRALS)
+        if sheet.start is None:
+            # no cell at all, although the layout found the header row: two copies of the sheet part
+            # (a damaged zip) that disagree
+            raise TrackerError(
+                f"{tracker.path}: sheet {SHEET_REFERRALS} cannot be read (it is empty); {REPAIR}"
+            )
         top, left = sheet.start
         wanted = [(c, by_col[c], c - 1 - left) for c in sorted(by_col) if c - 1 - left >= 0]
         for i, cells_of_row in enumerate(sheet.iter_rows()):
@@ -118,7 +125,7 @@ def read_rows(tracker) -> list[ReadRow]:
         raise TrackerError(
             f"{tracker.path}: sheet {SHEET_REFERRALS} cannot be read ({e}); {REPAIR}"
         ) from None
-    except Exception as e:  # python-calamine raises its own error types per problem
+    except calamine_errors() as e:
         raise TrackerError(
             f"{tracker.path}: sheet {SHEET_REFERRALS} cannot be read ({e}); {REPAIR}"
         ) from None

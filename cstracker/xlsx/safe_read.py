@@ -156,6 +156,19 @@ def _is_encrypted(path: Path) -> bool:
         return False
 
 
+#: what the standard library raises for a damaged or odd file that the checks above let through: a zip
+#: that fails part-way (BadZipFile, zlib.error, EOFError), XML that does not parse, a value that does not
+#: decode or convert (ValueError, UnicodeError is one), a number out of range (OverflowError). Nothing
+#: else is caught as "the file is bad": any other exception is a bug in cstracker.
+DAMAGED_FILE_ERRORS: tuple[type[BaseException], ...] = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    ET.ParseError,
+    ValueError,
+    OverflowError,
+)
+
 _DAMAGED = "is damaged or incomplete (not a complete .xlsx file); ask for it to be sent again"
 
 
@@ -251,6 +264,8 @@ class SafeWorkbook:
         # refused with its reason and the batch goes on.
         except (zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError, RuntimeError, OSError):
             raise UnreadableFile("damaged-file", _DAMAGED) from None
+        except KeyError:  # a part the package's own relationships name, missing from the zip
+            raise UnreadableFile("damaged-file", f"has no part {name} although it refers to one") from None
         if len(data) > self.limits.part_bytes:
             raise UnreadableFile(
                 "too-big", f"has a part ({name}) larger than it says; it is not a normal form"
