@@ -19,10 +19,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import make_legacy_fixtures as legacy
 from benchutil import measure
 
 from cstracker.core.schema import CodeLists
+from tests import legacy_fixtures as legacy
 
 TARGET = 2.0
 TODAY = dt.date(2026, 11, 27)

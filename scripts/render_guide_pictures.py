@@ -41,27 +41,10 @@ def soffice() -> str:
 
 
 def to_pdf(src: Path, folder: Path) -> Path:
-    profile = Path(tempfile.mkdtemp(prefix="cstracker-guide-lo-"))
-    try:
-        subprocess.run(
-            [
-                soffice(),
-                f"-env:UserInstallation={profile.as_uri()}",
-                "--headless",
-                "--norestore",
-                "--convert-to",
-                "pdf",
-                "--outdir",
-                str(folder),
-                str(src),
-            ],
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
-    return folder / (src.stem + ".pdf")
+    # the one LibreOffice driver (tests/libreoffice.py), with the file's own cached values
+    from tests.libreoffice import convert
+
+    return convert(src, folder, "pdf", recalc=False, timeout=300)
 
 
 def page_png(pdf: Path, page: int, crop: tuple[float, float, float, float], out: Path) -> None:

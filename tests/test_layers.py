@@ -24,6 +24,7 @@ LAYERS = {
     "report": 4,
     "synthetic": 5,
     "demo": 5,
+    "templates": 5,
     "boundary": 5,
     "commands": 6,
     "cli": 6,

@@ -73,3 +73,26 @@ def test_the_licence_is_the_mit_licence_setup_cfg_names():
     assert text.startswith("MIT License")
     assert re.search(r"Copyright \(c\) \d{4} cstracker contributors", text)
     assert 'THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND' in text
+
+
+def test_no_test_imports_or_runs_code_from_scripts():
+    """Helpers the tests share with scripts/ live in the package or in tests/ (scripts import them there)."""
+    script_modules = {p.stem for p in (ROOT / "scripts").glob("*.py")}
+    offenders = []
+    for path in sorted((ROOT / "tests").glob("*.py")):
+        if path.name == Path(__file__).name:
+            continue  # this test spells the patterns it looks for
+        text = path.read_text(encoding="utf-8")
+        tree = ast.parse(text, filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            else:
+                continue
+            offenders += [f"{path.name}: import {n}" for n in names if n.split(".")[0] in script_modules]
+        # a module loaded by file name, or scripts/ put on the import path
+        if re.search(r"spec_from_file_location|run_path|sys\.path\.(insert|append)\([^)]*scripts", text):
+            offenders.append(f"{path.name}: loads code from a file path or puts scripts/ on sys.path")
+    assert offenders == []

@@ -10,57 +10,19 @@ assignment the workbook is only opened and saved again (a plain re-save).
 
 from __future__ import annotations
 
-import contextlib
-import shutil
-import subprocess
 import sys
-import tempfile
-from pathlib import Path
 
-from uno_edit import connect, free_port, prop
+from uno_session import must_load, save_xlsx, session
 
 
 def main(src: str, dst: str, assignments: list[str]) -> None:
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    if soffice is None:
-        sys.exit("soffice not found")
-    workdir = Path(tempfile.mkdtemp(prefix="cstracker-uno-"))
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            soffice,
-            f"-env:UserInstallation={(workdir / 'profile').as_uri()}",
-            "--headless",
-            "--invisible",
-            "--norestore",
-            "--nologo",
-            "--nodefault",
-            f"--accept=socket,host=127.0.0.1,port={port};urp;StarOffice.ComponentContext",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        ctx = connect(port, proc)
-        desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
-        doc = desktop.loadComponentFromURL(Path(src).resolve().as_uri(), "_blank", 0, (prop("Hidden", True),))
+    with session() as lo:
+        doc = must_load(lo.desktop, src)
         for assignment in assignments:
             where, _, value = assignment.partition("=")
             sheet, _, ref = where.rpartition("!")
             doc.Sheets.getByName(sheet).getCellRangeByName(ref).String = value
-        doc.storeToURL(Path(dst).resolve().as_uri(), (prop("FilterName", "Calc MS Excel 2007 XML"),))
-        doc.close(True)
-        with contextlib.suppress(Exception):  # the bridge drops as soffice quits
-            desktop.terminate()
-    finally:
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        shutil.rmtree(workdir, ignore_errors=True)
-    if not Path(dst).exists():
-        sys.exit(f"LibreOffice did not write {dst}")
+        save_xlsx(doc, dst)
 
 
 if __name__ == "__main__":

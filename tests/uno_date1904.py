@@ -12,16 +12,10 @@ date 4 years and a day, so, as a user would, the date cells are first re-entered
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
-import subprocess
 import sys
-import tempfile
-from pathlib import Path
 
 import uno
-from uno_edit import connect, free_port, prop
+from uno_session import must_load, save_xlsx, session
 
 #: com.sun.star.util.NumberFormat.DATE (DATETIME includes this bit)
 DATE_BIT = 2
@@ -49,44 +43,11 @@ def to_1904(doc) -> int:
 
 
 def main(src: str, dst: str) -> None:
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    if soffice is None:
-        sys.exit("soffice not found")
-    workdir = Path(tempfile.mkdtemp(prefix="cstracker-uno-"))
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            soffice,
-            f"-env:UserInstallation={(workdir / 'profile').as_uri()}",
-            "--headless",
-            "--invisible",
-            "--norestore",
-            "--nologo",
-            "--nodefault",
-            f"--accept=socket,host=127.0.0.1,port={port};urp;StarOffice.ComponentContext",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        ctx = connect(port, proc)
-        desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
-        doc = desktop.loadComponentFromURL(Path(src).resolve().as_uri(), "_blank", 0, (prop("Hidden", True),))
+    with session() as lo:
+        doc = must_load(lo.desktop, src)
         moved = to_1904(doc)
-        doc.storeToURL(Path(dst).resolve().as_uri(), (prop("FilterName", "Calc MS Excel 2007 XML"),))
-        doc.close(True)
+        save_xlsx(doc, dst)
         print(f"moved {moved} date cells")
-        with contextlib.suppress(Exception):  # the bridge drops as soffice quits
-            desktop.terminate()
-    finally:
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        shutil.rmtree(workdir, ignore_errors=True)
-    if not os.path.exists(dst):
-        sys.exit(f"LibreOffice did not write {dst}")
 
 
 if __name__ == "__main__":

@@ -14,32 +14,19 @@ filter, exactly as a user's "Save as .xlsx" does.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
-import socket
 import struct
-import subprocess
 import sys
-import tempfile
-import time
 import zlib
 from pathlib import Path
 
 import uno
 from com.sun.star.awt import Point, Rectangle, Size
-from com.sun.star.beans import PropertyValue
 from com.sun.star.table import CellAddress, CellRangeAddress
+from uno_session import Session, must_load, prop, save_xlsx, session
 
 EXTRA_HEADER = "My notes"
 EXTRA_VALUES = ["note one", "note two", "note three"]
 NOTES_VALUES = ["alpha", "beta", "gamma", "delta"]
-
-
-def prop(name: str, value) -> PropertyValue:
-    p = PropertyValue()
-    p.Name, p.Value = name, value
-    return p
 
 
 def tiny_png(path: Path) -> None:
@@ -55,26 +42,7 @@ def tiny_png(path: Path) -> None:
     )
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def connect(port: int, proc: subprocess.Popen, timeout: float = 90):
-    local = uno.getComponentContext()
-    resolver = local.ServiceManager.createInstanceWithContext("com.sun.star.bridge.UnoUrlResolver", local)
-    deadline = time.time() + timeout
-    while True:
-        try:
-            return resolver.resolve(f"uno:socket,host=127.0.0.1,port={port};urp;StarOffice.ComponentContext")
-        except Exception:
-            if time.time() > deadline or proc.poll() is not None:
-                raise
-            time.sleep(0.5)
-
-
-def edit(doc, workdir: Path) -> None:
+def edit(doc, lo: Session) -> None:
     sheets = doc.Sheets
     referrals = sheets.getByName("Referrals")
     sheets.insertNewByName("Notes", sheets.Count)
@@ -117,9 +85,9 @@ def edit(doc, workdir: Path) -> None:
     notes.Charts.addNewByName("NotesChart", Rectangle(4000, 1000, 10000, 7000), (address,), False, False)
 
     # An image on the Notes sheet.
-    png = workdir / "image.png"
+    png = lo.workdir / "image.png"
     tiny_png(png)
-    graphic_provider = _service("com.sun.star.graphic.GraphicProvider")
+    graphic_provider = lo.service("com.sun.star.graphic.GraphicProvider")
     graphic = graphic_provider.queryGraphic((prop("URL", png.resolve().as_uri()),))
     shape = doc.createInstance("com.sun.star.drawing.GraphicObjectShape")
     shape.Graphic = graphic
@@ -128,57 +96,11 @@ def edit(doc, workdir: Path) -> None:
     shape.setPosition(Point(1000, 9000))
 
 
-_SMGR = None
-
-
-def _service(name: str):
-    return _SMGR.createInstanceWithContext(name, _CTX)
-
-
-_CTX = None
-
-
 def main(src: str, dst: str) -> None:
-    global _SMGR, _CTX
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    if soffice is None:
-        sys.exit("soffice not found")
-    workdir = Path(tempfile.mkdtemp(prefix="cstracker-uno-"))
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            soffice,
-            f"-env:UserInstallation={(workdir / 'profile').as_uri()}",
-            "--headless",
-            "--invisible",
-            "--norestore",
-            "--nologo",
-            "--nodefault",
-            f"--accept=socket,host=127.0.0.1,port={port};urp;StarOffice.ComponentContext",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        _CTX = connect(port, proc)
-        _SMGR = _CTX.ServiceManager
-        desktop = _SMGR.createInstanceWithContext("com.sun.star.frame.Desktop", _CTX)
-        url = Path(src).resolve().as_uri()
-        doc = desktop.loadComponentFromURL(url, "_blank", 0, (prop("Hidden", True),))
-        edit(doc, workdir)
-        doc.storeToURL(Path(dst).resolve().as_uri(), (prop("FilterName", "Calc MS Excel 2007 XML"),))
-        doc.close(True)
-        with contextlib.suppress(Exception):  # the bridge drops as soffice quits
-            desktop.terminate()
-    finally:
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        shutil.rmtree(workdir, ignore_errors=True)
-    if not os.path.exists(dst):
-        sys.exit(f"LibreOffice did not write {dst}")
+    with session() as lo:
+        doc = must_load(lo.desktop, src)
+        edit(doc, lo)
+        save_xlsx(doc, dst)
 
 
 if __name__ == "__main__":

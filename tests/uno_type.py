@@ -12,22 +12,18 @@ Excel 2007-365 filter, exactly as a user's "Save as .xlsx" does.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-import uno_edit  # the same soffice start-up and connection
+from uno_session import must_load, save_xlsx, session
 
 
 def main(src: str, dst: str, edits: list[str]) -> None:
-    def edit(doc, workdir) -> None:
+    with session() as lo:
+        doc = must_load(lo.desktop, src)
         sheet = doc.Sheets.getByName("Referrals")
         for item in edits:
             ref, _, text = item.partition("=")
             sheet.getCellRangeByName(ref).setFormula(text)
-
-    uno_edit.edit = edit
-    uno_edit.main(src, dst)
+        save_xlsx(doc, dst)
 
 
 if __name__ == "__main__":

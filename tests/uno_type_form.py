@@ -17,19 +17,11 @@ scratch cell's value as an ISO date.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
-import os
-import shutil
-import signal
-import subprocess
 import sys
-import tempfile
-import time
-from pathlib import Path
 
-from uno_edit import connect, free_port, prop
+from uno_session import must_load, prop, save_xlsx, session
 
 LOCALE_PROFILE = """<?xml version="1.0" encoding="UTF-8"?>
 <oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
@@ -43,46 +35,10 @@ LOCALE_PROFILE = """<?xml version="1.0" encoding="UTF-8"?>
 
 
 def main(src: str, dst: str, locale: str, typing: list[str]) -> None:
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    if soffice is None:
-        sys.exit("soffice not found")
-    workdir = Path(tempfile.mkdtemp(prefix="cstracker-uno-"))
-    (workdir / "profile" / "user").mkdir(parents=True)
-    (workdir / "profile" / "user" / "registrymodifications.xcu").write_text(
-        LOCALE_PROFILE.format(locale=locale), encoding="utf-8"
-    )
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            soffice,
-            f"-env:UserInstallation={(workdir / 'profile').as_uri()}",
-            "--headless",
-            "--invisible",
-            "--norestore",
-            "--nologo",
-            "--nodefault",
-            f"--accept=socket,host=127.0.0.1,port={port};urp;StarOffice.ComponentContext",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,  # soffice forks soffice.bin: end the whole group, never leave it running
-    )
     out: dict = {"spelled": {}, "shown": {}}
-    try:
-        ctx = connect(port, proc)
-        smgr = ctx.ServiceManager
-        desktop = smgr.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
-        dispatcher = smgr.createInstanceWithContext("com.sun.star.frame.DispatchHelper", ctx)
-        doc = None
-        for _ in range(5):  # a soffice still starting up on a busy machine can hand back nothing
-            doc = desktop.loadComponentFromURL(
-                Path(src).resolve().as_uri(), "_blank", 0, (prop("Hidden", True),)
-            )
-            if doc is not None:
-                break
-            time.sleep(2)
-        if doc is None:
-            sys.exit(f"LibreOffice could not open {src}")
+    with session(LOCALE_PROFILE.format(locale=locale)) as lo:
+        dispatcher = lo.service("com.sun.star.frame.DispatchHelper")
+        doc = must_load(lo.desktop, src)
         controller = doc.CurrentController
         frame = controller.Frame
         for item in typing:
@@ -110,16 +66,7 @@ def main(src: str, dst: str, locale: str, typing: list[str]) -> None:
         value = scratch.getCellByPosition(0, 0).Value
         out["plain"] = (dt.date(1899, 12, 30) + dt.timedelta(days=int(value))).isoformat() if value else ""
         doc.Sheets.removeByName("Scratch")
-        doc.storeToURL(Path(dst).resolve().as_uri(), (prop("FilterName", "Calc MS Excel 2007 XML"),))
-        with contextlib.suppress(Exception):  # the bridge drops as soffice quits
-            desktop.terminate()
-    finally:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=20)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-        shutil.rmtree(workdir, ignore_errors=True)
+        save_xlsx(doc, dst, close=False)
     print(json.dumps(out))
 
 

@@ -6,7 +6,6 @@ import datetime as dt
 import json
 import random
 import re
-import sys
 import tempfile
 from pathlib import Path
 
@@ -29,10 +28,8 @@ from cstracker.legacy.importer import (
 )
 from cstracker.synthetic import synthetic_records
 from cstracker.tracker.tracker import Tracker
+from tests import legacy_fixtures as legacy
 from tests.conftest import TODAY
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent / "scripts"))
-import make_legacy_fixtures as legacy
 
 GOLDEN = Path(__file__).parent.parent / "golden" / "import"
 LISTS = CodeLists()
