@@ -645,21 +645,10 @@ def _archive(outcomes: list[FormOutcome], folder: Path, password: str | None = N
 
 
 def _move_encrypted(src: Path, target: Path, password: str) -> None:
-    """``src`` encrypted into ``target`` (built in memory, one atomic write), then ``src`` removed."""
-    import os
-
+    """``src`` encrypted into ``target`` (built in memory, the one atomic write), then ``src`` removed."""
     from cstracker.xlsx import encryption
-    from cstracker.xlsx.safety import temp_path
+    from cstracker.xlsx.safety import atomic_write
 
     sealed = encryption.encrypt_bytes(src.read_bytes(), password)
-    tmp = temp_path(target)
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(sealed)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    atomic_write(target, lambda tmp: tmp.write_bytes(sealed), check_parts=None, keep_backups=0)
     src.unlink()

@@ -24,7 +24,6 @@ from cstracker.core.config import Config, Settings
 from cstracker.core.errors import FormError, UsageError
 from cstracker.core.schema import (
     CONTEXT_ACTION_FIELD,
-    DEFAULT_CODE_LISTS,
     FIELDS_BY_KEY,
     SCHEMA_VERSION,
     CodeLists,
@@ -35,7 +34,7 @@ from cstracker.core.schema import (
 )
 from cstracker.forms.dates import serial_formula, spelled, spelled_formula, typed
 from cstracker.forms.guidance import DATE_HOW, GANG_NOTE, GUIDANCE, tick_how, write_guidance
-from cstracker.tracker.create import field_validation
+from cstracker.tracker.create import field_validation, write_lists_sheet
 from cstracker.version import __version__
 from cstracker.xlsx.outputs import check_output, write_output
 
@@ -43,7 +42,6 @@ FORM_VERSION = "1"
 #: Form versions this cstracker can read.
 KNOWN_FORM_VERSIONS = ("1",)
 SHEET_FORM = "Consultation form"
-SHEET_LISTS = "Lists"
 SHEET_META = "_form"
 NAME_FORM_ID = "form_id"
 NAME_FORM_VERSION = "form_version"
@@ -561,27 +559,13 @@ def _is_date(item: FormItem) -> bool:
 
 
 def _write_lists(wb, lists: CodeLists) -> None:
-    ws = wb.add_worksheet(SHEET_LISTS)
-    head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
-    ws.write_string(0, 0, "The values each dropdown on the form allows (a copy of the tracker's lists).")
-    all_lists = {**lists.lists, TICK_LIST: (TICK_MARK,)}
-    for col, (key, codes) in enumerate(all_lists.items()):
-        title = (
-            DEFAULT_CODE_LISTS[key].title if key in DEFAULT_CODE_LISTS else key.replace("_", " ").capitalize()
-        )
-        ws.write_string(1, col, title, head)
-        for row, code in enumerate(codes, start=2):
-            ws.write_string(row, col, code)
-        ws.set_column(col, col, max(12, min(36, max(len(c) for c in codes) + 2)))
-        wb.define_name(f"list_{key}", f"={SHEET_LISTS}!${_col(col)}$3:${_col(col)}${2 + len(codes)}")
+    ws = write_lists_sheet(
+        wb,
+        {**lists.lists, TICK_LIST: (TICK_MARK,)},
+        "The values each dropdown on the form allows (a copy of the tracker's lists).",
+    )
     ws.protect("")
     ws.hide()  # the dropdowns still read it; printing the form gives just the form and its Guidance
-
-
-def _col(col: int) -> str:
-    from xlsxwriter.utility import xl_col_to_name
-
-    return xl_col_to_name(col)
 
 
 def _prefill_base(lists: CodeLists, record: Mapping[str, Any] | None) -> list[tuple[str, str]]:

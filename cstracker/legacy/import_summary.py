@@ -132,23 +132,11 @@ def check_draft_path(path: str | Path, source: str | Path) -> Path:
 
 
 def write_draft(path: str | Path, result: ImportResult, source: str | Path) -> Path:
-    """Write the draft mapping for ``result`` atomically; refuses the source itself."""
-    import os
-    import tempfile
-
+    """Write the draft mapping for ``result`` through the one atomic write; refuses the source itself."""
     from cstracker.legacy.draft_mapping import draft_mapping
+    from cstracker.xlsx.outputs import write_output
 
     path = check_draft_path(path, source)
     text = draft_mapping(result.table.name, result.mapping, result.unknown)
-    # atomic: a temporary file in the same folder, then replace
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_output(path, lambda tmp: tmp.write_text(text, encoding="utf-8", newline="\n"), zip_package=False)
     return path

@@ -9,8 +9,10 @@ it. Every later command reads them back from the workbook (``layout.py``).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
@@ -234,26 +236,12 @@ def _add_overdue_highlight(ws, fields: tuple[Field, ...], fmt: object) -> None:
 
 
 def _write_lists(wb: xlsxwriter.Workbook, config: Config) -> None:
-    ws = wb.add_worksheet(SHEET_LISTS)
-    head = wb.add_format(
-        {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"}
-    )
-    ws.write(
-        0,
-        0,
+    ws = write_lists_sheet(
+        wb,
+        config.lists.lists,
         "The values each dropdown on the Referrals sheet allows. "
         "Change them with a config file at init, not here.",
-        wb.add_format({"italic": True}),
     )
-    for col, (key, codes) in enumerate(config.lists.lists.items()):
-        title = DEFAULT_CODE_LISTS[key].title if key in DEFAULT_CODE_LISTS else key
-        ws.write_string(1, col, title, head)
-        for row, code in enumerate(codes, start=2):
-            ws.write_string(row, col, code)
-        ws.set_column(col, col, max(12, min(36, max(len(c) for c in codes) + 2)))
-        first = xl_rowcol_to_cell(2, col, row_abs=True, col_abs=True)
-        last = xl_rowcol_to_cell(1 + len(codes), col, row_abs=True, col_abs=True)
-        wb.define_name(list_name(key), f"={SHEET_LISTS}!{first}:{last}")
     ws.freeze_panes(2, 0)
     ws.set_landscape()
     ws.set_paper(9)  # A4
@@ -261,6 +249,34 @@ def _write_lists(wb: xlsxwriter.Workbook, config: Config) -> None:
     ws.set_print_scale(LISTS_PRINT_SCALE)
     ws.repeat_rows(1)
     ws.set_footer("&L&A&RPage &P of &N")
+
+
+def list_title(key: str) -> str:
+    """The heading of a list on a Lists sheet (row 2): the code list's title."""
+    return DEFAULT_CODE_LISTS[key].title if key in DEFAULT_CODE_LISTS else key.replace("_", " ").capitalize()
+
+
+def write_lists_sheet(wb: xlsxwriter.Workbook, lists: Mapping[str, Sequence[str]], note: str) -> Any:
+    """The one writer of a ``Lists`` sheet: the tracker's and the consultation form's copy.
+
+    ``note`` in A1; each list's title in row 2 and its codes below it; the defined name
+    ``list_<key>`` over the codes, which every dropdown's validation refers to (never an inline list:
+    Excel caps those at 255 characters). Returns the worksheet for the caller's page set-up.
+    """
+    ws = wb.add_worksheet(SHEET_LISTS)
+    head = wb.add_format(
+        {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"}
+    )
+    ws.write_string(0, 0, note, wb.add_format({"italic": True}))
+    for col, (key, codes) in enumerate(lists.items()):
+        ws.write_string(1, col, list_title(key), head)
+        for row, code in enumerate(codes, start=2):
+            ws.write_string(row, col, code)
+        ws.set_column(col, col, max(12, min(36, max(len(c) for c in codes) + 2)))
+        first = xl_rowcol_to_cell(2, col, row_abs=True, col_abs=True)
+        last = xl_rowcol_to_cell(1 + len(codes), col, row_abs=True, col_abs=True)
+        wb.define_name(list_name(key), f"={SHEET_LISTS}!{first}:{last}")
+    return ws
 
 
 def _write_meta(wb: xlsxwriter.Workbook, config: Config, created: dt.datetime) -> None:

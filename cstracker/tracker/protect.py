@@ -7,7 +7,6 @@ password, one atomic replace each, or removed when the user asks for that.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,18 +32,10 @@ def _is_plain_zip(path: Path) -> bool:
 
 
 def encrypt_file_in_place(path: Path, password: str) -> None:
-    """Replace a plain file by its encrypted form: a temporary file in the same folder, then a rename."""
+    """Replace a plain file by its encrypted form, through the one atomic write."""
     sealed = encryption.encrypt_bytes(path.read_bytes(), password)
-    tmp = safety.temp_path(path)
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(sealed)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    # not a zip package any more (an encrypted container): nothing to check; no backup of a backup
+    safety.atomic_write(path, lambda tmp: tmp.write_bytes(sealed), check_parts=None, keep_backups=0)
 
 
 def _rewrite(path: Path, seal: bool, command: str) -> Path | None:

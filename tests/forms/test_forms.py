@@ -17,7 +17,6 @@ from cstracker.forms.workbook import (
     FORM_VERSION,
     GUIDANCE,
     SHEET_FORM,
-    SHEET_LISTS,
     SHEET_META,
     TICK_LIST,
     TICK_MARK,
@@ -26,6 +25,7 @@ from cstracker.forms.workbook import (
     make_form,
     write_form,
 )
+from cstracker.tracker.create import SHEET_LISTS
 from cstracker.tracker.tracker import Tracker, init_tracker
 from tests import toolkit_runs
 from tests.conftest import TODAY
