@@ -34,6 +34,7 @@ from cstracker.core.schema import (
     Kind,
     normalise_token,
 )
+from cstracker.xlsx.parts import col_letters
 
 RULE_MAPPING = "mapping file"
 RULE_LABEL = "exact label"
@@ -50,13 +51,8 @@ LIST_COLUMNS = {"themes": "theme:", "interventions": "intervention:"}
 
 
 def column_letter(index: int) -> str:
-    """0 -> A, 25 -> Z, 26 -> AA."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
+    """0 -> A, 25 -> Z, 26 -> AA (a source's columns count from 0)."""
+    return col_letters(index + 1)
 
 
 @dataclass(frozen=True)

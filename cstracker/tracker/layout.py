@@ -10,7 +10,6 @@ parts are parsed here; the rows themselves are read by ``tracker.py``.
 from __future__ import annotations
 
 import datetime as dt
-import posixpath
 import re
 import xml.etree.ElementTree as ET
 import zipfile
@@ -18,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from defusedxml import DefusedXmlException
 
 from cstracker.core.config import Settings
 from cstracker.core.errors import REPAIR, TrackerError, TrackerLayoutError
@@ -34,11 +35,12 @@ from cstracker.tracker.create import (
 from cstracker.xlsx.extent import MAX_SHEET_ROW, FarCells, check_sheet, far_message
 from cstracker.xlsx.parts import (
     NS_MAIN,
-    NS_PKG_REL,
     NS_REL,
     col_letters,
     is_date1904,
     parse_range,
+    part_relationships,
+    rels_part,
 )
 from cstracker.xlsx.parts import defined_name_target as _target
 from cstracker.xlsx.reader_errors import calamine_errors
@@ -124,23 +126,11 @@ def _xml(zf: zipfile.ZipFile, name: str, where: Path) -> ET.Element:
 
 
 def _rels(zf: zipfile.ZipFile, part: str, where: Path) -> dict[str, tuple[str, str]]:
-    """Relationship id -> (type, target part name) for a part."""
-    folder, name = posixpath.split(part)
-    rels_name = posixpath.join(folder, "_rels", name + ".rels")
-    if rels_name not in zf.namelist():
-        return {}
-    out = {}
-    for rel in _xml(zf, rels_name, where).iter(f"{{{NS_PKG_REL}}}Relationship"):
-        target = rel.get("Target", "")
-        if rel.get("TargetMode") == "External":
-            continue
-        full = (
-            target.lstrip("/")
-            if target.startswith("/")
-            else posixpath.normpath(posixpath.join(folder, target))
-        )
-        out[rel.get("Id", "")] = (rel.get("Type", ""), full)
-    return out
+    """Relationship id -> (type, target part name) for a part (``parts.part_relationships``)."""
+    try:
+        return part_relationships(zf, part)
+    except (ET.ParseError, DefusedXmlException) as e:
+        raise TrackerError(f"{where}: the workbook part {rels_part(part)} is damaged ({e})") from None
 
 
 def _sheet_names(zf: zipfile.ZipFile, where: Path) -> tuple[dict[str, str], dict[str, str]]:

@@ -14,7 +14,6 @@ limits), so it finds nothing quickly in a sane sheet.
 
 from __future__ import annotations
 
-import posixpath
 import re
 import xml.etree.ElementTree as ET
 import zipfile
@@ -22,6 +21,7 @@ import zlib
 from collections.abc import Callable
 
 from cstracker.core.errors import CstrackerError
+from cstracker.xlsx.parts import col_letters, part_relationships, rels_part
 
 CHUNK = 4 * 1024 * 1024
 #: any one sheet part, unpacked: a 100,000-row tracker's is about 150 MB
@@ -31,14 +31,6 @@ PART_BYTES = 1024 * 1024 * 1024
 BOMB_FROM, BOMB_RATIO = 10 * 1024 * 1024, 200
 
 MAX_SHEET_ROW = 1_048_576
-
-
-def col_letters(index: int) -> str:
-    letters = ""
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 def _greater(limit: str, alphabet: str, max_len: int) -> str:
@@ -142,14 +134,11 @@ def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     book = "xl/workbook.xml"
     if book not in names:
         return {}
-    rels_name = "xl/_rels/workbook.xml.rels"
-    targets: dict[str, str] = {}
-    if rels_name in names:
-        for el in _small_xml(zf, rels_name).iter():
-            if el.tag.rpartition("}")[2] == "Relationship" and el.get("TargetMode") != "External":
-                target = el.get("Target", "")
-                full = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
-                targets[el.get("Id", "")] = posixpath.normpath(full)
+    rels_name = rels_part(book)
+    if rels_name in names and zf.getinfo(rels_name).file_size > 16 * 1024 * 1024:
+        raise ValueError(f"{rels_name} is {zf.getinfo(rels_name).file_size} bytes")
+    # parts.relationships refuses a DTD (DefusedXmlException is a ValueError, as _small_xml raises)
+    targets = {rid: target for rid, (_type, target) in part_relationships(zf, book).items()}
     out = {}
     for el in _small_xml(zf, book).iter():
         if el.tag.rpartition("}")[2] == "sheet":

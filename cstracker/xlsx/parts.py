@@ -1,12 +1,20 @@
 """The OOXML parts every reader and writer of a workbook shares: namespaces, cell references and
-column letters, the date system, defined-name targets.
+column letters, relationships, the date system, defined-name targets.
 
-Pure functions over names and bytes; nothing here knows what a tracker, form or report is.
+Pure functions over names and bytes; nothing here knows what a tracker, form or report is. Each is
+the one place its thing is done: the tracker's layout, the safe reader of forms, the sheet scanner,
+the slice reader and the extent check all ask here for column letters and for relationships.
 """
 
 from __future__ import annotations
 
+import functools
+import posixpath
 import re
+import xml.etree.ElementTree as ET
+
+from defusedxml import DefusedXmlException
+from defusedxml import ElementTree as SafeET
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -66,3 +74,59 @@ def defined_name_target(formula: str) -> tuple[str, tuple[int, int, int, int]] |
         return sheet, parse_range(ref)
     except ValueError:
         return None
+
+
+# -- relationships ---------------------------------------------------------------------------------
+
+_REL_TAG = re.compile(rb"<(?:\w+:)?Relationship\s([^>]*?)/?>")
+_REL_ATTR = re.compile(rb'([A-Za-z:]+)="([^"]*)"')
+
+
+def rels_part(part: str) -> str:
+    """The relationships part of ``part`` ('' = the package): 'xl/workbook.xml' -> 'xl/_rels/workbook.xml.rels'."""
+    folder, name = posixpath.split(part)
+    return posixpath.join(folder, "_rels", name + ".rels")
+
+
+@functools.lru_cache(maxsize=32)
+def relationships(data: bytes, folder: str) -> dict[str, tuple[str, str]]:
+    """Relationship Id -> (type, part name) of a ``.rels`` part whose targets are relative to ``folder``.
+
+    External targets (hyperlinks) are left out. A part shaped the way spreadsheet programs write it is
+    read with one regular expression (cached by content: every form of one layout has the same);
+    anything else is parsed with defusedxml, which refuses a DTD (``DefusedXmlException``). Damaged
+    XML raises ``ET.ParseError``: each caller says what that means for its file.
+    """
+    tags = _REL_TAG.findall(data)
+    if b"<!" not in data and b"&" not in data and len(tags) == data.count(b"Relationship "):
+        found = [{k.decode(): v.decode("utf-8", "replace") for k, v in _REL_ATTR.findall(t)} for t in tags]
+    else:
+        root = SafeET.fromstring(data, forbid_dtd=True)
+        found = [dict(el.attrib) for el in root.iter() if el.tag.rpartition("}")[2] == "Relationship"]
+    out: dict[str, tuple[str, str]] = {}
+    for attrs in found:
+        if attrs.get("Id") and attrs.get("TargetMode") != "External":
+            target = attrs.get("Target", "")
+            name = target.lstrip("/") if target.startswith("/") else posixpath.join(folder, target)
+            out[attrs["Id"]] = (attrs.get("Type", ""), posixpath.normpath(name))
+    return out
+
+
+def part_relationships(zf, part: str) -> dict[str, tuple[str, str]]:
+    """``relationships`` of ``part`` in the open zip ``zf``; {} when it has no relationships part."""
+    name = rels_part(part)
+    if name not in zf.NameToInfo:
+        return {}
+    return relationships(zf.read(name), posixpath.dirname(part))
+
+
+def part_of_type(zf, part: str, kind: str) -> str | None:
+    """The part ``part`` refers to with a relationship of type ``.../kind`` (e.g. 'sharedStrings'), if present."""
+    try:
+        rels = part_relationships(zf, part)
+    except (ET.ParseError, DefusedXmlException):
+        return None
+    for rel_type, name in rels.values():
+        if rel_type.endswith("/" + kind):
+            return name if name in zf.NameToInfo else None
+    return None

@@ -1,5 +1,11 @@
 """What the spreadsheet-reading libraries raise for a file they cannot read, and nothing more.
 
+Why two libraries over one Rust engine (calamine): fastexcel hands a sheet over as Arrow columns
+with their types (the whole-tracker read, ``Tracker.dataframe``, and its slices: vectorised, no
+Python object per cell); python-calamine hands over the cell grid as Python values as stored (the
+small sheets, a legacy source read row by row, validate's per-cell readings). A file one of them
+reads, the other reads the same way.
+
 python-calamine and fastexcel (Rust) raise their own exception classes for a damaged or odd
 workbook (CalamineError, FastExcelError and their subclasses); pyarrow raises ArrowException
 for columns it cannot build. A ``try`` around a read catches these tuples, never ``Exception``:

@@ -31,7 +31,7 @@ from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 
 from cstracker.core.errors import FormError
-from cstracker.xlsx.parts import col_index, col_letters, is_date1904
+from cstracker.xlsx.parts import col_index, col_letters, is_date1904, relationships, rels_part
 
 MB = 1024 * 1024
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -274,8 +274,8 @@ class SafeWorkbook:
 
     def _rels(self, part: str) -> dict[str, tuple[str, str]]:
         """Relationship Id -> (type, part name) for ``part`` ('' = the package)."""
-        folder, base = posixpath.split(part)
-        rels_name = posixpath.join(folder, "_rels", base + ".rels")
+        folder = posixpath.dirname(part)
+        rels_name = rels_part(part)
         if rels_name not in self.infos:
             return {}
         return _relationships(self.read_part(rels_name), folder, rels_name)
@@ -345,28 +345,22 @@ def _local(tag: str) -> str:
     return tag.rpartition("}")[2]
 
 
-_REL_TAG = re.compile(rb"<Relationship\s([^>]*?)/?>")
 _ATTR = re.compile(rb'([A-Za-z:]+)="([^"]*)"')
 _SHEET_TAG = re.compile(rb'<sheet name="([^"]*)" sheetId="\d+"(?: state="\w+")? r:id="([^"]*)"/>')
 _NAME_TAG = re.compile(rb'<definedName name="([^"]*)"([^>]*)>([^<]*)</definedName>')
 
 
-@functools.lru_cache(maxsize=32)
 def _relationships(data: bytes, folder: str, what: str) -> dict[str, tuple[str, str]]:
-    """Parsed relationships; cached by content, as every form of one layout carries the same."""
+    """The part's relationships (``parts.relationships``: the one parser, cached by content)."""
     _guard(data, what)
-    tags = _REL_TAG.findall(data)
-    if len(tags) == data.count(b"<Relationship "):
-        found = [{k.decode(): _text(v) for k, v in _ATTR.findall(tag)} for tag in tags]
-    else:
-        found = [dict(el.attrib) for el in _tree(data, what).iter() if _local(el.tag) == "Relationship"]
-    out: dict[str, tuple[str, str]] = {}
-    for attrs in found:
-        if attrs.get("Id") and attrs.get("TargetMode") != "External":
-            target = attrs.get("Target", "")
-            name = target.lstrip("/") if target.startswith("/") else posixpath.join(folder, target)
-            out[attrs["Id"]] = (attrs.get("Type", ""), posixpath.normpath(name))
-    return out
+    try:
+        return relationships(data, folder)
+    except DefusedXmlException:
+        raise UnreadableFile(
+            "damaged-file", f"has a DTD in {what}, which an .xlsx never has; it was not read"
+        ) from None
+    except ET.ParseError as e:
+        raise UnreadableFile("damaged-file", f"has a damaged part ({what}: {e})") from None
 
 
 @functools.lru_cache(maxsize=32)

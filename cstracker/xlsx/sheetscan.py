@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import bisect
 import html
-import posixpath
 import re
 import xml.etree.ElementTree as ET
 import zipfile
@@ -25,7 +24,7 @@ from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from cstracker.xlsx.parts import col_index, col_letters
+from cstracker.xlsx.parts import col_index, col_letters, part_of_type
 
 CHUNK = 1 << 20
 NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -128,16 +127,7 @@ class SharedStrings:
 
 
 def shared_strings_part(zf: zipfile.ZipFile) -> str | None:
-    try:
-        rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
-    except (KeyError, ET.ParseError):
-        return None
-    for rel in rels:
-        if rel.get("Type", "").endswith("/sharedStrings"):
-            target = rel.get("Target", "")
-            name = target.lstrip("/") if target.startswith("/") else posixpath.normpath("xl/" + target)
-            return name if name in zf.namelist() else None
-    return None
+    return part_of_type(zf, "xl/workbook.xml", "sharedStrings")
 
 
 def sheet_data_regions(src: IO[bytes]) -> Iterator[bytes]:

@@ -15,15 +15,14 @@ slice, so a reader's row i of a slice is sheet row (heading row + 1 + i).
 
 from __future__ import annotations
 
-import posixpath
 import re
 import tempfile
-import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from cstracker.xlsx.parts import part_of_type
 from cstracker.xlsx.sheetscan import has_all_refs, shared_strings_part, sheet_data_regions
 
 _ROW_START = re.compile(rb"<row\b([^>]*)>")
@@ -44,16 +43,7 @@ class NotSliceable(Exception):
 
 
 def _part_by_type(zf: zipfile.ZipFile, kind: str) -> str | None:
-    try:
-        rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
-    except (KeyError, ET.ParseError):
-        return None
-    for rel in rels:
-        if rel.get("Type", "").endswith("/" + kind):
-            target = rel.get("Target", "")
-            name = target.lstrip("/") if target.startswith("/") else posixpath.normpath("xl/" + target)
-            return name if name in zf.namelist() else None
-    return None
+    return part_of_type(zf, "xl/workbook.xml", kind)
 
 
 def _fixed_parts(zf: zipfile.ZipFile) -> dict[str, bytes]:

@@ -11,8 +11,6 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 from libreoffice import convert, needs_libreoffice
-from test_report_tables import LISTS, hand_frame, hand_records
-from test_suppression import recover
 
 from cstracker.cli import cli
 from cstracker.core.config import Settings
@@ -23,6 +21,8 @@ from cstracker.report.tables import ReportData, build_report, frame_from_records
 from cstracker.report.workbook import COUNT_FORMAT, write_report
 from cstracker.synthetic import synthetic_records
 from tests.conftest import TODAY
+from tests.report.test_report_tables import LISTS, hand_frame, hand_records
+from tests.report.test_suppression import recover
 
 OCTOBER = parse_period(month="2026-10")
 THRESHOLD = Settings().small_count_threshold

@@ -20,7 +20,6 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 from libreoffice import needs_libreoffice, sheet_as_rows
-from test_preservation import needs_uno
 
 from cstracker.cli import cli
 from cstracker.core.config import load_config
@@ -33,6 +32,7 @@ from cstracker.tracker.layout import _sheet_names
 from cstracker.tracker.tracker import Tracker, init_tracker
 from cstracker.tracker.trends_sheet import MONTHS, SHEET_TRENDS
 from cstracker.tracker.validate import validate_tracker
+from tests.tracker.test_preservation import needs_uno
 
 LISTS = CodeLists()
 FIELDS = {f.key: f for f in LISTS.fields()}

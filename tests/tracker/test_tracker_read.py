@@ -266,7 +266,7 @@ def test_sliced_read_removes_its_files_when_a_slice_fails(edited_tracker, monkey
         return real(path, part, sheet, header_row, rows, second_fails)
 
     monkeypatch.setattr(tracker_module, "read_in_slices", failing)
-    # the file system's failure goes on to the error boundary ("the disk is full", exit 1) as it is
-    with pytest.raises(OSError, match="No space left"):
+    # a file-system failure while slicing is one line (not a bug), and the slices' files are gone
+    with pytest.raises(TrackerError, match="No space left"):
         Tracker.open(edited_tracker[1]).dataframe()
     assert list(temp.iterdir()) == []
