@@ -70,6 +70,8 @@ def span_of(label: str) -> tuple[int, int]:
 def span_in_title(title: str) -> tuple[int, int]:
     if m := re.search(r"(\d{4}-Q[1-4])", title):
         return span_of(m[1])
+    if m := re.search(r"\b([A-Z][a-z]+) to ([A-Z][a-z]+) (\d{4})\b", title):  # "July to September 2026"
+        return span_of(f"{m[1][:3]} to {m[2][:3]} {m[3]}")
     if m := re.search(r"in (\d{4})\b|\((\d{4})\)", title):
         return span_of(m[1] or m[2])
     raise ValueError(f"no period in {title!r}")

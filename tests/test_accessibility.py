@@ -23,8 +23,9 @@ import pytest
 
 from cstracker.core.config import Config, Settings
 from cstracker.core.periods import parse_period
+from cstracker.report.data import ReportData, frame_from_records
 from cstracker.report.published import build_published
-from cstracker.report.tables import ReportData, build_report, frame_from_records
+from cstracker.report.tables import build_report
 from cstracker.report.workbook import CHART_DATA_COL, write_report
 from cstracker.synthetic import synthetic_records
 from tests.conftest import TODAY

@@ -109,3 +109,11 @@ def test_one_writer_makes_every_lists_sheet():
             ):
                 writers.append(f"{module}:{node.lineno}")
     assert len(writers) == 1 and writers[0].startswith("cstracker.tracker.create:"), writers
+
+
+def test_no_import_cycle_spans_two_packages_and_the_report_has_none():
+    """The report's trend and practice tables both build on report/data.py, never on each other; a cycle
+    that remains (inside tracker/, the Tracker and the modules it writes with) stays inside one package."""
+    found = cycles(import_graph())
+    assert not [c for c in found if any(m.startswith("cstracker.report.") for m in c)], found
+    assert all(len({m.split(".")[1] for m in c}) == 1 for c in found), found

@@ -283,7 +283,8 @@ def test_a_legacy_trackers_long_lists_stay_on_their_page(tmp_path):
     from cstracker.core.config import Settings
     from cstracker.core.periods import parse_period
     from cstracker.core.schema import CodeLists
-    from cstracker.report.tables import build_report, frame_from_records
+    from cstracker.report.data import frame_from_records
+    from cstracker.report.tables import build_report
     from cstracker.report.workbook import write_report
 
     lists = CodeLists()

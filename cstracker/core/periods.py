@@ -68,11 +68,12 @@ class Period:
 
     @property
     def title(self) -> str:
-        """The period in words, for sheet titles."""
+        """The period in words, for sheet titles: ``October 2026``, ``July to September 2026``, ``2026``,
+        ``01/03/2026 to 15/04/2026``. Never the machine's ``2026-Q3``: a reader sees one style of period."""
         if self.kind == "month":
             return f"{self.start:%B %Y}"
         if self.kind == "quarter":
-            return f"{self.label} ({self.start:%b} to {self.end:%b %Y})"
+            return f"{self.start:%B} to {self.end:%B %Y}"
         if self.kind == "year":
             return f"{self.start.year}"
         return f"{self.start:%d/%m/%Y} to {self.end:%d/%m/%Y}"

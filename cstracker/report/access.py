@@ -21,7 +21,7 @@ import math
 import re
 
 from cstracker.core.periods import Period
-from cstracker.report.tables import Table
+from cstracker.report.data import Table
 
 #: the heading of a table's first column (its row labels), by table key; a Table header cell must
 #: be non-empty text, unique in the table. A table whose index has a name uses that instead.
@@ -186,7 +186,7 @@ def lines_alt_text(
 
 
 def _largest_cell(t: Table, columns: list[str], labels: list[str], hidden, what: str) -> str:
-    """For many lines: the largest figure shown and where, e.g. 'Individual in 2026-Q1 (19)'."""
+    """For many lines: the largest figure shown and where, e.g. 'Individual in Jan to Mar 2026 (19)'."""
     best = None
     for c in columns:
         for label, v in zip(labels, _series(t, c, labels, hidden), strict=True):

@@ -183,9 +183,10 @@ def _flat_index(unit: np.ndarray, codes: list[np.ndarray], sizes: list[int]) -> 
 
 
 def build_model(d, first: dt.date, last: dt.date) -> Model:
-    """Families and true counts from ``report_tables.ReportData`` for months first..last (whole quarters)."""
+    """Families and true counts from ``report/data.py`` ReportData for months first..last (whole quarters)."""
     from cstracker.core.schema import CONTEXT_ACTION_FIELD
-    from cstracker.report.tables import AGE_BANDS, NOT_RECORDED, _codes_with_blank, age_band
+    from cstracker.report.data import AGE_BANDS, NOT_RECORDED, codes_with_blank
+    from cstracker.report.tables import age_band
 
     first = dt.date(first.year, 3 * ((first.month - 1) // 3) + 1, 1)
     last_q = dt.date(last.year, 3 * ((last.month - 1) // 3) + 1, 1)
@@ -200,12 +201,12 @@ def build_model(d, first: dt.date, last: dt.date) -> Model:
 
     concern_cats, concern = codes_of(d.concern)
     dims: dict[str, tuple[tuple[str, ...], np.ndarray]] = {"concern": (concern_cats, concern)}
-    dims["decision"] = codes_of(_codes_with_blank(df["suitability"], lists.codes("suitability")))
-    dims["team"] = codes_of(_codes_with_blank(df["referrer_team"], lists.codes("referrer_team")))
+    dims["decision"] = codes_of(codes_with_blank(df["suitability"], lists.codes("suitability")))
+    dims["team"] = codes_of(codes_with_blank(df["referrer_team"], lists.codes("referrer_team")))
     bands = tuple(f"{lo}-{hi}" for lo, hi in AGE_BANDS) + (NOT_RECORDED,)
     dims["age"] = codes_of(pd.Categorical(df["age"].map(age_band), categories=list(bands)))
     for k in ("gender", "ethnicity", "legal_status", "education"):
-        dims[k] = codes_of(_codes_with_blank(df[k], lists.codes(k)))
+        dims[k] = codes_of(codes_with_blank(df[k], lists.codes(k)))
 
     fams: list[Family] = []
     data: dict[str, np.ndarray] = {}

@@ -3,7 +3,7 @@
 Contexts (the places and groups named in Detail, with hotspots), agreed
 actions against the primary concern, interventions, timeliness with the
 overdue follow-ups, and data quality. Same input and conventions as
-``report_tables.py``, whose helpers these build on.
+``report/tables.py``; both build on ``report/data.py``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import pandas as pd
 from cstracker.core.periods import Period, add_months, month_start
 from cstracker.core.rules import check_record
 from cstracker.core.schema import CONTEXT_ACTION_FIELD, Kind
-from cstracker.report.tables import (
+from cstracker.report.data import (
     TOTAL,
     WHOLE_DAYS_RULE,
     ReportData,

@@ -30,21 +30,21 @@ from cstracker.core.config import Settings
 from cstracker.core.errors import UsageError
 from cstracker.core.periods import Period, _calendar_period, add_months, month_end, span_heading
 from cstracker.core.schema import CodeLists
-from cstracker.report.disclosure import protect
-from cstracker.report.figures import Change, Key, Model, build_model, key
-from cstracker.report.practice import reading_warnings
-from cstracker.report.suppression import protect_tables
-from cstracker.report.tables import (
-    CHANGE_NOTE,
+from cstracker.report.data import (
     TOTAL,
     WHOLE_DAYS_RULE,
     Report,
     ReportData,
     Table,
-    _month_label,
     change_columns,
+    month_label,
     whole_days,
 )
+from cstracker.report.disclosure import protect
+from cstracker.report.figures import Change, Key, Model, build_model, key
+from cstracker.report.practice import reading_warnings
+from cstracker.report.suppression import protect_tables
+from cstracker.report.tables import CHANGE_NOTE
 
 YP = (
     ("age", "Age band"),
@@ -197,7 +197,7 @@ def _summary(bl: _Builder, d: ReportData, period, previous, last_year, months, b
         "summary_months",
         "The last 12 months",
         {
-            _month_label(m): {
+            month_label(m): {
                 "Referrals received": key("recv", m, month_end(m)),
                 "Consultations held": key("cons", m, month_end(m)),
             }

@@ -227,7 +227,7 @@ def uncertified(
 
 
 def protect_tables(tables: Iterable, threshold: int, max_rounds: int = 50) -> dict[str, set[tuple[str, str]]]:
-    """Hidden (row, column) cells of each report table (``report_tables.Table``) to publish.
+    """Hidden (row, column) cells of each report table (``report/data.py`` Table) to publish.
 
     Count blocks are protected table by table; a figure hidden in one table is then
     forced hidden wherever else it appears (same id), until nothing changes. Shares

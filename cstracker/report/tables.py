@@ -1,7 +1,7 @@
 """Every table of the trend report, computed with pandas from the tracker's dataframe.
 
 Input is ``Tracker.dataframe()`` (one column per field key, dates datetime64,
-flags bool, "_row"). Output is a ``Report``: sheets of ``Table`` objects, each a
+flags bool, "_row"). Output is a ``Report`` (``report/data.py``): sheets of ``Table`` objects, each a
 real grid of numbers with its labels, ready for ``report_workbook`` to write
 and, for the published version, for ``suppression`` to protect.
 
@@ -20,245 +20,33 @@ Which date counts a row into a period:
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from cstracker.core.config import Settings
-from cstracker.core.periods import Period, month_end, span_heading
-from cstracker.core.reading import is_open_list
-from cstracker.core.schema import CodeLists, Kind
-
-NOT_RECORDED = "Not recorded"
-TOTAL = "Total"
-AGE_BANDS = ((5, 10), (11, 12), (13, 14), (15, 16), (17, 18), (19, 25))
-
-
-@dataclass
-class Table:
-    """One table of the report: a grid with labels, and how its cells may be published."""
-
-    key: str
-    title: str
-    data: pd.DataFrame
-    #: columns holding counts (protected together when published); others are shares, stats or text
-    counts: tuple[str, ...] = ()
-    #: the last count column is the sum of the others / the last row is the sum of the rows above
-    row_totals: bool = False
-    col_totals: bool = False
-    #: the same figure shown in several tables carries one id, so it is hidden everywhere or nowhere
-    ids: dict[tuple[str, str], str] = field(default_factory=dict)
-    #: share or statistic cell -> ids of the counts it is worked out from (hidden with any of them)
-    basis: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
-    #: statistic cell -> how many cases it summarises (hidden when that is a small count)
-    n: dict[tuple[str, str], int] = field(default_factory=dict)
-    #: column -> "int", "pct", "days", "date" or "text"
-    formats: dict[str, str] = field(default_factory=dict)
-    #: published change cell -> (figure now, figure then): shown only where both are (``figures.Change``)
-    changes: dict[tuple[str, str], tuple[Any, Any]] = field(default_factory=dict)
-    internal: bool = False
-    note: str = ""
-    heatmap: bool = False
-    #: a list that can run to pages: at most ``cap`` rows on its sheet, the whole list on ``full_sheet``
-    cap: int | None = None
-    full_sheet: str = ""
-    #: headings printed on their side (a grid with a column per theme fits the page that way)
-    turned: bool = False
-
-    def cell_id(self, row: str, col: str) -> str:
-        return self.ids.get((row, col), f"{self.key}|{row}|{col}")
-
-    def fmt(self, col: str) -> str:
-        return self.formats.get(col, "int" if col in self.counts else "text")
-
-
-@dataclass
-class Report:
-    period: Period
-    today: dt.date
-    settings: Settings
-    months: list[dt.date]
-    sheets: dict[str, list[Table]]
-    rows_in_period: int = 0
-    #: what this report read differently from the live Trends sheet (non-canonical values, rows
-    #: below the Table): one line each for the command to print
-    warnings: list[str] = field(default_factory=list)
-    #: published packs only: table key -> the (row, column) cells shown as c, decided for the run of packs
-    hidden: dict[str, set[tuple[str, str]]] | None = None
-    #: published packs only: table key -> (row, column) -> figure key (``figures.py``)
-    figure_keys: dict = field(default_factory=dict)
-
-    def table(self, key: str) -> Table:
-        for tables in self.sheets.values():
-            for t in tables:
-                if t.key == key:
-                    return t
-        raise KeyError(key)
-
-
-# ---------------------------------------------------------------------------------------------
-# Helpers
-# ---------------------------------------------------------------------------------------------
-
-
-def frame_from_records(records: list[dict[str, Any]], lists: CodeLists) -> pd.DataFrame:
-    """A dataframe shaped like ``Tracker.dataframe()`` from records (tests, demo, no workbook)."""
-    fields = lists.fields()
-    data: dict[str, Any] = {}
-    for f in fields:
-        values = [r.get(f.key) for r in records]
-        if f.kind is Kind.FLAG:
-            data[f.key] = pd.Series([bool(v) for v in values], dtype=bool)
-        elif f.kind is Kind.INT:
-            data[f.key] = pd.Series(values, dtype="Int64")
-        elif f.kind in (Kind.DATE, Kind.DATETIME) or f.key == "follow_up_due":
-            data[f.key] = pd.to_datetime(pd.Series(values, dtype=object))
-        else:
-            data[f.key] = pd.Series(values, dtype="string")
-    frame = pd.DataFrame(data)
-    frame["_row"] = range(2, 2 + len(records))
-    return frame
-
-
-def stamp(day: dt.date) -> pd.Timestamp:
-    return pd.Timestamp(day)
-
-
-def within(series: pd.Series, start: dt.date, end: dt.date) -> pd.Series:
-    return (series >= stamp(start)) & (series < stamp(end + dt.timedelta(days=1)))
-
-
-def _month_label(m: dt.date) -> str:
-    return span_heading(m, m)
-
-
-#: how days are shown, said under every table of days
-WHOLE_DAYS_RULE = (
-    "Days are whole days: a median or quartile that falls between two days is rounded to the nearest "
-    "whole day (a half day up)."
+from cstracker.core.periods import Period, month_end
+from cstracker.core.schema import CodeLists
+from cstracker.report.data import (
+    AGE_BANDS,
+    NOT_RECORDED,
+    TOTAL,
+    WHOLE_DAYS_RULE,
+    Report,
+    ReportData,
+    Table,
+    change_columns,
+    codes_with_blank,
+    crosstab,
+    figure_id,
+    median_of,
+    month_label,
+    stamp,
+    whole_days,
+    within,
 )
-
-
-def whole_days(value: float | None) -> int | None:
-    """A number of days rounded to the nearest whole day, a half up (``WHOLE_DAYS_RULE``)."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
-    return int(np.floor(value + 0.5))
-
-
-def change_columns(
-    frame: pd.DataFrame, now: str, thens: list[str], percent_rows: set[str] | None = None
-) -> tuple[dict[str, str], dict[tuple[str, str], tuple[str, str]]]:
-    """Add, for each earlier column, the change since it (now minus then) and the % change (of then).
-
-    The % change is left blank where the earlier figure is 0 (or blank), and for rows not in
-    ``percent_rows`` (when given). Returns the formats of the new columns and, per new cell, the two
-    cells it is worked out from (a published change is hidden with either of them).
-    """
-    formats: dict[str, str] = {}
-    basis: dict[tuple[str, str], tuple[str, str]] = {}
-    for then in thens:
-        diff, pct = f"Change since {then}", f"% change since {then}"
-        d_values, p_values = [], []
-        for label in frame.index:
-            a, b = frame.at[label, now], frame.at[label, then]
-            known = not (pd.isna(a) or pd.isna(b))
-            d_values.append(int(a) - int(b) if known else None)
-            sensible = known and b != 0 and (percent_rows is None or label in percent_rows)
-            p_values.append((a - b) / b if sensible else None)
-            basis[(label, diff)] = basis[(label, pct)] = (now, then)
-        frame[diff] = pd.Series(d_values, index=frame.index, dtype=object)
-        frame[pct] = pd.Series(p_values, index=frame.index, dtype=object)
-        formats[diff], formats[pct] = "change", "pct_change"
-    return formats, basis
-
-
-def figure_id(kind: str, start: dt.date, end: dt.date, *more: str) -> str:
-    return ":".join((kind, start.isoformat(), end.isoformat(), *more))
-
-
-def _codes_with_blank(series: pd.Series, codes: tuple[str, ...]) -> pd.Series:
-    """The series with anything blank or off the list as NOT_RECORDED, as an ordered category."""
-    values = series.astype("string").where(series.astype("string").isin(codes), NOT_RECORDED)
-    return pd.Categorical(values.fillna(NOT_RECORDED), categories=[*codes, NOT_RECORDED])
-
-
-def _crosstab(rows: pd.Categorical, cols: pd.Categorical) -> pd.DataFrame:
-    """Counts with a Total column and a Total row; every category shown, zeros included."""
-    n_rows, n_cols = len(rows.categories), len(cols.categories)
-    # every value is a category (blanks were mapped to NOT_RECORDED), so codes are never -1
-    flat = np.bincount(rows.codes.astype(np.int64) * n_cols + cols.codes, minlength=n_rows * n_cols)
-    table = pd.DataFrame(
-        flat.reshape(n_rows, n_cols),
-        index=[str(i) for i in rows.categories],
-        columns=[str(c) for c in cols.categories],
-    )
-    table[TOTAL] = table.sum(axis=1)
-    table.loc[TOTAL] = table.sum(axis=0)
-    return table.astype(int)
-
-
-def _median(values: pd.Series) -> float | None:
-    return float(values.median()) if len(values) else None
-
-
-# ---------------------------------------------------------------------------------------------
-# The report
-# ---------------------------------------------------------------------------------------------
-
-
-class ReportData:
-    """The dataframe with the helper columns every table uses."""
-
-    def __init__(self, df: pd.DataFrame, lists: CodeLists, settings: Settings, today: dt.date):
-        self.df = df
-        self.lists = lists
-        self.settings = settings
-        self.today = today
-        self.received = pd.to_datetime(df["date_received"])
-        consulted = pd.to_datetime(df["consultation_date"])
-        self.consulted = consulted.where(consulted <= stamp(today))
-        self.decided = pd.to_datetime(df["decision_date"])
-        self.due = consulted + pd.to_timedelta(settings.follow_up_days, unit="D")
-        if settings.tracker_start is not None:
-            # a consultation from before the tracker started is history: no follow-up is expected
-            self.due = self.due.where(~(consulted < stamp(settings.tracker_start)))
-        self.followed = pd.to_datetime(df["follow_up_date"])
-        self.concern = _codes_with_blank(df["primary_concern"], lists.codes("primary_concern"))
-        self.themes = list(lists.themes)
-        self.theme_flags = df[[f"theme:{t}" for t in self.themes]].to_numpy(dtype=bool)
-        self.interventions = list(lists.interventions)
-        self.repeat = self._repeats()
-
-    def _repeats(self) -> pd.Series:
-        """True for a referral whose young person was referred in the 12 months before it."""
-        mosaic = self.df["mosaic_id"].astype("string")
-        frame = pd.DataFrame({"m": mosaic, "d": self.received}).dropna()
-        frame = frame.sort_values(["m", "d"], kind="stable")
-        prev = frame.groupby("m")["d"].shift()
-        window = frame["d"] - pd.DateOffset(months=12)
-        repeat = prev.notna() & (prev >= window)
-        return repeat.reindex(self.df.index, fill_value=False).astype(bool)
-
-    def codes_seen(self, list_key: str) -> tuple[str, ...]:
-        """The list's codes, then (for an open list) the values not on it yet that the tracker holds."""
-        codes = self.lists.codes(list_key)
-        if not is_open_list(list_key) or list_key not in self.df.columns:
-            return codes
-        seen = self.df[list_key].dropna().astype(str).unique()
-        return (*codes, *sorted(v for v in seen if v not in codes and v != NOT_RECORDED))
-
-    def theme_counts(self, mask: pd.Series | np.ndarray) -> list[int]:
-        """How many of the rows in ``mask`` have each theme, in list order."""
-        return [int(v) for v in self.theme_flags[np.asarray(mask, dtype=bool)].sum(axis=0)]
-
-    def received_in(self, start: dt.date, end: dt.date) -> pd.Series:
-        return within(self.received, start, end)
-
-    def consulted_in(self, start: dt.date, end: dt.date) -> pd.Series:
-        return within(self.consulted, start, end)
+from cstracker.report.practice import actions, contexts, data_quality, reading_warnings, timeliness
 
 
 def build_report(
@@ -274,9 +62,6 @@ def build_report(
 
     ``internal=False`` leaves out the tables only the internal report shows (contexts, lists).
     """
-    # The practice tables live in their own module, which builds on this one's helpers.
-    from cstracker.report.practice import actions, contexts, data_quality, reading_warnings, timeliness
-
     data = ReportData(df, lists, settings, today)
     months = period.trend_months(trend_months or (24 if period.kind == "year" else 12))
     themes = _themes(data, period, months)
@@ -331,7 +116,7 @@ def _summary(d: ReportData, period: Period, months: list[dt.date]) -> list[Table
     n: dict[tuple[str, str], int] = {}
     for p, col in zip(periods, cols, strict=True):
         got = d.received_in(p.start, p.end)
-        sv = _codes_with_blank(d.df.loc[got, "suitability"], codes)
+        sv = codes_with_blank(d.df.loc[got, "suitability"], codes)
         counts = pd.Series(sv).value_counts().reindex([*codes, NOT_RECORDED], fill_value=0)
         for code in [*codes, NOT_RECORDED]:
             decisions.loc[code, col] = int(counts[code])
@@ -347,7 +132,7 @@ def _summary(d: ReportData, period: Period, months: list[dt.date]) -> list[Table
         activity.loc[activity_rows[3], col] = int((got & d.repeat).sum())
         ids[(activity_rows[0], col)] = figure_id("cons", p.start, p.end)
         waits = (d.consulted[held] - d.received[held]).dt.days.dropna()
-        median.loc[median.index[0], col] = whole_days(_median(waits))
+        median.loc[median.index[0], col] = whole_days(median_of(waits))
         median_basis[(median.index[0], col)] = ()
         n[(median.index[0], col)] = len(waits)
     decisions = decisions.astype(object)
@@ -428,7 +213,7 @@ def _last_months(d: ReportData, months: list[dt.date]) -> Table:
     rows, ids = [], {}
     for m in months:
         end = month_end(m)
-        label = _month_label(m)
+        label = month_label(m)
         rows.append((label, int(d.received_in(m, end).sum()), int(d.consulted_in(m, end).sum())))
         ids[(label, "Referrals received")] = figure_id("recv", m, end)
         ids[(label, "Consultations held")] = figure_id("cons", m, end)
@@ -453,10 +238,10 @@ def _monthly_trend(d: ReportData, months: list[dt.date]) -> Table:
     first, last = months[0], month_end(months[-1])
     window = d.received_in(first, last)
     month_of = d.received[window].dt.to_period("M").dt.start_time.dt.date
-    labels = {m: _month_label(m) for m in months}
+    labels = {m: month_label(m) for m in months}
     rows = pd.Categorical(month_of.map(labels), categories=list(labels.values()))
     concern = pd.Categorical(pd.Series(d.concern)[window.to_numpy()], categories=d.concern.categories)
-    table = _crosstab(rows, concern)
+    table = crosstab(rows, concern)
     ids = {}
     for m, label in labels.items():
         end = month_end(m)
@@ -483,7 +268,7 @@ def _monthly_trend(d: ReportData, months: list[dt.date]) -> Table:
 
 
 def _themes(d: ReportData, period: Period, months: list[dt.date]) -> list[Table]:
-    labels = [_month_label(m) for m in months]
+    labels = [month_label(m) for m in months]
     first, last = months[0], month_end(months[-1])
     counts = pd.DataFrame(0, index=d.themes, columns=[*labels, TOTAL])
     held_row = pd.DataFrame(0, index=["Consultations held"], columns=[*labels, TOTAL])
@@ -558,9 +343,9 @@ def _cooccurrence(d: ReportData, period: Period) -> Table:
 def _referrers(d: ReportData, period: Period) -> Table:
     got = d.received_in(period.start, period.end).to_numpy()
     sub = d.df.loc[got]
-    team = _codes_with_blank(sub["referrer_team"], d.codes_seen("referrer_team"))
-    decision = _codes_with_blank(sub["suitability"], d.lists.codes("suitability"))
-    table = _crosstab(team, decision)
+    team = codes_with_blank(sub["referrer_team"], d.codes_seen("referrer_team"))
+    decision = codes_with_blank(sub["suitability"], d.lists.codes("suitability"))
+    table = crosstab(team, decision)
     table = table.rename(columns={TOTAL: "Referrals received"})
     codes = d.lists.codes("suitability")
     suitable, unsuitable = codes[0], codes[1]
@@ -625,10 +410,10 @@ def _young_people(d: ReportData, period: Period) -> list[Table]:
         ("legal_status", "Legal status"),
         ("education", "Education"),
     ):
-        rows.append((key, title, _codes_with_blank(sub[key], d.lists.codes(key))))
+        rows.append((key, title, codes_with_blank(sub[key], d.lists.codes(key))))
     out = []
     for key, title, cats in rows:
-        table = _crosstab(cats, concern)
+        table = crosstab(cats, concern)
         ids = {(TOTAL, TOTAL): figure_id("recv", period.start, period.end)}
         for c in table.columns[:-1]:
             ids[(TOTAL, c)] = figure_id("recv", period.start, period.end, "concern", c)

@@ -24,6 +24,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from cstracker.core.errors import ReportError
 from cstracker.core.periods import Period
 from cstracker.report.access import header_names, lines_alt_text, stacked_alt_text, table_name
+from cstracker.report.data import Report, Table
 from cstracker.report.layout import (
     LABEL_MAX,
     LABEL_MIN,
@@ -42,7 +43,7 @@ from cstracker.report.layout import (
     wrap,
     wrapped_lines,
 )
-from cstracker.report.tables import Report, Table, build_report
+from cstracker.report.tables import build_report
 from cstracker.version import __version__
 from cstracker.xlsx import safety
 from cstracker.xlsx.outputs import check_output, output_key, stamp, write_output
@@ -51,7 +52,7 @@ from cstracker.xlsx.safety import owner_files
 
 SUPPRESSED = "c"
 COUNT_FORMAT = "#,##0"
-#: days are whole days (``report_tables.WHOLE_DAYS_RULE``); a change shows its sign
+#: days are whole days (``report/data.py`` WHOLE_DAYS_RULE); a change shows its sign
 NUMBER_FORMATS = {
     "int": COUNT_FORMAT,
     "pct": "0%",
@@ -140,9 +141,9 @@ def _publish(
     tracker_path: Path, tracker, period: Period, out_path: Path, today: dt.date, key: str = ""
 ) -> WrittenReport:
     """The published pack, protected together with every pack in the ledger; then the ledger grows."""
+    from cstracker.report.data import ReportData
     from cstracker.report.disclosure import ledger_path, read_ledger, read_packs, write_ledger
     from cstracker.report.published import build_published
-    from cstracker.report.tables import ReportData
 
     ledger_file = ledger_path(tracker_path)
     ledger = read_ledger(ledger_file)

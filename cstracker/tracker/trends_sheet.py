@@ -12,7 +12,7 @@ Three blocks, each one row per month plus a total row:
 * referrals received by suitability decision (date received);
 * consultations held by theme (consultation date, up to today).
 
-The same definitions as the report (``report_tables.py``), so for the same
+The same definitions as the report (``report/tables.py``), so for the same
 month the two agree.
 """
 

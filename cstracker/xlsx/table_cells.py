@@ -149,6 +149,10 @@ def as_date(serial: float, date1904: bool) -> Any:
     when = (_DATE1904_ZERO if date1904 else _EXCEL_ZERO) + dt.timedelta(
         milliseconds=round(serial * 86_400_000)
     )
+    if not date1904 and 1 <= serial < 60:
+        # Excel's 1900 system counts a 29/02/1900 that never was (serial 60): before it, serial 1 is
+        # 01/01/1900, a day later than the count from 30/12/1899 gives (calamine reads 60 as 28/02/1900).
+        when += dt.timedelta(days=1)
     if 0 <= serial < 1:
         return when.time()
     if when.time() == dt.time():

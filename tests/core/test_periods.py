@@ -97,3 +97,11 @@ def test_bad_options_say_what_is_allowed(options, message):
         parse_period(**options)
     assert message in str(e.value)
     assert e.value.exit_code == 2
+
+
+def test_titles_and_headings_never_use_the_machine_labels():
+    """Sheet titles and headings share one style: words, never 2026-10 or 2026-Q3 (issue 13)."""
+    quarter = parse_period(quarter="2026-Q3")
+    assert (quarter.title, quarter.heading) == ("July to September 2026", "Jul to Sep 2026")
+    for p in (parse_period(month="2026-10"), quarter, parse_period(year="2026")):
+        assert "-" not in p.title and "-" not in p.heading, p

@@ -276,8 +276,8 @@ def test_a_change_beside_a_hidden_figure_would_give_it_away(tmp_path):
     A monthly pack of a small tracker hides this month's or an earlier figure; writing the true
     change into the cell beside it (what the rule forbids) pins the hidden figure to one value.
     """
+    from cstracker.report.data import ReportData
     from cstracker.report.figures import build_model, key
-    from cstracker.report.tables import ReportData
 
     tracker = make_tracker(tmp_path, 150, 11)
     paths = publish_run(tracker, [("month", m) for m in ("2025-07", "2025-08", "2025-09")])

@@ -15,8 +15,9 @@ from test_report_tables import LISTS, hand_frame
 
 from cstracker.core.config import Settings
 from cstracker.core.periods import parse_period, range_period
+from cstracker.report.data import ReportData, frame_from_records
 from cstracker.report.published import build_published
-from cstracker.report.tables import ReportData, build_report, frame_from_records
+from cstracker.report.tables import build_report
 from cstracker.report.workbook import write_report
 from cstracker.synthetic import synthetic_records
 from tests.conftest import TODAY

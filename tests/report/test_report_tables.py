@@ -15,8 +15,9 @@ import pytest
 from cstracker.core.config import Settings
 from cstracker.core.periods import parse_period, range_period
 from cstracker.core.schema import CodeLists
+from cstracker.report.data import frame_from_records
 from cstracker.report.practice import normalise_context
-from cstracker.report.tables import age_band, build_report, frame_from_records
+from cstracker.report.tables import age_band, build_report
 from tests.conftest import TODAY
 
 D = dt.date

@@ -16,8 +16,9 @@ from cstracker.cli import cli
 from cstracker.core.config import Settings
 from cstracker.core.periods import parse_period
 from cstracker.core.schema import Kind
+from cstracker.report.data import ReportData, frame_from_records
 from cstracker.report.published import build_published
-from cstracker.report.tables import ReportData, build_report, frame_from_records
+from cstracker.report.tables import build_report
 from cstracker.report.workbook import COUNT_FORMAT, write_report
 from cstracker.synthetic import synthetic_records
 from tests.conftest import TODAY
@@ -329,7 +330,7 @@ def test_report_command_writes_beside_the_tracker(tracker):
     assert result.exit_code == 0, result.output
     assert "published (small counts hidden)" in result.output
     assert openpyxl.load_workbook(tracker.parent / "q4.xlsx")["Summary"]["A1"].value.endswith(
-        "2026-Q4 (Oct to Dec 2026)"
+        "October to December 2026"
     )
 
 

@@ -26,7 +26,8 @@ from cstracker.core.config import load_config
 from cstracker.core.periods import parse_period
 from cstracker.core.reading import State, read_cell
 from cstracker.core.schema import CODE_SYNONYMS, TICK_VALUES, UNTICK_VALUES, CodeLists, Kind, normalise_token
-from cstracker.report.tables import NOT_RECORDED, build_report
+from cstracker.report.data import NOT_RECORDED
+from cstracker.report.tables import build_report
 from cstracker.synthetic import synthetic_records
 from cstracker.tracker.layout import _sheet_names
 from cstracker.tracker.tracker import Tracker, init_tracker

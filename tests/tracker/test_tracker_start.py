@@ -17,7 +17,8 @@ from cstracker.core.config import Settings, config_from_dict, load_config
 from cstracker.core.errors import ConfigError
 from cstracker.core.periods import parse_period
 from cstracker.core.schema import CodeLists
-from cstracker.report.tables import build_report, frame_from_records
+from cstracker.report.data import frame_from_records
+from cstracker.report.tables import build_report
 from cstracker.tracker.create import create_tracker
 from cstracker.tracker.tracker import Tracker, init_tracker
 from cstracker.xlsx.patch import raw_member
