@@ -101,3 +101,20 @@ def sheet_as_rows(src: Path, sheet: str | int, workdir: Path) -> list[list[str]]
     path = produced[-1] if produced else out
     with path.open(encoding="utf-8", newline="") as fh:
         return list(csv.reader(fh))
+
+
+#: the Debian interpreter that has python3-uno, to drive LibreOffice the way a user does
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+def _has_uno() -> bool:
+    try:
+        return subprocess.run([SYSTEM_PYTHON, "-c", "import uno"], capture_output=True).returncode == 0
+    except OSError:
+        return False
+
+
+needs_uno = pytest.mark.skipif(
+    not _has_uno() and os.environ.get("CSTRACKER_REQUIRE_LIBREOFFICE") != "1",
+    reason="Debian python3-uno is not installed: apt-get install -y python3-uno",
+)

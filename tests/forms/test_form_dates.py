@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import subprocess
 from pathlib import Path
 
 import openpyxl
-import pytest
-from libreoffice import needs_libreoffice
+from libreoffice import SYSTEM_PYTHON, needs_libreoffice, needs_uno
 
 from cstracker.core.config import Config, load_config
 from cstracker.core.schema import CodeLists, Kind
@@ -27,25 +25,11 @@ from cstracker.tracker.tracker import Tracker, init_tracker
 from tests.conftest import TODAY
 
 HERE = Path(__file__).parent.parent
-SYSTEM_PYTHON = "/usr/bin/python3"
 LISTS = CodeLists()
 DATE_NAMES = sorted(
     name
     for name, item in form_items(LISTS).items()
     if item.field is not None and item.field.kind is Kind.DATE
-)
-
-
-def _has_uno() -> bool:
-    try:
-        return subprocess.run([SYSTEM_PYTHON, "-c", "import uno"], capture_output=True).returncode == 0
-    except OSError:
-        return False
-
-
-needs_uno = pytest.mark.skipif(
-    not _has_uno() and os.environ.get("CSTRACKER_REQUIRE_LIBREOFFICE") != "1",
-    reason="Debian python3-uno is not installed: apt-get install -y python3-uno",
 )
 
 

@@ -10,7 +10,7 @@ import zipfile
 from pathlib import Path
 
 import openpyxl
-from libreoffice import needs_libreoffice
+from libreoffice import SYSTEM_PYTHON, needs_libreoffice, needs_uno
 
 from cstracker.forms.fill import cell_of, fill_form
 from cstracker.forms.workbook import SHEET_FORM
@@ -19,7 +19,6 @@ from cstracker.tracker.tracker import Tracker
 from cstracker.tracker.written import SHEET, Written, fingerprint, merge
 from tests.conftest import TODAY
 from tests.forms.test_ingest import example, filled, lines, new_tracker, run, tracker_rows
-from tests.tracker.test_preservation import SYSTEM_PYTHON, needs_uno
 
 HERE = Path(__file__).parent.parent
 

@@ -19,7 +19,7 @@ import openpyxl
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from libreoffice import needs_libreoffice, sheet_as_rows
+from libreoffice import needs_libreoffice, needs_uno, sheet_as_rows
 
 from cstracker.cli import cli
 from cstracker.core.config import load_config
@@ -33,7 +33,6 @@ from cstracker.tracker.layout import _sheet_names
 from cstracker.tracker.tracker import Tracker, init_tracker
 from cstracker.tracker.trends_sheet import MONTHS, SHEET_TRENDS
 from cstracker.tracker.validate import validate_tracker
-from tests.tracker.test_preservation import needs_uno
 
 LISTS = CodeLists()
 FIELDS = {f.key: f for f in LISTS.fields()}

@@ -8,7 +8,6 @@ validation whose source is on another sheet, saved as .xlsx.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -16,7 +15,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from libreoffice import needs_libreoffice
+from libreoffice import SYSTEM_PYTHON, needs_libreoffice, needs_uno
 
 from cstracker.synthetic import synthetic_records
 from cstracker.tracker.tracker import Tracker
@@ -24,20 +23,6 @@ from cstracker.xlsx.patch import raw_member
 from tests.conftest import TODAY
 
 HERE = Path(__file__).parent.parent
-SYSTEM_PYTHON = "/usr/bin/python3"
-
-
-def _has_uno() -> bool:
-    try:
-        return subprocess.run([SYSTEM_PYTHON, "-c", "import uno"], capture_output=True).returncode == 0
-    except OSError:
-        return False
-
-
-needs_uno = pytest.mark.skipif(
-    not _has_uno() and os.environ.get("CSTRACKER_REQUIRE_LIBREOFFICE") != "1",
-    reason="Debian python3-uno is not installed: apt-get install -y python3-uno",
-)
 
 
 def parts(path: Path) -> dict[str, bytes]:

@@ -17,7 +17,7 @@ from pathlib import Path
 import olefile
 import pytest
 from click.testing import CliRunner
-from libreoffice import needs_libreoffice
+from libreoffice import SYSTEM_PYTHON, needs_libreoffice, needs_uno
 
 from cstracker.cli import COMMANDS, cli
 from cstracker.core.config import Config, config_from_dict
@@ -27,7 +27,6 @@ from cstracker.synthetic import synthetic_records
 from cstracker.tracker.tracker import Tracker, init_tracker
 from cstracker.xlsx import encryption, safety
 from tests.conftest import TODAY
-from tests.tracker.test_preservation import SYSTEM_PYTHON, needs_uno
 
 PASSWORD = "correct horse 7"
 ROOT = Path(__file__).parent.parent.parent
