@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from cstracker.commands.common import dry_run_option, exit_with, force_option, tracker_argument
+from cstracker.core.codelists import list_title
 from cstracker.core.problems import plural
 
 
@@ -71,6 +72,9 @@ def command(
         click.echo(f"{o.outcome:<9} {rid:<14} {o.path}{detail}{moved}")
         for p in o.problems:
             click.echo(f"  {p.line()}")
+    for list_key, codes in result.added_codes.items():
+        verb = "would be added" if dry_run else "added"
+        click.echo(f"New {list_title(list_key)}: {', '.join(codes)} ({verb} to the Lists sheet).")
     counts = ", ".join(f"{result.count(k)} {k}" for k in ("added", "updated", "unchanged", "rejected"))
     if dry_run:
         tail = "dry run: nothing was written"

@@ -342,3 +342,8 @@ CODE_SYNONYMS: dict[str, dict[str, str]] = {
 TICK_VALUES = frozenset({"yes", "y", "x", "✓", "✔", "☑", "true", "1", "ticked", "tick"})
 #: Values that leave a flag unticked.
 UNTICK_VALUES = frozenset({"", "no", "n", "false", "0", "☐", "-"})
+
+
+def list_title(list_key: str) -> str:
+    """A list's name as the Lists sheet heads it ("Referrer team/service"); its key when it has none."""
+    return DEFAULT_CODE_LISTS[list_key].title if list_key in DEFAULT_CODE_LISTS else list_key

@@ -37,6 +37,7 @@ from cstracker.core.convert import MOSAIC_PATTERN, REFERRAL_ID_PATTERN
 from cstracker.core.problems import Problem, plural, shown_value
 from cstracker.core.rules import Record, check_converted
 from cstracker.core.schema import COMPUTED_KEYS, WRITTEN_BY_CSTRACKER, Field
+from cstracker.forms.new_codes import codes_going_in, one_spelling
 from cstracker.forms.reader import DEFAULT_LIMITS, FormRead, Limits, read_forms
 from cstracker.tracker.written import Written, fingerprint, fingerprints, form_origin, merge
 
@@ -69,6 +70,8 @@ class IngestResult:
     saved: bool = False
     #: lines the save said (a tracker that got its start date)
     notes: list[str] = field(default_factory=list)
+    #: list key -> codes this batch added (or, in a dry run, would add) to an open list
+    added_codes: dict[str, list[str]] = field(default_factory=dict)
 
     def count(self, outcome: str) -> int:
         return sum(1 for o in self.outcomes if o.outcome == outcome)
@@ -247,12 +250,19 @@ def ingest(
         reads = _read_all(paths, t.lists, limits, workers, progress, lambda: indexes.append(_Index(t)))
         index = indexes[0]
         index.prefetch(reads)
+        one_spelling(reads)
         planner = _Planner(t, index, today, Written.load(t), prefer_form)
         planner.note_shared_form_ids(reads)
         outcomes = [planner.plan(read) for read in reads]
+        new_codes = codes_going_in(reads, planner.records, {f.key: f for f in t.fields})
         if dry_run:
+            result.added_codes = new_codes
             planner.name_new_rows(planner.preview_ids())
         else:
+            for list_key, codes in new_codes.items():
+                added = t.add_codes(list_key, codes)
+                if added:
+                    result.added_codes[list_key] = added
             if planner.records:
                 upserted = t.upsert(planner.records, today=today)
                 planner.name_new_rows(upserted.added)

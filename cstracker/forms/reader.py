@@ -23,13 +23,14 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from cstracker.core.convert import parse_flag
+from cstracker.core.new_codes import confident_suggestion, new_code
 from cstracker.core.problems import Problem
-from cstracker.core.rules import convert_record
+from cstracker.core.rules import Finding, convert_record
 from cstracker.core.schema import FIELDS_BY_KEY, CodeLists, Field
 from cstracker.forms.workbook import (
     KNOWN_FORM_VERSIONS,
@@ -72,6 +73,8 @@ class FormRead:
     record: dict[str, Any] = field(default_factory=dict)
     #: field key -> the cell it was read from, e.g. "B13"
     cells: dict[str, str] = field(default_factory=dict)
+    #: field key -> a value its open list does not hold yet, taken as a new code (``new_codes.py``)
+    new_codes: dict[str, str] = field(default_factory=dict)
     sheet: str = SHEET_FORM
     problems: list[Problem] = field(default_factory=list)
     names_lost: bool = False
@@ -364,6 +367,7 @@ def _convert(
         fields.append(f)
     record, findings = convert_record(raw_by_key, lists, fields, date1904)
     fields_by_key = {f.key: f for f in fields}
+    findings = [g for f in findings if (g := _off_open_list(f, fields_by_key, lists, record, result, where))]
     result.bad_keys.update(f.field_key for f in findings)
     for finding in findings:
         result.problems.append(
@@ -385,6 +389,45 @@ def _convert(
         if concerns:
             result.cells["primary_concern"] = concerns[0][1]
     result.record = record
+
+
+def _off_open_list(
+    finding: Finding,
+    fields: dict[str, Field],
+    lists: CodeLists,
+    record: dict[str, Any],
+    result: FormRead,
+    where: dict[str, str],
+) -> Finding | None:
+    """A value off an open list is taken as a new code (None: no finding; a warning instead) or
+    refused with the code it probably means; any other finding is returned as it is."""
+    f = fields.get(finding.field_key)
+    if finding.rule != "not-in-list" or f is None or not f.code_list:
+        return finding
+    code = new_code(f.code_list, finding.value, lists)
+    if code is None:
+        guess = (
+            confident_suggestion(f.code_list, finding.value, lists)
+            if isinstance(finding.value, str)
+            else None
+        )
+        if guess is None:
+            return finding
+        return replace(finding, message=f"did you mean {guess.code!r}? It {finding.message}")
+    record[f.key] = result.new_codes[f.key] = code
+    result.problems.append(
+        Problem(
+            rule="new-list-value",
+            message=f"is not on the tracker's {f.label} list yet; it is added to the Lists sheet when this form "
+            "goes in (if it is a team already listed under another name, choose that one on the form)",
+            field=f.label,
+            value=code,
+            cell=result.cells.get(f.key, ""),
+            severity="warning",
+            **where,
+        )
+    )
+    return None
 
 
 def _unknown_input(name: str, value: Any, cell: str, result: FormRead, where: dict[str, str]) -> None:

@@ -18,10 +18,11 @@ import datetime as dt
 import json
 from collections.abc import Iterable
 
+from cstracker.core.codelists import list_title
 from cstracker.core.reading import is_open_list
 from cstracker.core.schema import normalise_token
 from cstracker.legacy.column_mapping import IGNORE_TARGET, LIST_COLUMNS, ColumnMapping, ColumnMatch
-from cstracker.legacy.vocabulary import UnknownValue, list_title
+from cstracker.legacy.vocabulary import UnknownValue
 
 TODO = "TODO"
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from cstracker.core import identity
+from cstracker.core.codelists import list_title
 from cstracker.core.convert import is_blank, split_list_cell
 from cstracker.core.errors import OutputError, SourceError, UsageError
 from cstracker.core.problems import Problem, plural, shown_value
@@ -48,7 +49,7 @@ from cstracker.legacy.rejects import (  # noqa: F401 (REASONS_HEADER, REJECTED_F
     write_rejects,
 )
 from cstracker.legacy.source_reader import SourceRow, SourceTable, read_source
-from cstracker.legacy.vocabulary import UnknownValue, find_unknown, grow_open_lists, list_title, with_codes
+from cstracker.legacy.vocabulary import UnknownValue, find_unknown, grow_open_lists, with_codes
 from cstracker.tracker.written import Written, fingerprint, fingerprints, merge
 from cstracker.xlsx.outputs import check_output
 

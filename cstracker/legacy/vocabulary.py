@@ -20,34 +20,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from cstracker.core.convert import clean_text, is_blank, looks_like_formula, split_list_cell
+from cstracker.core.codelists import list_title
+from cstracker.core.convert import clean_text, is_blank, split_list_cell
+from cstracker.core.new_codes import can_be_added
 from cstracker.core.reading import is_open_list
-from cstracker.core.schema import DEFAULT_CODE_LISTS, CodeLists, Kind, normalise_token
-from cstracker.core.suggest import GENERIC_WORDS, Matcher, Suggestion
+from cstracker.core.schema import CodeLists, Kind, normalise_token
+from cstracker.core.suggest import Matcher, Suggestion
 from cstracker.legacy.column_mapping import LIST_COLUMNS, ColumnMapping, ColumnMatch
 from cstracker.legacy.source_reader import SourceTable
 
 #: cells shown per value ("first few cells")
 SHOWN_CELLS = 3
-#: what an old tracker writes for "nothing known": never a new list value
-PLACEHOLDERS = frozenset(
-    {
-        "",
-        "n a",
-        "na",
-        "none",
-        "unknown",
-        "not known",
-        "nk",
-        "tbc",
-        "tba",
-        "other",
-        "misc",
-        "various",
-        "see notes",
-    }
-)
-MAX_NEW_CODE = 60
 
 
 @dataclass
@@ -75,10 +58,6 @@ class UnknownValue:
     @property
     def title(self) -> str:
         return list_title(self.list_key)
-
-
-def list_title(list_key: str) -> str:
-    return DEFAULT_CODE_LISTS[list_key].title if list_key in DEFAULT_CODE_LISTS else list_key
 
 
 def coded_columns(mapping: ColumnMapping) -> list[tuple[ColumnMatch, str]]:
@@ -134,20 +113,6 @@ def find_unknown(table: SourceTable, mapping: ColumnMapping) -> list[UnknownValu
             group.suggestions = matcher.suggest(group.value, several=column.list_key is not None)
             found.append(group)
     return found
-
-
-def can_be_added(value: str) -> bool:
-    """A value an open list may take as it is."""
-    text = value.strip()
-    # 'Unknown team' says no more than 'Unknown'
-    words = " ".join(w for w in normalise_token(text).split() if w not in GENERIC_WORDS)
-    return (
-        bool(text)
-        and len(text) <= MAX_NEW_CODE
-        and not looks_like_formula(text)
-        and words not in PLACEHOLDERS
-        and any(ch.isalpha() for ch in text)
-    )
 
 
 def grow_open_lists(unknown: list[UnknownValue], lists: CodeLists) -> dict[str, list[str]]:
