@@ -91,7 +91,8 @@ def run_demo(
     out: str | Path, seed: int = 2026, today: dt.date | None = None, echo: Callable[[str], None] = print
 ) -> DemoResult:
     """Run every step into the folder ``out``; ``echo`` gets one summary line per step."""
-    from cstracker.tracker.tracker import Tracker, init_tracker
+    from cstracker.tracker.newfile import init_tracker
+    from cstracker.tracker.tracker import Tracker
 
     today = today or dt.date.today()
     folder = Path(out)

@@ -28,7 +28,8 @@ N_IMPORT = 2_000
 def _tracker(path: Path, n_rows: int) -> None:
     from cstracker.core.config import load_config
     from cstracker.synthetic import synthetic_records
-    from cstracker.tracker.tracker import Tracker, init_tracker
+    from cstracker.tracker.newfile import init_tracker
+    from cstracker.tracker.tracker import Tracker
 
     init_tracker(path, load_config(None))
     records = synthetic_records(n_rows, seed=1, end=TODAY, today=TODAY)

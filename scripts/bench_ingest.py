@@ -41,7 +41,8 @@ def _setup(workdir: Path, n_forms: int, n_rows: int) -> None:
     from cstracker.core.config import Config, load_config
     from cstracker.forms.workbook import new_form_id, write_form
     from cstracker.synthetic import synthetic_records
-    from cstracker.tracker.tracker import Tracker, init_tracker
+    from cstracker.tracker.newfile import init_tracker
+    from cstracker.tracker.tracker import Tracker
 
     tracker = init_tracker(workdir / "tracker.xlsx", load_config(None))
     existing = synthetic_records(n_rows, seed=1, end=TODAY, today=TODAY)

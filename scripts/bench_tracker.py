@@ -17,7 +17,8 @@ from benchutil import measure, row
 
 from cstracker.core.config import load_config
 from cstracker.synthetic import synthetic_records
-from cstracker.tracker.tracker import Tracker, init_tracker
+from cstracker.tracker.newfile import init_tracker
+from cstracker.tracker.tracker import Tracker
 
 TODAY = dt.date(2026, 11, 27)
 BUILD_CHUNK = 20_000

@@ -15,7 +15,8 @@ import pytest
 import cstracker
 from cstracker.core.config import load_config
 from cstracker.core.errors import CstrackerError
-from cstracker.tracker.tracker import Tracker, init_tracker
+from cstracker.tracker.newfile import init_tracker
+from cstracker.tracker.tracker import Tracker
 from tests.conftest import TODAY
 
 ROOT = Path(__file__).resolve().parent.parent

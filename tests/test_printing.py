@@ -25,7 +25,8 @@ from cstracker.forms.framework import CONTEXTS, POINTS, make_framework
 from cstracker.forms.guidance import GUIDANCE
 from cstracker.forms.workbook import new_form_id, write_form
 from cstracker.synthetic import synthetic_records
-from cstracker.tracker.tracker import Tracker, init_tracker
+from cstracker.tracker.newfile import init_tracker
+from cstracker.tracker.tracker import Tracker
 from cstracker.xlsx.printing import MIN_SCALE
 from tests.conftest import TODAY
 

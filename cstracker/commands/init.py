@@ -28,7 +28,7 @@ def command(tracker: str, config_path: str | None, overwrite: bool, encrypt: boo
     Example: cstracker init "Referral Tracker.xlsx" --config ourborough.toml
     """
     from cstracker.core.config import load_config
-    from cstracker.tracker.tracker import init_tracker
+    from cstracker.tracker.newfile import init_tracker
 
     config = load_config(config_path)
     path = init_tracker(Path(tracker), config, overwrite=overwrite, encrypt=encrypt, config_file=config_path)

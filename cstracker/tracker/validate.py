@@ -173,7 +173,7 @@ def checked_rows(tracker) -> Iterator[CheckedRow]:
     import numpy as np
 
     from cstracker.core.reading import read_column
-    from cstracker.tracker.tracker import SLICED_FROM_ROWS
+    from cstracker.tracker.reader import SLICED_FROM_ROWS
     from cstracker.xlsx.table_cells import NotColumnWise, odd_cells
 
     lay = tracker.layout

@@ -18,7 +18,8 @@ from cstracker.forms.fill import fill_form
 from cstracker.forms.ingest import ingest
 from cstracker.forms.reader import SafeWorkbook, read_form
 from cstracker.forms.workbook import SHEET_FORM, new_form_id, write_form
-from cstracker.tracker.tracker import Tracker, init_tracker
+from cstracker.tracker.newfile import init_tracker
+from cstracker.tracker.tracker import Tracker
 from tests.conftest import TODAY
 
 LISTS = CodeLists()

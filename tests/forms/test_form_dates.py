@@ -21,7 +21,8 @@ from cstracker.forms.fill import cell_of
 from cstracker.forms.ingest import ingest
 from cstracker.forms.reader import read_form
 from cstracker.forms.workbook import SHEET_FORM, form_items, new_form_id, write_form
-from cstracker.tracker.tracker import Tracker, init_tracker
+from cstracker.tracker.newfile import init_tracker
+from cstracker.tracker.tracker import Tracker
 from tests.conftest import TODAY
 
 HERE = Path(__file__).parent.parent

@@ -26,7 +26,8 @@ from cstracker.forms.workbook import (
     write_form,
 )
 from cstracker.tracker.create import SHEET_LISTS
-from cstracker.tracker.tracker import Tracker, init_tracker
+from cstracker.tracker.newfile import init_tracker
+from cstracker.tracker.tracker import Tracker
 from tests import toolkit_runs
 from tests.conftest import TODAY
 

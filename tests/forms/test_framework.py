@@ -11,7 +11,8 @@ from cstracker.cli import cli
 from cstracker.core.config import load_config
 from cstracker.forms.framework import CONTEXTS, POINTS, SHEET_FRAMEWORK
 from cstracker.forms.ingest import ingest
-from cstracker.tracker.tracker import Tracker, init_tracker
+from cstracker.tracker.newfile import init_tracker
+from cstracker.tracker.tracker import Tracker
 from tests.conftest import TODAY
 
 TOOLKIT_CONTEXTS = ("young person", "family", "peer group", "school", "neighbourhood")

@@ -22,7 +22,8 @@ from cstracker.core.schema import CONTEXT_ACTION_FIELD, CodeLists, Kind
 from cstracker.forms.fill import cell_of, fill_form
 from cstracker.forms.ingest import ingest
 from cstracker.forms.workbook import SHEET_FORM, form_items, input_name, new_form_id, write_form
-from cstracker.tracker.tracker import Tracker, init_tracker
+from cstracker.tracker.newfile import init_tracker
+from cstracker.tracker.tracker import Tracker
 from tests.conftest import TODAY
 
 LISTS = CodeLists()

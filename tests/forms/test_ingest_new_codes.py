@@ -18,7 +18,8 @@ from cstracker.core.config import Config, load_config
 from cstracker.forms.fill import fill_form
 from cstracker.forms.ingest import ingest
 from cstracker.forms.workbook import new_form_id, write_form
-from cstracker.tracker.tracker import Tracker, init_tracker
+from cstracker.tracker.newfile import init_tracker
+from cstracker.tracker.tracker import Tracker
 from tests.forms.test_ingest import example
 
 

@@ -22,7 +22,7 @@ from cstracker.core.csvsafe import neutralise, restore
 from cstracker.legacy.importer import REASONS_HEADER, REJECTED_FROM_HEADER, import_file
 from cstracker.legacy.rejects import companion_csv
 from cstracker.legacy.source_reader import read_source
-from cstracker.tracker.tracker import init_tracker
+from cstracker.tracker.newfile import init_tracker
 from cstracker.xlsx.outputs import identify
 from tests.conftest import TODAY
 

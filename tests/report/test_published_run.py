@@ -22,7 +22,8 @@ from cstracker.core.config import load_config
 from cstracker.core.periods import parse_period
 from cstracker.report.workbook import COUNT_FORMAT, make_report
 from cstracker.synthetic import synthetic_records
-from cstracker.tracker.tracker import Tracker, init_tracker
+from cstracker.tracker.newfile import init_tracker
+from cstracker.tracker.tracker import Tracker
 
 TODAY = dt.date(2026, 11, 27)
 THRESHOLD = 5

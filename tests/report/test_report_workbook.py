@@ -290,7 +290,8 @@ def test_reports_open_in_libreoffice(internal, published, tmp_path):
 @pytest.fixture
 def tracker(tmp_path):
     from cstracker.core.config import load_config
-    from cstracker.tracker.tracker import Tracker, init_tracker
+    from cstracker.tracker.newfile import init_tracker
+    from cstracker.tracker.tracker import Tracker
 
     path = tmp_path / "Referral Tracker.xlsx"
     init_tracker(path, load_config(None))

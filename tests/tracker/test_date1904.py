@@ -25,7 +25,8 @@ from cstracker.forms.ingest import ingest
 from cstracker.forms.workbook import new_form_id, write_form
 from cstracker.legacy.importer import import_file
 from cstracker.tracker.layout import read_layout
-from cstracker.tracker.tracker import Tracker, init_tracker
+from cstracker.tracker.newfile import init_tracker
+from cstracker.tracker.tracker import Tracker
 from tests.conftest import TODAY
 
 HERE = Path(__file__).parent.parent

@@ -16,8 +16,9 @@ from cstracker.cli import cli
 from cstracker.core.config import load_config
 from cstracker.synthetic import synthetic_records
 from cstracker.tracker.export import NOTICE_TITLE, export_tracker
+from cstracker.tracker.newfile import init_tracker
 from cstracker.tracker.pseudonym import PseudonymKey, load_key
-from cstracker.tracker.tracker import Tracker, init_tracker
+from cstracker.tracker.tracker import Tracker
 from tests.conftest import TODAY
 
 NOTICE = 3

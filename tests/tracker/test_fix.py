@@ -30,7 +30,8 @@ from cstracker.report.data import NOT_RECORDED
 from cstracker.report.tables import build_report
 from cstracker.synthetic import synthetic_records
 from cstracker.tracker.layout import _sheet_names
-from cstracker.tracker.tracker import Tracker, init_tracker
+from cstracker.tracker.newfile import init_tracker
+from cstracker.tracker.tracker import Tracker
 from cstracker.tracker.trends_sheet import MONTHS, SHEET_TRENDS
 from cstracker.tracker.validate import validate_tracker
 

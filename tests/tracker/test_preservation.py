@@ -33,7 +33,7 @@ def parts(path: Path) -> dict[str, bytes]:
 @pytest.fixture(scope="module")
 def edited(tmp_path_factory) -> Path:
     from cstracker.core.config import load_config
-    from cstracker.tracker.tracker import init_tracker
+    from cstracker.tracker.newfile import init_tracker
 
     folder = tmp_path_factory.mktemp("lo")
     made = init_tracker(folder / "made.xlsx", load_config(None))

@@ -15,8 +15,9 @@ from libreoffice import needs_libreoffice, sheet_as_rows
 from cstracker.cli import cli
 from cstracker.core.config import config_from_dict
 from cstracker.core.errors import CstrackerError
+from cstracker.tracker.newfile import init_tracker
 from cstracker.tracker.retention import last_activity, run_retention
-from cstracker.tracker.tracker import Tracker, init_tracker
+from cstracker.tracker.tracker import Tracker
 from cstracker.xlsx import safety
 from cstracker.xlsx.patch import raw_member
 

@@ -14,7 +14,7 @@ from openpyxl.worksheet.table import TableColumn
 from cstracker.core.errors import TrackerError, TrackerLayoutError
 from cstracker.core.schema import FIELDS_BY_KEY
 from cstracker.synthetic import synthetic_records
-from cstracker.tracker import tracker as tracker_module
+from cstracker.tracker import reader as tracker_reader
 from cstracker.tracker.tracker import Tracker
 from tests.conftest import TODAY
 
@@ -198,17 +198,17 @@ def _read_sliced(path, monkeypatch, tmp_path, rows: int):
     temp = tmp_path / "temp"
     temp.mkdir(exist_ok=True)
     monkeypatch.setattr("tempfile.tempdir", str(temp))
-    monkeypatch.setattr(tracker_module, "SLICED_FROM_ROWS", 0)
-    monkeypatch.setattr(tracker_module, "SLICE_ROWS", rows)
+    monkeypatch.setattr(tracker_reader, "SLICED_FROM_ROWS", 0)
+    monkeypatch.setattr(tracker_reader, "SLICE_ROWS", rows)
     seen = []
-    real = tracker_module.read_in_slices
+    real = tracker_reader.read_in_slices
 
     def counting(*args):
         got = real(*args)
         seen.append(len(got))
         return got
 
-    monkeypatch.setattr(tracker_module, "read_in_slices", counting)
+    monkeypatch.setattr(tracker_reader, "read_in_slices", counting)
     frame = Tracker.open(path).dataframe()
     monkeypatch.undo()
     return frame, seen, list(temp.iterdir())
@@ -250,9 +250,9 @@ def test_sliced_read_removes_its_files_when_a_slice_fails(edited_tracker, monkey
     temp = tmp_path / "temp"
     temp.mkdir()
     monkeypatch.setattr("tempfile.tempdir", str(temp))
-    monkeypatch.setattr(tracker_module, "SLICED_FROM_ROWS", 0)
-    monkeypatch.setattr(tracker_module, "SLICE_ROWS", 20)
-    real = tracker_module.read_in_slices
+    monkeypatch.setattr(tracker_reader, "SLICED_FROM_ROWS", 0)
+    monkeypatch.setattr(tracker_reader, "SLICE_ROWS", 20)
+    real = tracker_reader.read_in_slices
 
     def failing(path, part, sheet, header_row, rows, read):
         calls = []
@@ -265,7 +265,7 @@ def test_sliced_read_removes_its_files_when_a_slice_fails(edited_tracker, monkey
 
         return real(path, part, sheet, header_row, rows, second_fails)
 
-    monkeypatch.setattr(tracker_module, "read_in_slices", failing)
+    monkeypatch.setattr(tracker_reader, "read_in_slices", failing)
     # a file-system failure while slicing is one line (not a bug), and the slices' files are gone
     with pytest.raises(TrackerError, match="No space left"):
         Tracker.open(edited_tracker[1]).dataframe()

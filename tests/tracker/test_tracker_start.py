@@ -20,7 +20,8 @@ from cstracker.core.schema import CodeLists
 from cstracker.report.data import frame_from_records
 from cstracker.report.tables import build_report
 from cstracker.tracker.create import create_tracker
-from cstracker.tracker.tracker import Tracker, init_tracker
+from cstracker.tracker.newfile import init_tracker
+from cstracker.tracker.tracker import Tracker
 from cstracker.xlsx.patch import raw_member
 from tests.conftest import TODAY
 

@@ -66,7 +66,8 @@ def _ints(row, n):
 
 @needs_libreoffice
 def test_libreoffice_recalculates_the_same_figures_as_the_report(tmp_path):
-    from cstracker.tracker.tracker import Tracker, init_tracker
+    from cstracker.tracker.newfile import init_tracker
+    from cstracker.tracker.tracker import Tracker
 
     today = dt.date.today()  # the sheet's months come from TODAY(), so the report must use the same day
     path = tmp_path / "Referral Tracker.xlsx"

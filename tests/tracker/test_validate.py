@@ -183,7 +183,7 @@ def tracker_template(tmp_path_factory):
     import shutil
 
     from cstracker.core.config import load_config
-    from cstracker.tracker.tracker import init_tracker
+    from cstracker.tracker.newfile import init_tracker
 
     folder = tmp_path_factory.mktemp("template")
     template = init_tracker(folder / "template.xlsx", load_config(None))

@@ -24,7 +24,8 @@ from cstracker.core.config import Config, config_from_dict
 from cstracker.forms.fill import fill_form
 from cstracker.forms.workbook import new_form_id, write_form
 from cstracker.synthetic import synthetic_records
-from cstracker.tracker.tracker import Tracker, init_tracker
+from cstracker.tracker.newfile import init_tracker
+from cstracker.tracker.tracker import Tracker
 from cstracker.xlsx import encryption, safety
 from tests.conftest import TODAY
 

@@ -22,7 +22,8 @@ from cstracker.cli import cli
 from cstracker.core.config import load_config
 from cstracker.core.errors import TrackerBusyError, TrackerOpenElsewhereError
 from cstracker.synthetic import synthetic_records
-from cstracker.tracker.tracker import Tracker, init_tracker
+from cstracker.tracker.newfile import init_tracker
+from cstracker.tracker.tracker import Tracker
 from cstracker.xlsx.outputs import identify
 from cstracker.xlsx.safety import backups_folder, lock_path
 from tests.conftest import TODAY

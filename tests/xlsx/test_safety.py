@@ -18,7 +18,8 @@ import pytest
 from cstracker.core.config import config_from_dict, load_config
 from cstracker.core.errors import SaveError, TrackerBusyError, TrackerError, TrackerOpenElsewhereError
 from cstracker.synthetic import synthetic_records
-from cstracker.tracker.tracker import Tracker, init_tracker
+from cstracker.tracker.newfile import init_tracker
+from cstracker.tracker.tracker import Tracker
 from cstracker.xlsx.safety import backups_folder, lock_path
 from tests.conftest import TODAY
 
@@ -105,7 +106,7 @@ def test_a_failed_save_leaves_the_tracker_untouched(blank_tracker, monkeypatch):
     def broken(*args, **kwargs):
         raise SaveError("disk full (simulated)")
 
-    monkeypatch.setattr("cstracker.tracker.tracker.rewrite_package", broken)
+    monkeypatch.setattr("cstracker.tracker.saving.rewrite_package", broken)
     with Tracker.open_for_update(blank_tracker) as t:
         t.upsert([{"date_received": TODAY, "mosaic_id": "9000001"}], today=TODAY)
         with pytest.raises(SaveError):
