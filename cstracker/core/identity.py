@@ -65,10 +65,19 @@ _PLAIN_ID = re.compile(r"[A-Z0-9][A-Z0-9/_\-]*")
 
 
 def referral_key(value: Any) -> str | None:
+    """A Referral ID as compared: upper case, spaces and a stray ".0" removed (as ``convert`` reads it)."""
     if type(value) is str and _PLAIN_ID.fullmatch(value):
         return value  # the stored shape: nothing to clean
     text = clean_text(value).replace(" ", "").upper() if value is not None else ""
     return re.sub(r"\.0+$", "", text) or None
+
+
+def form_key(value: Any) -> str | None:
+    """A Form ID as compared: trimmed text; None when blank."""
+    if type(value) is str and value and not value[0].isspace() and not value[-1].isspace():
+        return value  # the stored shape: nothing to clean
+    text = clean_text(value) if value is not None else ""
+    return text or None
 
 
 def person_key(mosaic: Any, received: Any) -> tuple[str, dt.date] | None:
@@ -83,12 +92,20 @@ class SameReferral(Generic[T]):
     """Rows (or anything standing for one) by Referral ID, Form ID and Mosaic ID + date received.
 
     The first row seen keeps a Referral ID or a person (a duplicate later in the sheet is
-    validate's business); a Form ID goes to the row it filled last.
+    validate's business); a Form ID goes to the row it filled last. With ``keep_all``, every
+    row of each key is kept as well, so validate finds the keys held by more than one row
+    (``repeated_ids``, ``repeated_forms``, ``repeated_people``) with the same keys the ways in
+    look rows up by: what validate calls the same referral is what they find.
     """
 
     by_id: dict[str, T] = field(default_factory=dict)
     by_form: dict[str, T] = field(default_factory=dict)
     by_person: dict[tuple[str, dt.date], T] = field(default_factory=dict)
+    keep_all: bool = False
+    #: with ``keep_all``: key -> every row of that key, in the order added
+    all_ids: dict[str, list[T]] = field(default_factory=dict)
+    all_forms: dict[str, list[T]] = field(default_factory=dict)
+    all_people: dict[tuple[str, dt.date], list[T]] = field(default_factory=dict)
 
     def add(
         self,
@@ -105,22 +122,46 @@ class SameReferral(Generic[T]):
                 self.by_id[rid] = item
             else:
                 self.by_id.setdefault(rid, item)
-        if form_id:
-            self.by_form[str(form_id)] = item
+            if self.keep_all:
+                self.all_ids.setdefault(rid, []).append(item)
+        form = form_key(form_id)
+        if form:
+            self.by_form[form] = item
+            if self.keep_all:
+                self.all_forms.setdefault(form, []).append(item)
         person = person_key(mosaic_id, date_received)
         if person is not None:
             self.by_person.setdefault(person, item)
+            if self.keep_all:
+                self.all_people.setdefault(person, []).append(item)
 
     def referral(self, referral_id: Any) -> T | None:
         rid = referral_key(referral_id)
         return self.by_id.get(rid) if rid else None
 
     def form(self, form_id: Any) -> T | None:
-        return self.by_form.get(str(form_id)) if form_id else None
+        form = form_key(form_id)
+        return self.by_form.get(form) if form else None
 
     def person(self, mosaic_id: Any, date_received: Any) -> T | None:
         key = person_key(mosaic_id, date_received)
         return self.by_person.get(key) if key is not None else None
+
+    def repeated_ids(self) -> dict[str, list[T]]:
+        """Referral ID -> its rows, for the IDs on more than one row (``keep_all``)."""
+        return {k: v for k, v in self.all_ids.items() if len(v) > 1}
+
+    def repeated_forms(self) -> dict[str, list[T]]:
+        """Form ID -> its rows, for the Form IDs on more than one row (``keep_all``)."""
+        return {k: v for k, v in self.all_forms.items() if len(v) > 1}
+
+    def repeated_people(self) -> dict[tuple[str, dt.date], list[T]]:
+        """(Mosaic ID, date received) -> its rows, for those on more than one row (``keep_all``)."""
+        return {k: v for k, v in self.all_people.items() if len(v) > 1}
+
+    def copy(self) -> SameReferral[T]:
+        """An index to add a batch's own rows to, leaving this one as it is."""
+        return SameReferral(dict(self.by_id), dict(self.by_form), dict(self.by_person))
 
 
 @dataclass

@@ -1,7 +1,11 @@
-"""The tracker's rows as "the same referral" finds them, and the Referral IDs issued (next free ID).
+"""The tracker's one index of "the same referral", and the Referral IDs issued (next free ID).
 
-Read as cheaply as possible: a stream of the sheet XML for the IDs in use (``sheetscan.py``)
-unless the rows were read anyway.
+``_same`` (``identity.SameReferral`` of sheet row numbers) is what ``find`` and ``upsert`` look
+rows up in and what ``row_index`` hands ingest and import a copy of; validate groups its rows
+with the same class, so every way in compares Referral IDs, Form IDs and people alike. By
+Referral ID it is read as cheaply as possible: a stream of the sheet XML for the IDs in use
+(``sheetscan.py``) unless the rows were read anyway; by Form ID and Mosaic ID + date received
+once ``row_index`` (``_keyed``) has read those columns.
 """
 
 from __future__ import annotations
@@ -51,7 +55,7 @@ class RowIndex:
 
 
 class TrackerIndex(TrackerState):
-    """The row index: Referral ID -> row, the IDs issued, ``find``, ``row_index``, ``next_referral_id``."""
+    """The row index (``_same``), the IDs issued, ``find``, ``row_index``, ``next_referral_id``."""
 
     def _index(self) -> None:
         """Read the rows once (as stored, text); index the non-blank ones by Referral ID unless a scan did."""
@@ -74,15 +78,8 @@ class TrackerIndex(TrackerState):
             return
         self._last_row = max([self.layout.table_ref[3], *self._numbers[-1:]])
         self._any_rows = bool(self._numbers)
-        ids = frame["referral_id"].astype("string").str.strip().str.upper().tolist()
-        self._by_id = {}
-        for number in reversed(self._numbers):
-            rid = ids[number - first]
-            if isinstance(rid, str) and rid:
-                self._by_id[rid] = number
-        self._ids = self._issued()
-        for rid in self._by_id:
-            self._ids.note(rid)
+        ids = frame["referral_id"].astype(object).where(frame["referral_id"].notna(), None).tolist()
+        self._index_ids((ids[number - first], number) for number in self._numbers)
         self._indexed = True
 
     def _scan(self, wanted: Collection[str], rows: Collection[int] = (), keys: bool = False) -> SheetScan:
@@ -126,15 +123,12 @@ class TrackerIndex(TrackerState):
         """The IDs in use and the last row used, plus the rows of the ``wanted`` IDs and the sheet
         ``rows`` (and with ``keys`` every value of the columns ``row_index`` needs), read as cheaply
         as possible."""
-        if keys and self._indexed and self._key_values is None:
+        if keys and self._indexed and self._key_values is None and not self._all_keys:
             self._indexed = False  # read again, with the key columns this time
         if not self._indexed:
             found = self._scan(wanted, rows, keys)
             self._key_values = found.keys if keys else None
-            self._by_id = found.ids
-            self._ids = self._issued()
-            for rid in self._by_id:
-                self._ids.note(rid)
+            self._index_ids(found.ids.items())  # in sheet order: the first row of an ID first
             self._last_row = max(self.layout.table_ref[3], found.last_used)
             # Rows strictly inside the Table are not checked for content by the scan; this only
             # matters for the new tracker's single empty row, where there are none.
@@ -142,16 +136,26 @@ class TrackerIndex(TrackerState):
             self._file_empty = not self._any_rows and self.layout.table_ref[3] == self.layout.header_row + 1
             self._keep_fetched(found)
             self._indexed = True
-            return
         if self._frame is not None:
             return
+        # The rows of the wanted IDs not fetched yet: an ID stored otherwise than it was asked for
+        # ("CS-2026- 0001") is the same referral (``identity.referral_key``), found by its row.
         held = (self._fetched, self._touched, self._new)
-        missing = {
-            rid for rid in wanted if rid in self._by_id and not any(self._by_id[rid] in h for h in held)
-        }
-        numbers = {n for n in rows if not any(n in h for h in held)}
-        if missing or numbers:
-            self._keep_fetched(self._scan(missing, numbers))
+        numbers = {*rows, *(self._same.referral(rid) for rid in wanted)} - {None}
+        missing = {n for n in numbers if not any(n in h for h in held)}
+        if missing:
+            self._keep_fetched(self._scan((), missing))
+
+    def _index_ids(self, pairs: Iterable[tuple[Any, int]]) -> None:
+        """The one index by Referral ID from (stored ID, sheet row) pairs in sheet order, and the count
+        of IDs issued (the settings' record and every ID in the file)."""
+        same: identity.SameReferral[int] = identity.SameReferral()
+        for rid, number in pairs:
+            same.add(number, referral_id=rid)
+        self._same, self._all_keys = same, False
+        self._ids = self._issued()
+        for rid in same.by_id:
+            self._ids.note(rid)
 
     def _issued(self) -> identity.ReferralIds:
         """The highest number ever issued per (prefix, year), as the settings keep it (retention removes rows)."""
@@ -177,12 +181,14 @@ class TrackerIndex(TrackerState):
     ) -> Record | None:
         """The first record matching every criterion given (Referral ID, or Mosaic ID + date received)."""
         if referral_id:
-            rid = str(referral_id).strip().upper()
-            self._ensure_index({rid})
-            number = self._by_id.get(rid)
+            self._ensure_index({identity.referral_key(referral_id) or ""} - {""})
+            number = self._same.referral(referral_id)
             return self._typed(self._row(number)) if number else None
         if mosaic_id is None and date_received is None:
             return None
+        if mosaic_id is not None and date_received is not None and not (self._new or self._touched):
+            number = self._keyed().person(mosaic_id, date_received)
+            return self._typed(self._row(number)) if number is not None else None
         for row in self.rows():
             rec = self._typed(row)
             if mosaic_id is not None and identity.mosaic_key(rec.get("mosaic_id")) != identity.mosaic_key(
@@ -198,17 +204,28 @@ class TrackerIndex(TrackerState):
         """Every row by Referral ID, Form ID and Mosaic ID + date received (``identity.SameReferral``),
         as sheet row numbers; the typed records of the rows a batch matches are fetched in one scan.
 
+        A copy of the tracker's own index (``_keyed``), for a batch to add its own rows to.
+        """
+        records: dict[int, Record] = {}
+        return RowIndex(self._keyed(records).copy(), self, records)
+
+    def _keyed(self, records: dict[int, Record] | None = None) -> identity.SameReferral[int]:
+        """The one index with all its keys: by Referral ID, Form ID and Mosaic ID + date received.
+
         Read in the one scan of the sheet a write needs anyway (``sheetscan``): the four key
         columns only, each distinct value read once (``reading.read_cell``), never whole rows.
+        With rows staged in this session, made from the rows as they now stand (their typed
+        records go into ``records``).
         """
         from cstracker.core.reading import read_stored
 
-        same: identity.SameReferral[int] = identity.SameReferral()
-        index = RowIndex(same, self)
-        if self._new or self._touched or self._removed:  # rows staged in this session: as they now stand
+        if self._new or self._touched or self._removed:
+            same: identity.SameReferral[int] = identity.SameReferral()
             for row in self.rows():
                 if row.row not in self._removed:
-                    rec = index.records[row.row] = self._typed(row)
+                    rec = self._typed(row)
+                    if records is not None:
+                        records[row.row] = rec
                     same.add(
                         row.row,
                         rec.get("referral_id"),
@@ -216,14 +233,15 @@ class TrackerIndex(TrackerState):
                         rec.get("mosaic_id"),
                         rec.get("date_received"),
                     )
-            return index
-        lay = self.layout
-        keys = _KEY_COLUMNS
+            return same
         self._ensure_index(keys=True)
+        if self._all_keys:
+            return self._same
+        lay = self.layout
         stored_by_col = self._key_values or {}
         columns: dict[str, dict[int, Any]] = {}
         numbers: set[int] = set()
-        for key in keys:
+        for key in _KEY_COLUMNS:
             column = columns[key] = {}
             stored = stored_by_col.get(lay.columns[key], {})
             # each value through the one reading of a cell, column-wise (``reading.read_stored``)
@@ -232,6 +250,7 @@ class TrackerIndex(TrackerState):
                 if got.readable and got.value is not None:
                     column[number] = got.value
                     numbers.add(number)
+        same = identity.SameReferral()
         for number in sorted(numbers):
             same.add(
                 number,
@@ -240,7 +259,9 @@ class TrackerIndex(TrackerState):
                 columns["mosaic_id"].get(number),
                 columns["date_received"].get(number),
             )
-        return index
+        self._same, self._all_keys = same, True
+        self._key_values = None  # read into the index: not needed again
+        return same
 
     def _fetch_rows(self, numbers: Collection[int]) -> dict[int, Record]:
         """The typed records of these sheet rows, read in one scan of the sheet."""

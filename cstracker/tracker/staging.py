@@ -157,7 +157,7 @@ class TrackerStaging(TrackerState):
         for n, incoming in enumerate(records, start=1):
             rid = _id_key(incoming)
             where = f"record {n}" + (f" ({rid})" if rid else "")
-            existing = self._by_id.get(rid) if rid else None
+            existing = self._same.referral(rid) if rid else None
             if existing is None:
                 values = self._clean_new(incoming, where)
                 if source is not None and "source" not in incoming:
@@ -175,7 +175,13 @@ class TrackerStaging(TrackerState):
                 self._last_row = max(self._last_row, number)
                 self._new[number] = tuple(values)
                 self._any_rows = True
-                self._by_id[rid] = number
+                self._same.add(
+                    number,
+                    rid,
+                    values[pos["form_id"]],
+                    values[pos["mosaic_id"]],
+                    values[pos["date_received"]],
+                )
                 self._ids.note(rid)
                 result.added.append(rid)
                 continue
@@ -228,4 +234,5 @@ class TrackerStaging(TrackerState):
 
 
 def _id_key(record: Mapping[str, Any]) -> str:
-    return str(record.get("referral_id") or "").strip().upper()
+    """The record's Referral ID as the index compares it (``identity.referral_key``); "" when none."""
+    return identity.referral_key(record.get("referral_id")) or ""

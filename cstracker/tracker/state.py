@@ -47,7 +47,11 @@ class TrackerState:
         self._rows_read = False
         self._indexed = False
         self._file_empty = False
-        self._by_id: dict[str, int] = {}
+        #: the one index of "the same referral" (``identity.SameReferral``): sheet row numbers by
+        #: Referral ID; also by Form ID and Mosaic ID + date received once ``row_index`` read those
+        self._same: identity.SameReferral[int] = identity.SameReferral()
+        #: whether ``_same`` has every key (``_keyed``), not only Referral IDs
+        self._all_keys = False
         #: the stored values of the row index's key columns (column -> {row: value}), when scanned
         self._key_values: dict[int, dict[int, Any]] | None = None
         #: the Referral IDs issued, so the next free one (``identity.ReferralIds``)

@@ -4,14 +4,16 @@ Pasting into Excel skips its data validation, so anything can be in a cell.
 Each problem names the row, the cell, the value, what is allowed and a rule
 code. The rules themselves live in ``rules.py`` (shared with ingest and
 import); this module adds the checks that need the whole table: duplicate
-Referral IDs, missing IDs and the same young person referred twice on one day.
+Referral IDs, missing IDs, one form on two rows and the same young person
+referred twice on one day. Rows are grouped by the index every way in finds rows
+by (``identity.SameReferral``), so what validate calls the same referral is what
+ingest, import and ``Tracker.upsert`` find.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import zipfile
-from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -372,8 +374,8 @@ def validate_tracker(path: str | Path, today: dt.date | None = None) -> Validati
     tracker = Tracker.open(path, far_cells_later=True)
     fields_by_key = {f.key: f for f in tracker.fields}
     report = ValidationReport(path)
-    seen_ids: dict[str, list] = defaultdict(list)
-    seen_people: dict[tuple, list] = defaultdict(list)
+    # the one index of "the same referral" the ways in use, keeping every row of each key
+    same: identity.SameReferral[Any] = identity.SameReferral(keep_all=True)
     missing_id_rows = []
     outside = []
     mosaics: dict[int, object] = {}
@@ -393,13 +395,9 @@ def validate_tracker(path: str | Path, today: dt.date | None = None) -> Validati
         if row.outside:
             outside.append(row)
         rid = record.get("referral_id")
-        if rid:
-            seen_ids[rid].append(row)
-        elif "referral_id" not in bad:
+        if not rid and "referral_id" not in bad:
             missing_id_rows.append((row, record))
-        person = identity.person_key(record.get("mosaic_id"), record.get("date_received"))
-        if person is not None:
-            seen_people[person].append(row)
+        same.add(row, rid, record.get("form_id"), record.get("mosaic_id"), record.get("date_received"))
         mosaics[row.row] = record.get("mosaic_id")
         row.record, row.read = {}, None  # what is kept of a row from here is where it is
 
@@ -416,55 +414,75 @@ def validate_tracker(path: str | Path, today: dt.date | None = None) -> Validati
             **extra,
         )
 
-    for rid, rows in seen_ids.items():
-        if len(rows) > 1:
-            others = ", ".join(str(r.row) for r in rows)
+    for rid, rows in same.repeated_ids().items():
+        others = ", ".join(str(r.row) for r in rows)
+        report.problems += [
+            table_problem(
+                r,
+                "duplicate-id",
+                f"is used on more than one row (rows {others}); each referral needs its own ID",
+                value=rid,
+            )
+            for r in rows
+        ]
+        first = next((r for r in rows if mosaics.get(r.row)), None)
+        others = [
+            r
+            for r in rows
+            if first is not None and identity.different_person(mosaics[first.row], mosaics.get(r.row))
+        ]
+        if others:
+            # the identity rule every way in follows: one Referral ID, one young person
             report.problems += [
                 table_problem(
                     r,
-                    "duplicate-id",
-                    f"is used on more than one row (rows {others}); each referral needs its own ID",
-                    value=rid,
+                    identity.RULE,
+                    f"differs from the Mosaic ID on row {first.row}, which has the same Referral ID ({rid}): "
+                    "that is a different young person; give this referral its own Referral ID",
+                    key="mosaic_id",
                 )
-                for r in rows
+                for r in others
             ]
-            first = next((r for r in rows if mosaics.get(r.row)), None)
-            others = [
-                r
-                for r in rows
-                if first is not None and identity.different_person(mosaics[first.row], mosaics.get(r.row))
-            ]
-            if others:
-                # the identity rule every way in follows: one Referral ID, one young person
-                report.problems += [
-                    table_problem(
-                        r,
-                        identity.RULE,
-                        f"differs from the Mosaic ID on row {first.row}, which has the same Referral ID ({rid}): "
-                        "that is a different young person; give this referral its own Referral ID",
-                        key="mosaic_id",
-                    )
-                    for r in others
-                ]
     ids = tracker.referral_ids() if missing_id_rows else None  # a copy: suggesting issues nothing
     for row, record in missing_id_rows:
         suggestion = _suggest_id(ids, record)
         hint = f"; the next free one is {suggestion}" if suggestion else ""
         report.problems.append(table_problem(row, "missing-id", f"is blank{hint}"))
-    for rows in seen_people.values():
-        if len(rows) > 1:
-            others = ", ".join(str(r.row) for r in rows)
+    for form_id, rows in same.repeated_forms().items():
+        # one blank form copied for several young people is ingest's "copied-form" warning, not
+        # this: rows of one Form ID that are not different young people are one form entered twice,
+        # and a form ingested again updates one of them only
+        twice = [
+            r
+            for r in rows
+            if any(o is not r and not identity.different_person(mosaics[o.row], mosaics[r.row]) for o in rows)
+        ]
+        if twice:
+            named = ", ".join(str(r.row) for r in twice)
             report.problems += [
                 table_problem(
                     r,
-                    "possible-duplicate",
-                    f"the same young person and date received appear on "
-                    f"rows {others}; is this one referral entered twice?",
-                    key="mosaic_id",
+                    "duplicate-form-id",
+                    f"the same form (Form ID {form_id}) is on rows {named}, not for different young people; "
+                    "is this one referral entered twice? A form ingested again updates one of them only",
+                    key="form_id",
                     severity="warning",
                 )
-                for r in rows
+                for r in twice
             ]
+    for rows in same.repeated_people().values():
+        others = ", ".join(str(r.row) for r in rows)
+        report.problems += [
+            table_problem(
+                r,
+                "possible-duplicate",
+                f"the same young person and date received appear on "
+                f"rows {others}; is this one referral entered twice?",
+                key="mosaic_id",
+                severity="warning",
+            )
+            for r in rows
+        ]
     if outside:
         table_end = tracker.layout.table_ref[3]
         named = ", ".join(str(r.row) for r in outside)
