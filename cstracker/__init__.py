@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # for the annotations only: importing the package stays as li
     from pathlib import Path
 
     from cstracker.forms.ingest import IngestResult
-    from cstracker.legacy.importer import ImportResult
+    from cstracker.legacy.results import ImportResult
     from cstracker.report.workbook import WrittenReport
     from cstracker.tracker.tracker import Tracker
     from cstracker.tracker.validate import ValidationReport

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from cstracker.core.convert import allowed_text
 from cstracker.core.problems import plural
-from cstracker.legacy.importer import ImportResult
+from cstracker.legacy.results import ImportResult
 from cstracker.legacy.vocabulary import UnknownValue
 
 #: problem lines printed before pointing at --rejects for the rest

@@ -16,14 +16,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cstracker.core.csvsafe import csv_text
 from cstracker.legacy.rejects_memory import mapping_beside
+from cstracker.legacy.results import ImportResult
 from cstracker.xlsx.outputs import check_output, stamp, write_output
-
-if TYPE_CHECKING:
-    from cstracker.legacy.importer import ImportResult
 
 REASONS_HEADER = "Import problems"
 REJECTED_FROM_HEADER = "Rejected from"

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-SHEET_AUDIT = "Audit"
+from cstracker.tracker.create import SHEET_AUDIT
+
 NOTE = (
     "The audit trail of cstracker: one row per command that changed this tracker and one per source file "
     "it read. Written by cstracker only; changes typed in Excel or LibreOffice are NOT recorded here. "

@@ -34,6 +34,8 @@ SHEET_REFERRALS = "Referrals"
 SHEET_LISTS = "Lists"
 SHEET_ABOUT = "About"
 SHEET_META = "_cstracker"
+#: the audit trail (``audit.py``), hidden, at the end of the workbook
+SHEET_AUDIT = "Audit"
 TABLE_NAME = derived.TABLE_NAME
 LIST_NAME_PREFIX = "list_"
 SETTING_NAME_PREFIX = "cs_"
@@ -312,8 +314,6 @@ def _write_meta(wb: xlsxwriter.Workbook, config: Config, created: dt.datetime) -
 
 def _write_audit(wb: xlsxwriter.Workbook, rows) -> None:
     """The audit trail's first entry (``audit.py``), on its own hidden sheet at the end."""
-    from cstracker.tracker.audit import SHEET_AUDIT
-
     ws = wb.add_worksheet(SHEET_AUDIT)
     for r, row in enumerate(rows):
         for c, value in enumerate(row):
