@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -106,6 +107,18 @@ class SameReferral(Generic[T]):
     all_ids: dict[str, list[T]] = field(default_factory=dict)
     all_forms: dict[str, list[T]] = field(default_factory=dict)
     all_people: dict[tuple[str, dt.date], list[T]] = field(default_factory=dict)
+
+    @classmethod
+    def of_ids(cls, pairs: Iterable[tuple[Any, T]]) -> SameReferral[T]:
+        """By Referral ID only, from (Referral ID, item) pairs in sheet order: the first item of each ID.
+
+        What a write needs of a large tracker, made without the other keys' work per row."""
+        by_id: dict[str, T] = {}
+        for referral_id, item in pairs:
+            rid = referral_key(referral_id)
+            if rid and rid not in by_id:
+                by_id[rid] = item
+        return cls(by_id)
 
     def add(
         self,

@@ -149,9 +149,7 @@ class TrackerIndex(TrackerState):
     def _index_ids(self, pairs: Iterable[tuple[Any, int]]) -> None:
         """The one index by Referral ID from (stored ID, sheet row) pairs in sheet order, and the count
         of IDs issued (the settings' record and every ID in the file)."""
-        same: identity.SameReferral[int] = identity.SameReferral()
-        for rid, number in pairs:
-            same.add(number, referral_id=rid)
+        same = identity.SameReferral.of_ids(pairs)
         self._same, self._all_keys = same, False
         self._ids = self._issued()
         for rid in same.by_id:

@@ -176,3 +176,12 @@ def test_validate_calls_rows_the_same_referral_exactly_when_the_index_does(tmp_p
     assert [sorted(g) for g in groups.repeated_ids().values()] == [[2, 3]]
     assert sorted(sorted(g) for g in groups.repeated_people().values()) == [[2, 3], [5, 6, 7]]
     assert sorted(sorted(g) for g in groups.repeated_forms().values()) == [[3, 4], [5, 6]]
+
+
+def test_the_index_by_referral_id_alone_compares_ids_as_the_whole_index_does():
+    pairs = [("CS-2026- 0001", 2), ("cs-2026-0001", 3), ("CS-2026-0002.0", 4), ("", 5), (None, 6)]
+    quick = identity.SameReferral.of_ids(pairs)
+    whole: identity.SameReferral[int] = identity.SameReferral()
+    for rid, number in pairs:
+        whole.add(number, referral_id=rid)
+    assert quick.by_id == whole.by_id == {"CS-2026-0001": 2, "CS-2026-0002": 4}
