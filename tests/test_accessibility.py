@@ -28,6 +28,7 @@ from cstracker.report.published import build_published
 from cstracker.report.tables import build_report
 from cstracker.report.workbook import CHART_DATA_COL, write_report
 from cstracker.synthetic import synthetic_records
+from cstracker.xlsx.parts import parse_ref
 from tests.conftest import TODAY
 from tests.report.test_report_tables import LISTS, hand_frame
 
@@ -47,11 +48,8 @@ OCTOBER = parse_period(month="2026-10")
 
 def _cell(ref: str) -> tuple[int, int]:
     """'B12' -> (11, 1), zero-based."""
-    letters, digits = re.fullmatch(r"\$?([A-Z]+)\$?(\d+)", ref).groups()
-    col = 0
-    for ch in letters:
-        col = col * 26 + ord(ch) - 64
-    return int(digits) - 1, col - 1
+    col, row = parse_ref(ref)
+    return row - 1, col - 1
 
 
 def _range(ref: str) -> tuple[int, int, int, int]:

@@ -289,12 +289,12 @@ def _date1904(path: Path) -> bool:
     """Is this .xlsx in the 1904 date system? (calamine turns date cells right, but not bare numbers.)"""
     import zipfile
 
-    from cstracker.xlsx.parts import is_date1904
+    from cstracker.xlsx.parts import is_date1904, read_part
 
     try:
         with zipfile.ZipFile(path) as zf:
-            info = zf.getinfo("xl/workbook.xml")
-            return info.file_size < (20 << 20) and is_date1904(zf.read(info))
+            return is_date1904(read_part(zf, "xl/workbook.xml"))
+    # ValueError: among others parts.PartTooBig, a workbook.xml larger than any real one
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError):
         return False
 

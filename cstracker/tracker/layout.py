@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from defusedxml import DefusedXmlException
+from defusedxml import ElementTree as SafeET
 
 from cstracker.core.config import Settings
 from cstracker.core.errors import REPAIR, TrackerError, TrackerLayoutError
@@ -36,10 +37,12 @@ from cstracker.xlsx.extent import MAX_SHEET_ROW, FarCells, check_sheet, far_mess
 from cstracker.xlsx.parts import (
     NS_MAIN,
     NS_REL,
+    PartTooBig,
     col_letters,
     is_date1904,
     parse_range,
     part_relationships,
+    read_part,
     rels_part,
 )
 from cstracker.xlsx.parts import defined_name_target as _target
@@ -116,12 +119,21 @@ class Layout:
         return {f.key: f for f in self.fields}
 
 
-def _xml(zf: zipfile.ZipFile, name: str, where: Path) -> ET.Element:
+def _part(zf: zipfile.ZipFile, name: str, where: Path) -> bytes:
+    """A small part of the tracker (workbook, table, styles, the hidden sheet), size-capped."""
     try:
-        return ET.fromstring(zf.read(name))
+        return read_part(zf, name)
     except KeyError:
         raise TrackerError(f"{where}: not a Referral Tracker (the workbook has no {name})") from None
-    except ET.ParseError as e:
+    except PartTooBig as e:
+        raise TrackerError(f"{where}: the workbook part {name} is damaged ({e})") from None
+
+
+def _xml(zf: zipfile.ZipFile, name: str, where: Path) -> ET.Element:
+    """A small part parsed with defusedxml: a DTD is refused, never expanded."""
+    try:
+        return SafeET.fromstring(_part(zf, name, where), forbid_dtd=True)
+    except (ET.ParseError, DefusedXmlException) as e:
         raise TrackerError(f"{where}: the workbook part {name} is damaged ({e})") from None
 
 
@@ -129,7 +141,7 @@ def _rels(zf: zipfile.ZipFile, part: str, where: Path) -> dict[str, tuple[str, s
     """Relationship id -> (type, target part name) for a part (``parts.part_relationships``)."""
     try:
         return part_relationships(zf, part)
-    except (ET.ParseError, DefusedXmlException) as e:
+    except (ET.ParseError, DefusedXmlException, PartTooBig) as e:
         raise TrackerError(f"{where}: the workbook part {rels_part(part)} is damaged ({e})") from None
 
 
@@ -235,12 +247,12 @@ def _quote_prefix_style(
         grid = _sheet_values(path, SHEET_META, src)
         for r, row in enumerate(grid, start=1):
             if row and _text(row[0]) == QUOTE_PREFIX_KEY:
-                xml = zf.read(sheets[SHEET_META]).decode("utf-8")
+                xml = _part(zf, sheets[SHEET_META], path).decode("utf-8")
                 m = re.search(rf'<c\b[^>]*\br="B{r}"[^>]*>', xml)
                 s = re.search(r'\bs="(\d+)"', m[0]) if m else None
                 if s:
                     return int(s[1])
-    styles = zf.read("xl/styles.xml").decode("utf-8") if "xl/styles.xml" in zf.namelist() else ""
+    styles = _part(zf, "xl/styles.xml", path).decode("utf-8") if "xl/styles.xml" in zf.namelist() else ""
     xfs = re.search(r"<cellXfs\b.*?</cellXfs>", styles, re.S)
     if xfs:
         for i, xf in enumerate(re.findall(r"<xf\b[^>]*?(?:/>|>.*?</xf>)", xfs[0], re.S)):
@@ -287,7 +299,7 @@ def read_layout(path: str | Path, written_by_us: bool = False, far_cells_later: 
         }
         totals = int(table.get("totalsRowCount", "0") or 0) > 0
         qp_style = _quote_prefix_style(zf, path, sheets, src)
-        in_1904 = is_date1904(zf.read("xl/workbook.xml"))
+        in_1904 = is_date1904(_part(zf, "xl/workbook.xml", path))
 
     missing: list[str] = []
     settings, lists = _settings_and_lists(path, names, missing, src)
@@ -384,7 +396,7 @@ def _not_xlsx(path: Path, zf: zipfile.ZipFile | None) -> str | None:
             )
         return "is not an .xlsx workbook (not a spreadsheet file cstracker can read)"
     names = set(zf.namelist())
-    if "mimetype" in names and zf.read("mimetype").startswith(b"application/vnd.oasis.opendocument"):
+    if "mimetype" in names and read_part(zf, "mimetype").startswith(b"application/vnd.oasis.opendocument"):
         return f"is an OpenDocument (.ods) spreadsheet, not an .xlsx tracker; {_SAVE_AS_XLSX}"
     if "xl/workbook.xml" in names and path.suffix.lower() not in (".xlsx", ".xlsm"):
         return f"is an Excel workbook but its name ends in '{path.suffix}'; rename it to end in .xlsx"

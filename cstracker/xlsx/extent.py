@@ -6,7 +6,7 @@ billion cells and abort the process; a value (or an empty styled cell, which is
 what a note leaves) far down costs gigabytes. So before a sheet of a tracker or
 an import source goes to a reader, its XML is streamed once and any cell or row
 beyond the limits is refused with one line that names the cell and says how to
-remove it. Forms have the same check in ``safe_xlsx`` (their limits are smaller).
+remove it. Forms have the same check in ``safe_read`` (their limits are smaller).
 
 The scan looks only for references *beyond* the limits (a pattern built from the
 limits), so it finds nothing quickly in a sane sheet.
@@ -20,12 +20,21 @@ import zipfile
 import zlib
 from collections.abc import Callable
 
+from defusedxml import ElementTree as SafeET
+
 from cstracker.core.errors import CstrackerError
-from cstracker.xlsx.parts import col_letters, part_relationships, rels_part
+from cstracker.xlsx.parts import (
+    BIG_PART_BYTES,
+    SMALL_PART_BYTES,
+    PartTooBig,
+    ZipBomb,
+    check_member,
+    col_letters,
+    part_relationships,
+    read_part,
+)
 
 CHUNK = 4 * 1024 * 1024
-#: any one sheet part, unpacked: a 100,000-row tracker's is about 150 MB
-PART_BYTES = 1024 * 1024 * 1024
 
 #: a sheet part over BOMB_FROM bytes that unpacks to more than BOMB_RATIO times its packed size is a bomb
 BOMB_FROM, BOMB_RATIO = 10 * 1024 * 1024, 200
@@ -134,10 +143,8 @@ def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     book = "xl/workbook.xml"
     if book not in names:
         return {}
-    rels_name = rels_part(book)
-    if rels_name in names and zf.getinfo(rels_name).file_size > 16 * 1024 * 1024:
-        raise ValueError(f"{rels_name} is {zf.getinfo(rels_name).file_size} bytes")
-    # parts.relationships refuses a DTD (DefusedXmlException is a ValueError, as _small_xml raises)
+    # parts.part_relationships caps the part's size and refuses a DTD: PartTooBig and
+    # DefusedXmlException are ValueErrors, as _small_xml raises
     targets = {rid: target for rid, (_type, target) in part_relationships(zf, book).items()}
     out = {}
     for el in _small_xml(zf, book).iter():
@@ -149,13 +156,9 @@ def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
 
 
 def _small_xml(zf: zipfile.ZipFile, name: str) -> ET.Element:
-    info = zf.getinfo(name)
-    if info.file_size > 16 * 1024 * 1024:
-        raise ValueError(f"{name} is {info.file_size} bytes")
-    data = zf.read(name)
-    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
-        raise ValueError(f"{name} has a DTD")
-    return ET.fromstring(data)
+    """A small part, size-capped (``parts.read_part``) and parsed with defusedxml: a part too big and a
+    DTD both raise a ValueError (``PartTooBig``, ``DefusedXmlException``)."""
+    return SafeET.fromstring(read_part(zf, name, SMALL_PART_BYTES), forbid_dtd=True)
 
 
 def check_sheet(
@@ -176,15 +179,17 @@ def check_sheet(
     try:
         info = zf.getinfo(part)
         size = info.file_size
-        if size > PART_BYTES:
+        try:
+            check_member(info, BIG_PART_BYTES, BOMB_RATIO, BOMB_FROM)
+        except ZipBomb as e:
+            raise error(
+                f"{where}: unpacks to {e.ratio:,} times its packed size (a 'zip bomb'; "
+                f"a real sheet packs about 10 to 1); it was not read. {hint}"
+            ) from None
+        except PartTooBig:
             raise error(
                 f"{where}: unpacks to {size // (1024 * 1024):,} MB, more than any sheet cstracker reads"
-            )
-        if size > BOMB_FROM and size > BOMB_RATIO * max(info.compress_size, 1):
-            raise error(
-                f"{where}: unpacks to {size // max(info.compress_size, 1):,} times its packed size (a 'zip bomb'; "
-                f"a real sheet packs about 10 to 1); it was not read. {hint}"
-            )
+            ) from None
         found = far_cell(zf, part, max_row, max_col) if cells else None
     except (zipfile.BadZipFile, KeyError, EOFError, zlib.error, NotImplementedError, RuntimeError, OSError):
         raise error(f"{where}: is damaged (the workbook's zip is not whole); {hint}") from None

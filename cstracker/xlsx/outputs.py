@@ -34,6 +34,7 @@ from typing import Any
 
 from cstracker.core.errors import OutputError
 from cstracker.xlsx import safety
+from cstracker.xlsx.parts import PartTooBig, read_part
 
 PROP_KIND = "cstracker output"
 PROP_KEY = "cstracker output key"
@@ -54,7 +55,6 @@ EXPORT_FIRST_LINE = "# RECORD-LEVEL EXTRACT"
 EXPORT_PARQUET_KEY = b"cstracker.notice"
 
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_PART_LIMIT = 20 << 20  # workbook.xml / custom.xml larger than this is not ours to guess about
 _SHEET = re.compile(rb'<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"')
 _PROPERTY = re.compile(rb'<(?:\w+:)?property\b[^>]*?\bname="([^"]*)"[^>]*>(.*?)</(?:\w+:)?property>', re.S)
 _VALUE = re.compile(rb">([^<]*)<")
@@ -120,21 +120,22 @@ def _identify_package(path: Path) -> Found:
             book = infos.get("xl/workbook.xml")
             if book is None:
                 return Found("file")
-            if book.file_size > _PART_LIMIT:
-                return damaged
-            sheets = {m.decode("utf-8", "replace") for m in _SHEET.findall(zf.read(book))}
+            # read_part caps the size (parts.SMALL_PART_BYTES): a larger workbook.xml is not ours to guess
+            # about (PartTooBig is a ValueError: damaged, below)
+            sheets = {m.decode("utf-8", "replace") for m in _SHEET.findall(read_part(zf, book))}
             if TRACKER_SHEET in sheets:
                 return Found("tracker")
             if FORM_SHEET in sheets:
                 return Found("form")
             custom = infos.get("docProps/custom.xml")
             props = {}
-            if custom is not None and custom.file_size <= _PART_LIMIT:
-                for name, body in _PROPERTY.findall(zf.read(custom)):
-                    value = _VALUE.search(body)
-                    props[name.decode("utf-8", "replace")] = (
-                        value[1].decode("utf-8", "replace") if value else ""
-                    )
+            try:
+                custom_xml = read_part(zf, custom) if custom is not None else b""
+            except PartTooBig:
+                custom_xml = b""  # properties too big to be ours: identified by the rest
+            for name, body in _PROPERTY.findall(custom_xml):
+                value = _VALUE.search(body)
+                props[name.decode("utf-8", "replace")] = value[1].decode("utf-8", "replace") if value else ""
     except (
         zipfile.BadZipFile,
         zipfile.LargeZipFile,

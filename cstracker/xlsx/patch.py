@@ -25,16 +25,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Protocol
 
+from cstracker.xlsx.cells import CELL as _CELL
+from cstracker.xlsx.cells import CELL_REF as _CELL_R
+from cstracker.xlsx.cells import FORMULA as _FORMULA
+from cstracker.xlsx.cells import ROW_REF as _ROW_R
+from cstracker.xlsx.cells import STYLE as _ATTR_S
 from cstracker.xlsx.parts import col_index, col_letters, parse_range
 
 CHUNK = 1 << 20
 _ROW = re.compile(rb"<row\b[^>]*?(?:/>|>.*?</row>)", re.S)
 _ROW_OPEN = re.compile(rb"<row\b([^>]*?)(/?)>")
-_ROW_R = re.compile(rb'\br="(\d+)"')
-_CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
-_CELL_R = re.compile(rb'\br="([A-Z]+)(\d+)"')
-_ATTR_S = re.compile(rb'\bs="(\d+)"')
-_FORMULA = re.compile(rb"<f\b[^>]*?(?:/>|>.*?</f>)", re.S)
 _COL = re.compile(rb"<col\b([^>]*?)/?>")
 _DIMENSION = re.compile(rb'<dimension\b[^>]*?\bref="([^"]*)"')
 
@@ -56,7 +56,13 @@ class Cell:
     replace_formula: bool = False
 
 
+#: text that reads as one of Excel's ``_xHHHH_`` escapes (``cells.text``): its "_" is written escaped
+_LIKE_AN_ESCAPE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
+
+
 def _esc(text: str) -> bytes:
+    if "_x" in text:
+        text = _LIKE_AN_ESCAPE.sub("_x005F_", text)  # so "_x0041_" reads back as typed, not as "A"
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").encode("utf-8")
 
 

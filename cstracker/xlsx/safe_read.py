@@ -5,7 +5,8 @@ size and compression ratio) so that nothing is unpacked or parsed before it is
 known to be sane. No part with a DTD is parsed (so no entity can be declared,
 let alone expanded). A sheet shaped the way spreadsheet programs write it is
 scanned with regular expressions for just the wanted cells (fast: a form is
-read in about a millisecond); anything unusual goes through ElementTree. Every way a file can be bad
+read in about a millisecond); anything unusual is parsed with defusedxml. Cells are decoded by
+``cells`` (the tracker's decoding too). Every way a file can be bad
 ends in one ``UnreadableFile`` with a rule code and a message for a coordinator.
 
 A formula is reported as such with its cell, and its cached value is never
@@ -14,6 +15,7 @@ returned: a form's fields must hold what was typed.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import os
@@ -23,16 +25,40 @@ import stat
 import xml.etree.ElementTree as ET
 import zipfile
 import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 
 from cstracker.core.errors import FormError
-from cstracker.xlsx.parts import col_index, col_letters, is_date1904, relationships, rels_part
+from cstracker.xlsx.cells import (
+    SharedStrings,
+    TooManyStrings,
+    cell_type,
+    cell_value,
+    rich_text,
+    text,
+    undo_ooxml_escapes,
+    value_of,
+)
+from cstracker.xlsx.parts import (
+    CONTENT_TYPES,
+    PartTooBig,
+    ZipBomb,
+    check_member,
+    col_index,
+    col_letters,
+    content_types,
+    is_date1904,
+    read_part,
+    relationships,
+    rels_part,
+)
 
+T = TypeVar("T")
 MB = 1024 * 1024
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 CELL_RE = re.compile(r"^\$?([A-Z]{1,3})\$?(\d{1,7})$")
@@ -47,6 +73,7 @@ class Limits:
     part_bytes: int = 50 * MB  # any one part, unpacked
     total_bytes: int = 100 * MB  # all parts, unpacked
     shared_strings_bytes: int = 20 * MB
+    shared_strings: int = 200_000  # entries; a form has a few hundred
     ratio: int = 100  # unpacked / packed, for parts over 1 MB
     max_row: int = 10_000
     max_col: int = 200
@@ -187,7 +214,9 @@ class SafeWorkbook:
         except BaseException:
             self.zf.close()
             raise
-        self._strings: _SharedStrings | None = None
+        # read when a wanted cell first needs one, checked (_guard) and with the entries capped
+        self._strings = SharedStrings(self._shared_strings_data, limits.shared_strings)
+        self._strings_loaded = False
 
     def __enter__(self) -> SafeWorkbook:
         return self
@@ -197,10 +226,11 @@ class SafeWorkbook:
 
     def _open(self) -> None:
         self.infos = self._check_parts()
-        if "[Content_Types].xml" not in self.infos:
+        if CONTENT_TYPES not in self.infos:
             raise UnreadableFile("not-xlsx", "is a zip file but not an Excel workbook; a form is an .xlsx")
-        types = self.read_part("[Content_Types].xml").decode("utf-8", "replace")
-        if "xl/vbaProject.bin" in self.infos or any(m in types for m in _MACRO_MARKS):
+        types = self._parsed(CONTENT_TYPES, "content types", content_types)
+        named = [*types.all(), *types.overrides, *self.infos]
+        if any(mark in name for name in named for mark in _MACRO_MARKS):
             raise UnreadableFile(
                 "macro-workbook",
                 "is a macro-enabled workbook; a form must be saved as Excel Workbook (.xlsx)",
@@ -222,6 +252,7 @@ class SafeWorkbook:
         self._shared_part = shared if shared in self.infos else None
 
     def _check_parts(self) -> dict[str, zipfile.ZipInfo]:
+        """Every member by its declared sizes (``parts.check_member``), before anything is unpacked."""
         limits, infos, total = self.limits, {}, 0
         for info in self.zf.infolist():
             name, size = info.filename, info.file_size
@@ -230,24 +261,29 @@ class SafeWorkbook:
                 raise UnreadableFile(
                     "password-protected", "is protected with a password; ask the sender to remove it"
                 )
-            if name.lower().endswith("sharedstrings.xml") and size > limits.shared_strings_bytes:
-                raise UnreadableFile(
-                    "too-big",
-                    f"has a shared-strings part of {size / MB:.0f} MB; a consultation form's is under "
-                    f"{limits.shared_strings_bytes // MB} MB, so this is not a normal form",
+            strings = name.lower().endswith("sharedstrings.xml")
+            try:
+                check_member(
+                    info, limits.shared_strings_bytes if strings else limits.part_bytes, limits.ratio, MB
                 )
-            if size > limits.part_bytes:
+            except ZipBomb as e:
+                raise UnreadableFile(
+                    "zip-bomb",
+                    f"has a part ({name}) that unpacks to {e.ratio} times its "
+                    "stored size (a 'zip bomb'); it was not opened",
+                ) from None
+            except PartTooBig:
+                if strings:
+                    raise UnreadableFile(
+                        "too-big",
+                        f"has a shared-strings part of {size / MB:.0f} MB; a consultation form's is under "
+                        f"{limits.shared_strings_bytes // MB} MB, so this is not a normal form",
+                    ) from None
                 raise UnreadableFile(
                     "too-big",
                     f"has a part ({name}) of {size / MB:.0f} MB unpacked; a form's parts are under "
                     f"{limits.part_bytes // MB} MB, so this is not a normal form",
-                )
-            if size > MB and size > limits.ratio * max(info.compress_size, 1):
-                raise UnreadableFile(
-                    "zip-bomb",
-                    f"has a part ({name}) that unpacks to {size // max(info.compress_size, 1)} times its "
-                    "stored size (a 'zip bomb'); it was not opened",
-                )
+                ) from None
             infos[name] = info
         if total > limits.total_bytes:
             raise UnreadableFile(
@@ -256,21 +292,28 @@ class SafeWorkbook:
         return infos
 
     def read_part(self, name: str) -> bytes:
+        """A part's bytes, capped (``parts.read_part``): never more than ``Limits.part_bytes``."""
         try:
-            with self.zf.open(name) as fh:
-                data = fh.read(self.limits.part_bytes + 1)
+            return read_part(self.zf, name, self.limits.part_bytes)
         # Each is a way a damaged or odd zip fails to give a part (NotImplementedError: a compression
-        # method zipfile lacks; RuntimeError: an encrypted member). None is swallowed: the form is
-        # refused with its reason and the batch goes on.
+        # method zipfile lacks; RuntimeError: an encrypted member; BadZipFile: among others a CRC that
+        # does not match, which a member unpacking to other than its declared size gives). None is
+        # swallowed: the form is refused with its reason and the batch goes on.
         except (zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError, RuntimeError, OSError):
             raise UnreadableFile("damaged-file", _DAMAGED) from None
         except KeyError:  # a part the package's own relationships name, missing from the zip
             raise UnreadableFile("damaged-file", f"has no part {name} although it refers to one") from None
-        if len(data) > self.limits.part_bytes:
+        except PartTooBig:
             raise UnreadableFile(
                 "too-big", f"has a part ({name}) larger than it says; it is not a normal form"
-            )
-        return data
+            ) from None
+
+    def _parsed(self, name: str, what: str, parse: Callable[[bytes], T]) -> T:
+        """``parse`` of a small part, checked (``_guard``); a DTD or damaged XML is an unreadable form."""
+        data = self.read_part(name)
+        _guard(data, what)
+        with _xml_errors(what):
+            return parse(data)
 
     def _rels(self, part: str) -> dict[str, tuple[str, str]]:
         """Relationship Id -> (type, part name) for ``part`` ('' = the package)."""
@@ -278,7 +321,7 @@ class SafeWorkbook:
         rels_name = rels_part(part)
         if rels_name not in self.infos:
             return {}
-        return _relationships(self.read_part(rels_name), folder, rels_name)
+        return self._parsed(rels_name, rels_name, lambda data: relationships(data, folder))
 
     def cells(self, sheet: str, wanted: set[str] | None = None) -> dict[str, Cell]:
         """Cell -> Cell for the ``wanted`` cells of ``sheet`` (every cell when None); {} if no such sheet."""
@@ -288,12 +331,8 @@ class SafeWorkbook:
         data = self.read_part(part)
         _guard(data, f"sheet {sheet}")
         _check_extent(data, sheet, self.limits)
-        got = _sheet_fast(data, wanted)
-        found, shared = got if got is not None else _sheet_tree(data, sheet, wanted, self.limits)
-        if shared:
-            for ref, index in shared.items():
-                found[ref] = found[ref]._replace(value=self.shared_string(index))
-        return found
+        got = _sheet_fast(data, wanted, self.shared_string)
+        return got if got is not None else _sheet_tree(data, sheet, wanted, self.limits, self.shared_string)
 
     def merges(self, sheet: str) -> list[tuple[int, int, int, int]]:
         """Merged ranges of ``sheet`` as (row1, col1, row2, col2)."""
@@ -310,13 +349,36 @@ class SafeWorkbook:
         return out
 
     def shared_string(self, index: int) -> str | None:
-        if self._strings is None:
-            self._strings = _SharedStrings(self.read_part(self._shared_part) if self._shared_part else b"")
-        return self._strings.get(index)
+        """Entry ``index`` of the shared strings (``cells.SharedStrings``); None when there is none."""
+        if not self._strings_loaded:
+            try:
+                with _xml_errors("shared strings"):
+                    self._strings.load()
+            except TooManyStrings as e:
+                raise UnreadableFile(
+                    "too-big",
+                    f"has {e.count:,} shared strings; a consultation form has a few hundred "
+                    f"(at most {e.limit:,}), so this is not a normal form",
+                ) from None
+            self._strings_loaded = True
+        return self._strings(index)
+
+    def _shared_strings_data(self) -> bytes:
+        if self._shared_part is None:
+            return b""
+        data = self.read_part(self._shared_part)
+        _guard(data, "shared strings")
+        return data
 
 
 def _guard(data: bytes, what: str) -> None:
-    """No DTD (so no entity can be declared, let alone expanded) and UTF-8, as every spreadsheet writes."""
+    """No DTD (so no entity can be declared, let alone expanded) and UTF-8, as every spreadsheet writes.
+
+    Why by hand as well as defusedxml: most parts are read by regular expressions (the fast paths),
+    which never meet an XML parser for defusedxml to guard. Refusing a DTD here, before either path,
+    makes the fast and the parsed path agree on every file; defusedxml refuses it again on the parsed
+    path (``_tree``, ``parts.relationships``, ``cells.SharedStrings``).
+    """
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
         raise UnreadableFile(
             "damaged-file", f"has a DTD in {what}, which an .xlsx never has; it was not read"
@@ -331,8 +393,15 @@ def _tree(data: bytes, what: str) -> ET.Element:
     # _guard already refused a DTD; defusedxml refuses one too (and any entity or external reference),
     # so an untrusted part never reaches a parser that would expand what it declares.
     _guard(data, what)
-    try:
+    with _xml_errors(what):
         return SafeET.fromstring(data, forbid_dtd=True)
+
+
+@contextlib.contextmanager
+def _xml_errors(what: str) -> Iterator[None]:
+    """What defusedxml and the parser raise for an untrusted part, as the form's one line."""
+    try:
+        yield
     except DefusedXmlException:
         raise UnreadableFile(
             "damaged-file", f"has a DTD in {what}, which an .xlsx never has; it was not read"
@@ -345,22 +414,8 @@ def _local(tag: str) -> str:
     return tag.rpartition("}")[2]
 
 
-_ATTR = re.compile(rb'([A-Za-z:]+)="([^"]*)"')
 _SHEET_TAG = re.compile(rb'<sheet name="([^"]*)" sheetId="\d+"(?: state="\w+")? r:id="([^"]*)"/>')
 _NAME_TAG = re.compile(rb'<definedName name="([^"]*)"([^>]*)>([^<]*)</definedName>')
-
-
-def _relationships(data: bytes, folder: str, what: str) -> dict[str, tuple[str, str]]:
-    """The part's relationships (``parts.relationships``: the one parser, cached by content)."""
-    _guard(data, what)
-    try:
-        return relationships(data, folder)
-    except DefusedXmlException:
-        raise UnreadableFile(
-            "damaged-file", f"has a DTD in {what}, which an .xlsx never has; it was not read"
-        ) from None
-    except ET.ParseError as e:
-        raise UnreadableFile("damaged-file", f"has a damaged part ({what}: {e})") from None
 
 
 @functools.lru_cache(maxsize=32)
@@ -371,9 +426,9 @@ def _workbook(data: bytes) -> tuple[dict[str, str], dict[str, str]]:
     names_fast = _NAME_TAG.findall(data)
     if len(sheets_fast) == data.count(b"<sheet ") and len(names_fast) == data.count(b"<definedName "):
         return (
-            {_text(n): rid.decode("utf-8") for n, rid in sheets_fast},
+            {text(n): rid.decode("utf-8") for n, rid in sheets_fast},
             {
-                _text(n).lower(): _text(ref).strip()
+                text(n).lower(): text(ref).strip()
                 for n, attrs, ref in names_fast
                 if b"localSheetId" not in attrs
             },
@@ -389,82 +444,12 @@ def _workbook(data: bytes) -> tuple[dict[str, str], dict[str, str]]:
     return sheets, names
 
 
-_T = re.compile(rb"<t(?:\s[^>]*)?>(.*?)</t>|<t\s*/>", re.S)
-_RPH = re.compile(rb"<rPh\b.*?</rPh>", re.S)
-_ESC = re.compile(r"&(#x[0-9A-Fa-f]+|#\d+|lt|gt|amp|quot|apos);|_x([0-9A-Fa-f]{4})_")
-_NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
-
-
-def _unescape_match(m: re.Match[str]) -> str:
-    if m[2]:
-        return chr(int(m[2], 16))
-    ent = m[1]
-    if ent.startswith("#x"):
-        return chr(int(ent[2:], 16))
-    if ent.startswith("#"):
-        return chr(int(ent[1:]))
-    return _NAMED[ent]
-
-
-def _text(raw: bytes) -> str:
-    if b"&" not in raw and b"_x" not in raw:
-        return raw.decode("utf-8", "replace")
-    return _ESC.sub(_unescape_match, raw.decode("utf-8", "replace"))
-
-
-def _undo_ooxml_escapes(text: str) -> str:
-    return re.sub(r"_x([0-9A-Fa-f]{4})_", lambda m: chr(int(m[1], 16)), text) if "_x" in text else text
-
-
-class _SharedStrings:
-    """The shared-strings table; an entry is decoded only when a wanted cell asks for it."""
-
-    def __init__(self, data: bytes) -> None:
-        _guard(data, "shared strings")
-        self.items: list[bytes] | None = None
-        self.tree: list[str] | None = None
-        if data.count(b"<si>") == data.count(b"<si") and b"<si" in data:
-            # one C-level split; an entry is cut at its </si> only when it is asked for
-            self.items = data.split(b"<si>")[1:]
-        elif data:
-            self.tree = [
-                _undo_ooxml_escapes(
-                    "".join(
-                        t.text or "" for t in si.iter() if _local(t.tag) == "t" and not _in_phonetic(si, t)
-                    )
-                )
-                for si in _tree(data, "shared strings")
-                if _local(si.tag) == "si"
-            ]
-
-    def get(self, index: int) -> str | None:
-        if self.items is not None:
-            if not 0 <= index < len(self.items):
-                return None
-            return _si_text(self.items[index].split(b"</si>", 1)[0])
-        if self.tree is not None and 0 <= index < len(self.tree):
-            return self.tree[index]
-        return None
-
-
-@functools.lru_cache(maxsize=4096)
-def _si_text(raw: bytes) -> str:
-    """One shared-strings entry's text; cached, as forms share their codes and answers."""
-    raw = _RPH.sub(b"", raw) if b"<rPh" in raw else raw
-    return "".join(_text(m[1] or b"") for m in _T.finditer(raw))
-
-
-def _in_phonetic(si: ET.Element, t: ET.Element) -> bool:
-    return any(_local(ph.tag) == "rPh" and any(x is t for x in ph.iter()) for ph in si)
-
-
 _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")  # a cell formula, not <formula1> of a validation
 _FORMULA_TEXT = re.compile(rb"<(?:\w+:)?f(?:\s[^>]*)?>(.*?)</(?:\w+:)?f>", re.S)
-#: a cell tag without its reference first (or with odd white space): the tree reads such a sheet
-_CELL_NO_REF = re.compile(rb'<c(?:[>/\t\n\r]| (?!r="))')
+#: a cell tag without its reference first (or with odd white space), or with a namespace prefix (which
+#: the cell patterns would not see at all): the tree reads such a sheet
+_CELL_NO_REF = re.compile(rb'<c(?:[>/\t\n\r]| (?!r="))|<\w+:c\b')
 _CELL_FAST = re.compile(rb'<c r="([A-Z]{1,3}[0-9]{1,7})"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
-_TYPE = re.compile(rb'\bt="([A-Za-z]+)"')
-_V = re.compile(rb"<v>(.*?)</v>", re.S)
 _FAR = re.compile(rb'<c r="((?:[A-Z]{2,3}[0-9]+)|(?:[A-Z][0-9]{5,}))"')
 _ROW = re.compile(rb'<row r="([0-9]{5,})"')
 
@@ -515,56 +500,47 @@ def _trie(words: list[bytes]) -> bytes:
     return alts[0] if len(alts) == 1 else b"(?:" + b"|".join(alts) + b")"
 
 
-def _sheet_fast(data: bytes, wanted: set[str] | None) -> tuple[dict[str, Cell], dict[str, int]] | None:
+def _form_value(kind: bytes, value: Any) -> Any:
+    """What a form's cell gives (``cells.cell_value``), with the form reader's two rules: an error
+    (``#N/A``) is no answer, and a whole number is an int."""
+    if kind == b"e":
+        return None
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
+def _sheet_fast(
+    data: bytes, wanted: set[str] | None, shared: Callable[[int], str | None]
+) -> dict[str, Cell] | None:
     """Cells by regex when the XML has the shape every spreadsheet program writes; else None."""
     if _CELL_NO_REF.search(data):
         return None
     found: dict[str, Cell] = {}
-    shared: dict[str, int] = {}
     for ref_b, attrs, inner in _cell_pattern(wanted).findall(data):
         ref = ref_b.decode("ascii")
-        if not inner:
-            found[ref] = Cell(None, False)
-            continue
-        tm = _TYPE.search(attrs) if b't="' in attrs else None
-        kind = tm[1].decode("ascii") if tm else "n"
-        if inner.startswith(b"<v>") and inner.endswith(b"</v>") and inner.count(b"<") == 2:
-            # the common shape, a value and nothing else (so no formula): no further searches
-            value = _value(kind, _text(inner[3:-4]))
-            if kind == "s" and isinstance(value, int):
-                shared[ref] = value
-                value = None
-            found[ref] = Cell(value, False)
-            continue
-        if kind == "inlineStr":
-            raw = _RPH.sub(b"", inner) if b"<rPh" in inner else inner
-            value: Any = "".join(_text(t) for t in _T.findall(raw)) if b"<is" in inner else None
-        else:
-            vm = _V.search(inner)
-            value = _value(kind, _text(vm[1]) if vm else None)
-        if kind == "s" and isinstance(value, int):
-            shared[ref] = value
-            value = None
-        if _FORMULA.search(inner) is None:
+        value = _form_value(cell_type(attrs), cell_value(attrs, inner, shared))
+        # a value and nothing else (the common shape) holds no formula: no search
+        fm = _FORMULA.search(inner) if inner.count(b"<") > 2 else None
+        if fm is None:
             found[ref] = Cell(value, False)
         else:
-            fm = _FORMULA_TEXT.search(inner)
-            found[ref] = Cell(value, True, _text(fm[1]) if fm else "")
-    return found, shared
+            ft = _FORMULA_TEXT.search(inner)
+            found[ref] = Cell(value, True, text(ft[1]) if ft else "")
+    return found
 
 
 def _sheet_tree(
-    data: bytes, sheet: str, wanted: set[str] | None, limits: Limits
-) -> tuple[dict[str, Cell], dict[str, int]]:
+    data: bytes, sheet: str, wanted: set[str] | None, limits: Limits, shared: Callable[[int], str | None]
+) -> dict[str, Cell]:
     """Cells from the parsed tree: for XML shaped unusually (prefixes, cells without references)."""
     found: dict[str, Cell] = {}
-    shared: dict[str, int] = {}
     for el in _tree(data, f"sheet {sheet}").iter():
         if _local(el.tag) == "sheetData":
             rows = el
             break
     else:
-        return found, shared
+        return found
     row_no = 0
     for row in rows:
         r = row.get("r")
@@ -581,39 +557,17 @@ def _sheet_tree(
             cell = f"{col_letters(rc[1])}{rc[0]}"
             if wanted is not None and cell not in wanted:
                 continue
-            kind, formula, value, text = c.get("t", "n"), False, None, ""
+            kind = c.get("t", "n").encode("ascii", "replace")
+            formula, formula_text, stored, inline = False, "", None, None
             for child in c:
                 t = _local(child.tag)
                 if t == "f":
-                    formula, text = True, child.text or ""
+                    formula, formula_text = True, undo_ooxml_escapes(child.text or "")
                 elif t == "v":
-                    value = _value(kind, child.text or "")
+                    stored = undo_ooxml_escapes(child.text or "")
                 elif t == "is":
-                    value = "".join(
-                        x.text or ""
-                        for x in child.iter()
-                        if _local(x.tag) == "t" and not _in_phonetic(child, x)
-                    )
-            if kind == "s" and isinstance(value, int):
-                shared[cell] = value
-                value = None
-            found[cell] = Cell(_undo_ooxml_escapes(value) if isinstance(value, str) else value, formula, text)
-    return found, shared
-
-
-def _value(kind: str, text: str | None) -> Any:
-    if text is None:
-        return None
-    if kind == "s":
-        return int(text) if text.strip().isdigit() else None
-    if kind in ("inlineStr", "str", "d"):
-        return text
-    if kind == "b":
-        return text.strip() in ("1", "true")
-    if kind == "e":
-        return None
-    try:
-        number = float(text)
-    except ValueError:
-        return text
-    return int(number) if number.is_integer() and abs(number) < 2**53 else number
+                    inline = rich_text(child)
+            # the same rules as the fast path (cells.value_of): an inline string is its <is>
+            value = inline if kind == b"inlineStr" else value_of(kind, stored, shared)
+            found[cell] = Cell(_form_value(kind, value), formula, formula_text)
+    return found

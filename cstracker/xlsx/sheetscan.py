@@ -16,26 +16,26 @@ parsed whole, counting positions as a spreadsheet program does.
 from __future__ import annotations
 
 import bisect
-import html
 import re
-import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from cstracker.xlsx.parts import col_index, col_letters, part_of_type
+from cstracker.xlsx.cells import (
+    CELL,
+    CELL_REF,
+    FORMULA,
+    ROW,
+    ROW_REF,
+    TYPE,
+    SharedStrings,
+    cell_value,
+    text,
+)
+from cstracker.xlsx.parts import col_index, col_letters
 
 CHUNK = 1 << 20
-NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_ROW = re.compile(rb"<row\b([^>]*?)(?:/>|>(.*?)</row>)", re.S)
-_CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
-_CELL_R = re.compile(rb'\br="([A-Z]+)(\d+)"')
-_ROW_R = re.compile(rb'\br="(\d+)"')
-_ATTR_T = re.compile(rb'\bt="(\w+)"')
-_V = re.compile(rb"<v>(.*?)</v>", re.S)
-_T = re.compile(rb"<t\b[^>]*?(?:/>|>(.*?)</t>)", re.S)
-_PHONETIC = re.compile(rb"<rPh\b.*?</rPh>", re.S)
 
 
 @dataclass
@@ -50,39 +50,6 @@ class SheetScan:
     keys: dict[int, dict[int, Any]] = field(default_factory=dict)
 
 
-def _text(raw: bytes) -> str:
-    text = raw.decode("utf-8", "replace")
-    return html.unescape(text) if "&" in text else text
-
-
-def cell_value(attrs: bytes, body: bytes | None, shared: Callable[[int], str]) -> Any:
-    """A cell's value as stored: str, float, bool, or None when it holds nothing."""
-    if body is None:
-        return None
-    t = _ATTR_T.search(attrs)
-    kind = t[1] if t else b"n"
-    if kind == b"inlineStr":
-        if body.startswith(b"<is><t>") and body.endswith(b"</t></is>") and body.count(b"<") == 4:
-            return _text(body[7:-9])  # the shape cstracker writes
-        return _text(b"".join(m[1] or b"" for m in _T.finditer(_PHONETIC.sub(b"", body))))
-    v = _V.search(body)
-    if v is None:
-        return None
-    if kind == b"s":
-        try:
-            return shared(int(v[1]))
-        except (ValueError, IndexError):
-            return None
-    if kind == b"b":
-        return v[1].strip() == b"1"
-    if kind in (b"str", b"e", b"d"):
-        return _text(v[1])
-    try:
-        return float(v[1])
-    except ValueError:
-        return _text(v[1])
-
-
 def is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
@@ -92,42 +59,6 @@ def id_text(value: Any) -> str:
     if isinstance(value, float):
         value = int(value) if value.is_integer() else value
     return "" if value is None else str(value).strip().upper()
-
-
-class SharedStrings:
-    """The workbook's shared strings, read in full only when a cell first needs one."""
-
-    def __init__(self, zf: zipfile.ZipFile):
-        self.zf = zf
-        self.items: list[str] | None = None
-
-    def __call__(self, index: int) -> str:
-        if self.items is None:
-            self.items = self._load()
-        return self.items[index]
-
-    def _load(self) -> list[str]:
-        name = shared_strings_part(self.zf)
-        if name is None:
-            return []
-        out: list[str] = []
-        root = None
-        with self.zf.open(name) as fh:
-            for event, el in ET.iterparse(fh, events=("start", "end")):
-                if root is None:
-                    root = el
-                if event != "end" or el.tag != NS_MAIN + "si":
-                    continue
-                # A rich text item is its runs' text; phonetic guides (rPh) are not part of the value.
-                parts = [el.findtext(NS_MAIN + "t") or ""]
-                parts += [r.findtext(NS_MAIN + "t") or "" for r in el.iterfind(NS_MAIN + "r")]
-                out.append("".join(parts))
-                root.clear()
-        return out
-
-
-def shared_strings_part(zf: zipfile.ZipFile) -> str | None:
-    return part_of_type(zf, "xl/workbook.xml", "sharedStrings")
 
 
 def sheet_data_regions(src: IO[bytes]) -> Iterator[bytes]:
@@ -205,7 +136,7 @@ class _Scanner:
 
     def region(self, region: bytes) -> None:
         last = region.rfind(b"<row")
-        m = _ROW_R.search(region, last, region.find(b">", last)) if last >= 0 else None
+        m = ROW_REF.search(region, last, region.find(b">", last)) if last >= 0 else None
         if (
             m
             and int(m[1]) < self.tail_from
@@ -215,7 +146,7 @@ class _Scanner:
             self._ids_only(region)
             self.current = int(m[1])
         else:
-            for row in _ROW.finditer(region):
+            for row in ROW.finditer(region):
                 self._row(row)
 
     def _has_wanted_row(self, region: bytes, last: int) -> bool:
@@ -223,7 +154,7 @@ class _Scanner:
         if not self.wanted_rows:
             return False
         start = region.find(b"<row")
-        m = _ROW_R.search(region, start, region.find(b">", start)) if start >= 0 else None
+        m = ROW_REF.search(region, start, region.find(b">", start)) if start >= 0 else None
         first = int(m[1]) if m else 0
         at = bisect.bisect_left(self.wanted_rows, first)
         return at < len(self.wanted_rows) and self.wanted_rows[at] <= last
@@ -251,20 +182,20 @@ class _Scanner:
                 ids[number] = value
             if self._note(number, id_text(value)):
                 start = region.rfind(b"<row", 0, m.start())
-                row = _ROW.match(region, start)
+                row = ROW.match(region, start)
                 if row:
                     self._row(row, keep=True)
 
     def _row(self, row: re.Match[bytes], keep: bool = False) -> None:
-        r = _ROW_R.search(row[1])
+        r = ROW_REF.search(row[1])
         number = int(r[1]) if r else self.current + 1
         self.current = number
         if number < self.first_row:
             return
         values: dict[int, Any] = {}
         col = 0
-        for c in _CELL.finditer(row[2] or b""):
-            ref = _CELL_R.search(c[1])
+        for c in CELL.finditer(row[2] or b""):
+            ref = CELL_REF.search(c[1])
             col = col_index(ref[1].decode()) if ref else col + 1
             if col in self.columns:
                 values[col] = cell_value(c[1], c[2], self.shared)
@@ -318,7 +249,6 @@ def scan_sheet(
 
 
 _FORMULA = re.compile(rb"<f\b")
-_F_TEXT = re.compile(rb"<f\b[^>]*?(?:/>|>(.*?)</f>)", re.S)
 _CELL_START = re.compile(rb'<c\b[^>]*?\br="([A-Z]+)(\d+)"')
 
 
@@ -338,8 +268,8 @@ def formula_texts(
                     continue
                 col, row = col_index(cell[1].decode()), int(cell[2])
                 if col in wanted and row >= first_row:
-                    f = _F_TEXT.match(region, m.start())
-                    found[(row, col)] = _text(f[1] or b"") if f else ""
+                    f = FORMULA.match(region, m.start())
+                    found[(row, col)] = text(f[1] or b"") if f else ""
     return found
 
 
@@ -360,23 +290,23 @@ def typed_rows(
     current = 0
     with zf.open(part) as src:
         for region in sheet_data_regions(src):
-            for row in _ROW.finditer(region):
-                r = _ROW_R.search(row[1])
+            for row in ROW.finditer(region):
+                r = ROW_REF.search(row[1])
                 number = int(r[1]) if r else current + 1
                 current = number
                 if number < first_row or not row[2]:
                     continue
                 values: dict[int, Any] = {}
                 col = 0
-                for c in _CELL.finditer(row[2]):
-                    ref = _CELL_R.search(c[1])
+                for c in CELL.finditer(row[2]):
+                    ref = CELL_REF.search(c[1])
                     col = col_index(ref[1].decode()) if ref else col + 1
                     if col not in wanted or c[2] is None:
                         continue
                     value = cell_value(c[1], c[2], shared)
-                    f = _F_TEXT.search(c[2])
+                    f = FORMULA.search(c[2])
                     if f is not None:
-                        value = Formula(_text(f[1] or b""), value)
+                        value = Formula(text(f[1] or b""), value)
                     if value is not None:
                         values[col] = value
                 if values:
@@ -403,7 +333,7 @@ def rows_stored_as(
             for m in cell.finditer(region):
                 if m[4]:
                     continue  # an empty cell
-                t = _ATTR_T.search(m[3])
+                t = TYPE.search(m[3])
                 is_text = t is not None and t[1] in (b"s", b"inlineStr", b"str")
                 is_number = t is None or t[1] == b"n"
                 if (is_text if want_text[m[1]] else is_number) and int(m[2]) >= first_row:

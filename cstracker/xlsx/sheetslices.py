@@ -22,20 +22,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from cstracker.xlsx.parts import part_of_type
-from cstracker.xlsx.sheetscan import has_all_refs, shared_strings_part, sheet_data_regions
+from cstracker.xlsx.cells import ROW_REF as _ROW_R
+from cstracker.xlsx.cells import shared_strings_part
+from cstracker.xlsx.parts import NS_MAIN as _MAIN
+from cstracker.xlsx.parts import NS_PKG_REL as _PKG_REL
+from cstracker.xlsx.parts import NS_REL, is_date1904, part_of_type
+from cstracker.xlsx.sheetscan import has_all_refs, sheet_data_regions
 
 _ROW_START = re.compile(rb"<row\b([^>]*)>")
-_ROW_R = re.compile(rb'\br="(\d+)"')
 _CELL_ROW = re.compile(rb'(<c\b[^>]*?\br="[A-Z]+)\d+"')
-_DATE1904 = re.compile(rb'<(?:\w+:)?workbookPr\b[^>]*\bdate1904="(?:1|true)"')
 _WORKSHEET_TAG = re.compile(rb"<(?:\w+:)?worksheet\b[^>]*>")
 
 _XML = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 _CT = "application/vnd.openxmlformats-officedocument.spreadsheetml."
-_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
-_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
-_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL = NS_REL + "/"
 
 
 class NotSliceable(Exception):
@@ -90,7 +90,7 @@ def _fixed_parts(zf: zipfile.ZipFile) -> dict[str, bytes]:
             + "</Relationships>"
         ).encode()
     )
-    pr = '<workbookPr date1904="1"/>' if _DATE1904.search(wb) else ""
+    pr = '<workbookPr date1904="1"/>' if is_date1904(wb) else ""
     parts["xl/workbook.xml"] = (
         _XML
         + (

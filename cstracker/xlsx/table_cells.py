@@ -20,22 +20,17 @@ import zipfile
 from collections.abc import Callable, Collection
 from typing import Any
 
+from cstracker.xlsx.cells import CELL as _CELL
+from cstracker.xlsx.cells import CELL_REF as _CELL_R
+from cstracker.xlsx.cells import ROW as _ROW
+from cstracker.xlsx.cells import ROW_REF as _ROW_R
+from cstracker.xlsx.cells import STYLE as _S
+from cstracker.xlsx.cells import TYPE as _ATTR_T
+from cstracker.xlsx.cells import SharedStrings, cell_value
+from cstracker.xlsx.cells import text as _text
 from cstracker.xlsx.parts import col_index, col_letters
-from cstracker.xlsx.sheetscan import (
-    _ATTR_T,
-    _CELL,
-    _CELL_R,
-    _ROW,
-    _ROW_R,
-    SharedStrings,
-    _text,
-    cell_value,
-    has_all_refs,
-    sheet_data_regions,
-)
+from cstracker.xlsx.sheetscan import has_all_refs, sheet_data_regions
 
-_F = re.compile(rb"<f\b[^>]*?(?:/>|>(.*?)</f>)", re.S)
-_S = re.compile(rb'\bs="(\d+)"')
 #: Excel's built-in date and time number formats
 _BUILTIN_DATES = {*range(14, 23), *range(45, 48)}
 _QUOTED = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]')
