@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import IO
 
 from cstracker.core.convert import EXCEL_CELL_LIMIT
-from cstracker.xlsx.parts import col_letters
+from cstracker.xlsx.parts import col_letters, read_part
 from cstracker.xlsx.patch import number_xml, text_xml
 
 Value = str | int | float | None
@@ -108,7 +108,7 @@ def plan(
         new_sheets[name] = part
     if new_sheets:
         rels_name = "xl/_rels/workbook.xml.rels"
-        rels = zf.read(rels_name)
+        rels = read_part(zf, rels_name)
         entries: list[tuple[str, bytes]] = []
         rel_elements = b""
         overrides = b""

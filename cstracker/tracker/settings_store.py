@@ -20,6 +20,7 @@ from typing import IO
 
 from cstracker.tracker.create import SETTING_NAME_PREFIX, SHEET_META
 from cstracker.tracker.layout import Layout, _sheet_names, _target
+from cstracker.xlsx.parts import BIG_PART_BYTES, read_part
 from cstracker.xlsx.patch import Cell, SheetPatcher
 
 Patch = Callable[[IO[bytes], IO[bytes]], None]
@@ -62,14 +63,14 @@ def settings_patches(
     part = sheets[sheet]
     patches: dict[str, Patch] = {}
     if new:
-        last = max((int(m) for m in _ROW_NUMBER.findall(zf.read(part))), default=0)
+        last = max((int(m) for m in _ROW_NUMBER.findall(read_part(zf, part, BIG_PART_BYTES))), default=0)
         added = []
         for i, (key, value) in enumerate(new, start=1):
             row = last + i
             updates[row] = {1: Cell("s", key), 2: _cell(value)}
             quoted = "'" + sheet.replace("'", "''") + "'"
             added.append((SETTING_NAME_PREFIX + key, f"{quoted}!$B${row}"))
-        workbook = zf.read("xl/workbook.xml")
+        workbook = read_part(zf, "xl/workbook.xml")  # PartTooBig is a ValueError: the save says so
         patches["xl/workbook.xml"] = _replace_with(add_defined_names(workbook, added))
     patches[part] = SheetPatcher(updates)
     return patches

@@ -28,11 +28,11 @@ from cstracker.xlsx.cells import (
     FORMULA,
     ROW,
     ROW_REF,
-    TYPE,
     SharedStrings,
     cell_value,
     text,
 )
+from cstracker.xlsx.cells import TYPE as _ATTR_T
 from cstracker.xlsx.parts import col_index, col_letters
 
 CHUNK = 1 << 20
@@ -333,7 +333,7 @@ def rows_stored_as(
             for m in cell.finditer(region):
                 if m[4]:
                     continue  # an empty cell
-                t = TYPE.search(m[3])
+                t = _ATTR_T.search(m[3])
                 is_text = t is not None and t[1] in (b"s", b"inlineStr", b"str")
                 is_number = t is None or t[1] == b"n"
                 if (is_text if want_text[m[1]] else is_number) and int(m[2]) >= first_row:

@@ -20,6 +20,9 @@ import zipfile
 from collections.abc import Callable, Collection
 from typing import Any
 
+from defusedxml import DefusedXmlException
+from defusedxml import ElementTree as SafeET
+
 from cstracker.xlsx.cells import CELL as _CELL
 from cstracker.xlsx.cells import CELL_REF as _CELL_R
 from cstracker.xlsx.cells import ROW as _ROW
@@ -28,7 +31,7 @@ from cstracker.xlsx.cells import STYLE as _S
 from cstracker.xlsx.cells import TYPE as _ATTR_T
 from cstracker.xlsx.cells import SharedStrings, cell_value
 from cstracker.xlsx.cells import text as _text
-from cstracker.xlsx.parts import col_index, col_letters
+from cstracker.xlsx.parts import PartTooBig, col_index, col_letters, read_part
 from cstracker.xlsx.sheetscan import has_all_refs, sheet_data_regions
 
 #: Excel's built-in date and time number formats
@@ -119,9 +122,9 @@ def _letters(columns: Collection[int]) -> bytes:
 def date_styles(zf: zipfile.ZipFile) -> set[int]:
     """The cell style indexes whose number format shows a date or time (a reader gives those cells as dates)."""
     try:
-        root = ET.fromstring(zf.read("xl/styles.xml"))
-    except (KeyError, ET.ParseError):
-        return set()
+        root = SafeET.fromstring(read_part(zf, "xl/styles.xml"), forbid_dtd=True)
+    except (KeyError, ET.ParseError, PartTooBig, DefusedXmlException):
+        return set()  # no styles to go by (none, damaged, absurdly large, or with a DTD): no date cells
     ns = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
     custom = {}
     for fmt in root.iter(f"{ns}numFmt"):
