@@ -22,6 +22,7 @@ from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from cstracker.core.identity import referral_key
 from cstracker.xlsx.cells import (
     CELL,
     CELL_REF,
@@ -55,10 +56,14 @@ def is_blank(value: Any) -> bool:
 
 
 def id_text(value: Any) -> str:
-    """A Referral ID cell as the tracker indexes it: trimmed, upper case, whole numbers without '.0'."""
-    if isinstance(value, float):
-        value = int(value) if value.is_integer() else value
-    return "" if value is None else str(value).strip().upper()
+    """A Referral ID cell as the tracker's index compares it (``identity.referral_key``); "" for none.
+
+    The scan picks the rows of the IDs asked for by this key, so an ID stored otherwise
+    ("CS-2026- 0001", "cs-2026-0001.0") is found in the same pass as the index finds it.
+    """
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return referral_key(value) or ""
 
 
 def sheet_data_regions(src: IO[bytes]) -> Iterator[bytes]:
