@@ -71,7 +71,8 @@ def test_the_cycle_finder_finds_a_cycle():
 
 def test_only_the_one_atomic_write_replaces_a_file():
     """Every file cstracker writes goes through safety.atomic_write (outputs.write_output for outputs):
-    no other module renames a temporary file over a real one."""
+    no other module renames a temporary file over a real one, nor moves a file (shutil.move copies it in
+    place when the target is on another file system: cut short, a torn file)."""
     offenders = []
     for module, path in _modules().items():
         if module.endswith(".safety"):
@@ -80,11 +81,13 @@ def test_only_the_one_atomic_write_replaces_a_file():
             if (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Attribute)
-                and node.func.attr in ("replace", "rename")
+                and node.func.attr in ("replace", "rename", "move")
                 and isinstance(node.func.value, ast.Name)
                 and node.func.value.id in ("os", "shutil")
             ):
-                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} os.{node.func.attr}")
+                offenders.append(
+                    f"{path.relative_to(ROOT)}:{node.lineno} {node.func.value.id}.{node.func.attr}"
+                )
             elif (
                 isinstance(node, ast.Attribute)
                 and node.attr == "mkstemp"

@@ -13,7 +13,15 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from cstracker.core.schema import TICK_VALUES, UNTICK_VALUES, CodeLists, Field, Kind, normalise_token
+from cstracker.core.schema import (
+    ID_PATTERN_EXAMPLE,
+    TICK_VALUES,
+    UNTICK_VALUES,
+    CodeLists,
+    Field,
+    Kind,
+    normalise_token,
+)
 
 #: Excel's day zero (with its 1900 leap-year bug folded in, as every reader does).
 EXCEL_EPOCH = dt.date(1899, 12, 30)
@@ -231,7 +239,7 @@ def parse_referral_id(raw: Any) -> Converted:
     text = re.sub(r"\.0+$", "", clean_text(raw)).upper().replace(" ", "")
     if not REFERRAL_ID_PATTERN.match(text):
         return Converted(
-            None, "is not a Referral ID; use letters, digits and dashes, e.g. CS-2026-0001 (at most 40)"
+            None, f"is not a Referral ID; use letters, digits and dashes{ID_PATTERN_EXAMPLE} (at most 40)"
         )
     return Converted(text)
 

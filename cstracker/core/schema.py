@@ -588,6 +588,15 @@ def example_referral_id(prefix: str = "CS") -> str:
     return f"{prefix}-2026-0001"
 
 
+#: how a message made where the tracker is not known (a converter) gives the example Referral ID
+ID_PATTERN_EXAMPLE = f" in the tracker's Referral ID pattern, e.g. {EXAMPLE_ID}"
+
+
+def with_prefix(message: str, prefix: str) -> str:
+    """A message's example Referral ID in the tracker's own prefix, once the tracker is known."""
+    return message.replace(ID_PATTERN_EXAMPLE, f", e.g. {example_referral_id(prefix)}")
+
+
 def help_for(f: Field, referral_id_prefix: str = "CS") -> str:
     """A field's prompt with the tracker's own Referral ID prefix in its examples."""
     return f.help.replace(EXAMPLE_ID, example_referral_id(referral_id_prefix))

@@ -28,7 +28,7 @@ import shutil
 import sys
 from collections.abc import Callable, Collection, Iterable, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ from cstracker.core import identity
 from cstracker.core.convert import MOSAIC_PATTERN, REFERRAL_ID_PATTERN
 from cstracker.core.problems import Problem, plural, shown_value
 from cstracker.core.rules import Record, check_converted
-from cstracker.core.schema import COMPUTED_KEYS, WRITTEN_BY_CSTRACKER, Field
+from cstracker.core.schema import COMPUTED_KEYS, WRITTEN_BY_CSTRACKER, Field, with_prefix
 from cstracker.forms.new_codes import codes_going_in, one_spelling
 from cstracker.forms.reader import DEFAULT_LIMITS, FormRead, Limits, read_forms
 from cstracker.tracker.written import Written, fingerprint, fingerprints, form_origin, merge
@@ -254,6 +254,10 @@ def ingest(
         planner = _Planner(t, index, today, Written.load(t), prefer_form)
         planner.note_shared_form_ids(reads)
         outcomes = [planner.plan(read) for read in reads]
+        # the forms were read without the tracker: their examples of a Referral ID take its prefix now
+        prefix = t.settings.referral_id_prefix
+        for outcome in outcomes:
+            outcome.problems = [replace(p, message=with_prefix(p.message, prefix)) for p in outcome.problems]
         new_codes = codes_going_in(reads, planner.records, {f.key: f for f in t.fields})
         if dry_run:
             result.added_codes = new_codes
@@ -638,10 +642,7 @@ def _archive(outcomes: list[FormOutcome], folder: Path, password: str | None = N
             while target.exists():
                 target = folder / f"{outcome.path.stem} ({n}){outcome.path.suffix}"
                 n += 1
-            if password is None:
-                shutil.move(str(outcome.path), str(target))
-            else:
-                _move_encrypted(outcome.path, target, password)
+            _move(outcome.path, target, password)
             outcome.archived_to = target
         except OSError as e:
             outcome.problems.append(
@@ -654,11 +655,18 @@ def _archive(outcomes: list[FormOutcome], folder: Path, password: str | None = N
             )
 
 
-def _move_encrypted(src: Path, target: Path, password: str) -> None:
-    """``src`` encrypted into ``target`` (built in memory, the one atomic write), then ``src`` removed."""
-    from cstracker.xlsx import encryption
+def _move(src: Path, target: Path, password: str | None = None) -> None:
+    """``src`` copied into ``target`` (encrypted, with a password) through the one atomic write, then
+    ``src`` removed. The archive may be on another file system, where a move is a copy: a copy
+    written in place and cut short (a full disk, a crash) would leave a torn form in the archive;
+    this way the form is whole in one place or the other (both, at worst), never lost."""
     from cstracker.xlsx.safety import atomic_write
 
-    sealed = encryption.encrypt_bytes(src.read_bytes(), password)
-    atomic_write(target, lambda tmp: tmp.write_bytes(sealed), check_parts=None, keep_backups=0)
+    if password is None:
+        atomic_write(target, lambda tmp: shutil.copy2(src, tmp), check_parts=None, keep_backups=0)
+    else:
+        from cstracker.xlsx import encryption
+
+        sealed = encryption.encrypt_bytes(src.read_bytes(), password)
+        atomic_write(target, lambda tmp: tmp.write_bytes(sealed), check_parts=None, keep_backups=0)
     src.unlink()

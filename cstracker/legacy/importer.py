@@ -32,7 +32,14 @@ from cstracker.core.convert import is_blank, split_list_cell
 from cstracker.core.errors import OutputError, SourceError, UsageError
 from cstracker.core.problems import Problem, shown_value
 from cstracker.core.rules import Finding, Record, check_converted, check_record, convert_record
-from cstracker.core.schema import DEFAULT_CODE_LISTS, WRITTEN_BY_CSTRACKER, CodeLists, Field, normalise_token
+from cstracker.core.schema import (
+    DEFAULT_CODE_LISTS,
+    WRITTEN_BY_CSTRACKER,
+    CodeLists,
+    Field,
+    normalise_token,
+    with_prefix,
+)
 from cstracker.legacy.column_mapping import (
     LIST_COLUMNS,
     ColumnMapping,
@@ -85,8 +92,11 @@ class RowConverter:
         mapping: ColumnMapping,
         today: dt.date,
         unknown: Iterable[UnknownValue] = (),
+        prefix: str | None = None,
     ):
         self.table, self.mapping, self.today = table, mapping, today
+        #: the tracker's Referral ID prefix, for the example in messages (None: not known)
+        self.prefix = prefix
         #: (column index, folded value) -> its group, to say "did you mean" on each row
         self.unknown = {(u.column.index, normalise_token(u.value)): u for u in unknown}
         self.lists: CodeLists = mapping.lists
@@ -112,7 +122,7 @@ class RowConverter:
     def problem(self, finding: Finding, row: int) -> Problem:
         name, column = self.column_name(finding.field_key)
         f = self.fields.get(finding.field_key)
-        message = finding.message
+        message = with_prefix(finding.message, self.prefix) if self.prefix else finding.message
         if finding.rule == "not-in-list" and column is not None:
             message = self.did_you_mean(column, finding.value) + message
         return Problem(
@@ -308,7 +318,8 @@ def plan_import(
     for key, codes in grown.items():
         added.setdefault(key, []).extend(c for c in codes if c not in added[key])
     mapping = replace(mapping, lists=with_codes(mapping.lists, grown))
-    converter = RowConverter(table, mapping, today, unknown)
+    prefix = settings.referral_id_prefix if settings is not None else None
+    converter = RowConverter(table, mapping, today, unknown, prefix)
     deduper = Deduper(existing)
     result = ImportResult(table, mapping, dry_run, read=len(table.rows), unknown=unknown, added_codes=added)
     origin_of = Origins(table, origins or {})

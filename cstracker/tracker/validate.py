@@ -25,7 +25,7 @@ from cstracker.core.errors import REPAIR, TrackerError
 from cstracker.core.problems import Problem, shown_value
 from cstracker.core.reading import Formula, Reading, State, described, read_cell, shown
 from cstracker.core.rules import RULE_FOR_KIND, Finding, check_converted
-from cstracker.core.schema import EXAMPLE_ID, Kind, example_referral_id
+from cstracker.core.schema import Kind, with_prefix
 from cstracker.tracker.create import SHEET_REFERRALS
 from cstracker.xlsx.encryption import calamine_book, open_zip, source
 from cstracker.xlsx.parts import col_letters
@@ -191,7 +191,14 @@ def checked_rows(tracker) -> Iterator[CheckedRow]:
         with open_zip(src) as zf:
             try:
                 formulas, odd = odd_cells(
-                    zf, lay.sheet_part, text_cols, number_cols, first, lay.referrals_far_cells()
+                    zf,
+                    lay.sheet_part,
+                    text_cols,
+                    number_cols,
+                    first,
+                    lay.referrals_far_cells(),
+                    date_cols=[lay.columns[f.key] for f in data if f.kind in (Kind.DATE, Kind.DATETIME)],
+                    whole_cols=[lay.columns[f.key] for f in data if f.kind in (Kind.DATE, Kind.INT)],
                 )
             except NotColumnWise:
                 yield from cell_by_cell_rows(tracker)
@@ -338,7 +345,7 @@ def cell_findings(row: ReadRow, fields_by_key, lists, prefix: str = "CS") -> lis
             rule = RULE_FOR_KIND.get(f.kind, "bad-value")
             if f.kind is Kind.INT and "out of range" in (reading.error or ""):
                 rule = "out-of-range"
-            message = (reading.error or "is not allowed").replace(EXAMPLE_ID, example_referral_id(prefix))
+            message = with_prefix(reading.error or "is not allowed", prefix)
             out.append(Finding(rule, message, key, shown(raw)))
         elif reading.state is State.NEW:
             out.append(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import math
 import re
 import xml.etree.ElementTree as ET
 import zipfile
@@ -23,6 +24,7 @@ from typing import Any
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 
+from cstracker.core.convert import DATE1904_OFFSET
 from cstracker.xlsx.cells import CELL as _CELL
 from cstracker.xlsx.cells import CELL_REF as _CELL_R
 from cstracker.xlsx.cells import ROW as _ROW
@@ -38,7 +40,6 @@ from cstracker.xlsx.sheetscan import has_all_refs, sheet_data_regions
 _BUILTIN_DATES = {*range(14, 23), *range(45, 48)}
 _QUOTED = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]')
 _EXCEL_ZERO = dt.datetime(1899, 12, 30)
-_DATE1904_ZERO = dt.datetime(1904, 1, 1)
 
 
 class NotColumnWise(Exception):
@@ -52,6 +53,8 @@ def odd_cells(
     number_cols: Collection[int],
     first_row: int,
     far: tuple[Any, Callable[[str], Exception]] | None = None,
+    date_cols: Collection[int] = (),
+    whole_cols: Collection[int] = (),
 ) -> tuple[dict[tuple[int, int], str], set[int]]:
     """(formula text by (row, column) of the value columns, rows with a cell stored as another type).
 
@@ -60,6 +63,12 @@ def odd_cells(
     search per chunk. Raises NotColumnWise for a chunk whose cells lack their references (after
     the whole pass). ``far``: (``extent.FarCells``, the error for what it finds): this pass is also
     the check for cells far outside the sheet's area, before any reader sees it.
+
+    Numbers the text view shows otherwise than a reader of the cell gives them are odd too: in any
+    number column one of 8 digits or more or in exponent form (as a date the text view shows it as
+    no date or nothing at all); in ``date_cols`` one below 1 (a time of day, no date: ``as_date``);
+    in ``whole_cols`` (a count, a date without a time) one with a fraction (the text view rounds it
+    to 9 decimals: 0.9999999999 shows as 1).
     """
     formulas: dict[tuple[int, int], str] = {}
     odd: set[int] = set()
@@ -74,6 +83,11 @@ def odd_cells(
         branches.append(_letters(text_cols) + rb'(\d+)"(?![^>]*?\bt="(?:s|inlineStr)")(?![^>]*/>)')
     if number_cols:
         branches.append(_letters(number_cols) + rb'(\d+)"[^>]*?\bt="(?!n")')
+        branches.append(_letters(number_cols) + rb'(\d+)"[^>]*>\s*<v>-?(?:\d{8}|[\d.]+[eE])')
+    if date_cols:
+        branches.append(_letters(date_cols) + rb'(\d+)"[^>]*>\s*<v>(?:-|0[.<])')
+    if whole_cols:
+        branches.append(_letters(whole_cols) + rb'(\d+)"[^>]*>\s*<v>-?\d*\.')
     pattern = re.compile(rb'<c r="(?:' + b"|".join(branches) + rb")", re.S)
     column_wise = True
     with zf.open(part) as src:
@@ -91,7 +105,7 @@ def odd_cells(
                     if row >= first_row:
                         formulas[(row, col_index(m[1].decode()))] = _text(m[3] or b"")
                     continue
-                row = int(m[4] or m[5])
+                row = int(next(g for g in m.groups()[3:] if g))
                 if row >= first_row:
                     odd.add(row)
     if not column_wise:
@@ -139,23 +153,43 @@ def date_styles(zf: zipfile.ZipFile) -> set[int]:
     return out
 
 
+_DAY_MS = 86_400_000
+#: the readers' calendar: from chrono's first day (01/01/-262143; a time of day is still read below 1) to
+#: 31/12/9999, in milliseconds after 30/12/1899 (outside it a serial is the number itself)
+_CALENDAR_MS = (-96_439_723 * _DAY_MS, 2_958_466 * _DAY_MS)
+
+
 def as_date(serial: float, date1904: bool) -> Any:
-    """A serial in a date-formatted cell as python-calamine gives it: a date, a date-time or a time of day
-    (a number no calendar holds, as the number)."""
-    if not (0 <= serial < 2_958_466):  # Excel's last day is 31/12/9999; infinity and NaN are no date
+    """A number in a date-formatted cell as python-calamine gives it, and so as validate reads it.
+
+    From 1 up to 31/12/9999: a date (a whole number) or a date-time. Below 1 it is a time of day and no
+    date (the time in the day the serial falls in, to the millisecond): Excel shows 00/01/1900 for a
+    0.5 and ####### for a negative number in a date cell, no calendar day. Beyond the calendar, and
+    infinity or NaN: the number itself. Counted as calamine counts: days after 30/12/1899 (a 1904
+    serial shifted by 1,462 days first), to the millisecond rounded half away from zero.
+    """
+    if not math.isfinite(serial):
         return serial
-    when = (_DATE1904_ZERO if date1904 else _EXCEL_ZERO) + dt.timedelta(
-        milliseconds=round(serial * 86_400_000)
-    )
-    if not date1904 and 1 <= serial < 60:
+    days = serial + (DATE1904_OFFSET if date1904 else 0)  # days after 30/12/1899
+    if days < 60:
         # Excel's 1900 system counts a 29/02/1900 that never was (serial 60): before it, serial 1 is
         # 01/01/1900, a day later than the count from 30/12/1899 gives (calamine reads 60 as 28/02/1900).
-        when += dt.timedelta(days=1)
-    if 0 <= serial < 1:
-        return when.time()
-    if when.time() == dt.time():
+        days += 1
+    whole = math.floor(days)
+    if serial < 1:  # the time in the day (its day may be before the year 1, which Python has no date for)
+        if whole * _DAY_MS < _CALENDAR_MS[0]:
+            return serial
+        in_day = math.floor((days - whole) * _DAY_MS + 0.5)
+        return (dt.datetime.min + dt.timedelta(milliseconds=in_day % _DAY_MS)).time()
+    ms = math.floor(days * _DAY_MS + 0.5)
+    if ms >= _CALENDAR_MS[1]:
+        return serial
+    when = _EXCEL_ZERO + dt.timedelta(milliseconds=ms)
+    if float(serial).is_integer():
         return when.date()
-    return when
+    return (
+        when  # a fraction of a day, even one that rounds to midnight, is a date-time (as calamine gives it)
+    )
 
 
 def stored_rows(
@@ -194,14 +228,16 @@ def stored_rows(
                     col = col_index(ref[1].decode()) if ref else 0
                     if col not in cols:
                         continue
-                    value = cell_value(c[1], c[2], shared)
+                    t = _ATTR_T.search(c[1])
+                    # an error value (#N/A pasted as a value, a formula's cached #DIV/0!) reads as an empty
+                    # cell, as python-calamine and fastexcel read it
+                    value = None if t is not None and t[1] == b"e" else cell_value(c[1], c[2], shared)
                     if (
                         isinstance(value, str)
                         and not value.strip()
                         and b'xml:space="preserve"' not in (c[2] or b"")
                     ):
                         value = ""  # a reader drops a text of only spaces unless the XML says to keep them
-                    t = _ATTR_T.search(c[1])
                     if isinstance(value, float) and (t is None or t[1] == b"n"):
                         s = _S.search(c[1])
                         if s is not None and int(s[1]) in dates:

@@ -167,3 +167,16 @@ def test_text_drops_characters_xml_cannot_hold():
 def test_split_list_cell():
     assert split_list_cell("County Lines; CSE, Gangs") == ["County Lines", "CSE", "Gangs"]
     assert split_list_cell("CSE\nOnline | HSB") == ["CSE", "Online", "HSB"]
+
+
+def test_a_bad_referral_id_where_the_trackers_prefix_is_unknown_names_the_pattern():
+    from cstracker.core.convert import parse_referral_id
+    from cstracker.core.schema import with_prefix
+
+    got = parse_referral_id("not an id!")
+    assert not got.ok
+    assert "in the tracker's Referral ID pattern, e.g. CS-2026-0001" in got.error
+    # once the tracker is known, its own prefix
+    assert with_prefix(got.error, "WCS") == (
+        "is not a Referral ID; use letters, digits and dashes, e.g. WCS-2026-0001 (at most 40)"
+    )

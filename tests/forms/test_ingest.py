@@ -504,3 +504,51 @@ def test_a_form_from_the_blank_template_has_no_form_id_and_still_goes_in_once(tm
     assert [(o.outcome, o.referral_id) for o in second.outcomes] == [("unchanged", "CS-2026-0001")]
     (row,) = tracker_rows(tracker)
     assert row["form_id"] is None and row["source"] == "form: from template.xlsx"
+
+
+def test_a_bad_referral_id_on_a_form_is_explained_with_the_trackers_prefix(tmp_path):
+    from cstracker.core.config import config_from_dict
+    from cstracker.tracker.create import create_tracker
+
+    tracker = create_tracker(tmp_path / "t.xlsx", config_from_dict({"referral_id_prefix": "WCS"}))
+    form = filled(tmp_path, "f.xlsx", example(referral_id="not an id!"))
+    result = ingest(tracker, [form], today=TODAY)
+    [problem] = [p for p in result.problems if p.rule == "bad-referral-id"]
+    assert "e.g. WCS-2026-0001" in problem.message
+    assert "CS-2026" not in problem.message.replace("WCS-2026", "") and "pattern" not in problem.message
+
+
+def test_archiving_to_another_disk_never_leaves_a_half_copied_form(tmp_path, monkeypatch):
+    """The archive folder may be on another file system (a shared drive): the form is copied there
+    through the one atomic write, then removed from the inbox, so a failure half-way (a full disk, a
+    crash) leaves it whole in the inbox and nothing in the archive, never a torn copy or no form at all."""
+    import errno
+    import os
+    import shutil
+
+    tracker = new_tracker(tmp_path)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    good = filled(inbox, "good.xlsx", example())
+    original = good.read_bytes()
+    done = tmp_path / "done"
+
+    def cross_device(*args, **kwargs):
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    def disk_full(src, dst, *args, **kwargs):
+        Path(dst).write_bytes(Path(src).read_bytes()[:100])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "rename", cross_device)
+    monkeypatch.setattr(shutil, "copyfile", disk_full)
+    result = ingest(tracker, [good], archive=done, today=TODAY)
+    assert [(o.outcome, o.archived_to) for o in result.outcomes] == [("added", None)]
+    assert [p.rule for p in result.problems] == ["not-archived"]
+    assert good.read_bytes() == original
+    assert sorted(done.iterdir()) == []
+    monkeypatch.undo()
+    # and when the copy succeeds, the form is in the archive, whole, and no longer in the inbox
+    again = ingest(tracker, [good], archive=done, today=TODAY)
+    assert [o.archived_to for o in again.outcomes] == [done / "good.xlsx"]
+    assert (done / "good.xlsx").read_bytes() == original and not good.exists()

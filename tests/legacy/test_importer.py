@@ -486,3 +486,19 @@ def test_cli_bad_source_is_one_line_no_traceback(blank_tracker, tmp_path):
 def test_cli_help_has_an_example():
     result = CliRunner().invoke(cli, ["import", "--help"])
     assert result.exit_code == 0 and "Example: cstracker import" in result.output
+
+
+def test_a_bad_referral_id_in_an_import_is_explained_with_the_trackers_prefix(tmp_path):
+    from cstracker.core.config import config_from_dict
+    from cstracker.legacy.importer import import_file
+    from cstracker.tracker.create import create_tracker
+
+    tracker = create_tracker(tmp_path / "t.xlsx", config_from_dict({"referral_id_prefix": "WCS"}))
+    source = tmp_path / "old.csv"
+    source.write_text(
+        "Referral ID,Date received,Referrer,Mosaic ID\nnot an id!,01/10/2026,Sam Reid,9100001\n"
+    )
+    result = import_file(tracker, source, today=TODAY)
+    [problem] = [p for p in result.problems if p.rule == "bad-referral-id"]
+    assert "e.g. WCS-2026-0001" in problem.message
+    assert "CS-2026" not in problem.message.replace("WCS-2026", "") and "pattern" not in problem.message
