@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from cstracker.core.codelists import (  # noqa: F401 - re-exported: the schema is the one place to ask
     CODE_SYNONYMS,
@@ -87,6 +88,17 @@ INTERVENTION_PREFIX = "Intervention: "
 
 _DATE_HELP = "A date, dd/mm/yyyy."
 
+
+def _coded(key: str, label: str, group: str, **more: Any) -> Field:
+    """A field holding one value of the code list of the same name."""
+    return Field(key, label, Kind.CODE, group, code_list=key, **{"help": "Pick from the list.", **more})
+
+
+def _dated(key: str, label: str, group: str, *, help: str, **more: Any) -> Field:
+    """A date field: its prompt says what the date is, then how to type one."""
+    return Field(key, label, Kind.DATE, group, help=f"{help} {_DATE_HELP}", **more)
+
+
 BASE_FIELDS: tuple[Field, ...] = (
     # referral
     Field(
@@ -99,15 +111,14 @@ BASE_FIELDS: tuple[Field, ...] = (
         synonyms=("Ref ID", "Referral No", "Referral number", "Ref", "Reference", "ID"),
         help="Made by cstracker, e.g. CS-2026-0001. Leave blank on a new row: validate suggests one.",
     ),
-    Field(
+    _dated(
         "date_received",
         "Date received",
-        Kind.DATE,
         "referral",
         width=13,
         required=True,
         synonyms=("Date of referral", "Referral date", "Date referred", "Received", "Date received"),
-        help="The date the referral came in. " + _DATE_HELP,
+        help="The date the referral came in.",
     ),
     Field(
         "referrer",
@@ -118,12 +129,10 @@ BASE_FIELDS: tuple[Field, ...] = (
         synonyms=("Referred by", "Referrer name", "Referring practitioner"),
         help="The practitioner who asked for the consultation.",
     ),
-    Field(
+    _coded(
         "referrer_team",
         "Referrer team/service",
-        Kind.CODE,
         "referral",
-        code_list="referrer_team",
         width=22,
         synonyms=("Referrer team", "Team", "Service", "Referring team", "Referrer service", "Agency"),
         help="Pick the referrer's team or service from the list.",
@@ -140,14 +149,13 @@ BASE_FIELDS: tuple[Field, ...] = (
         help="The young person's Mosaic ID (digits only). No names in the tracker.",
     ),
     # referral journey
-    Field(
+    _dated(
         "known_since",
         "Known to children's services since",
-        Kind.DATE,
         "journey",
         width=14,
         synonyms=("Known since", "Known to CSC since", "Known to childrens services"),
-        help="When the young person first became known. " + _DATE_HELP,
+        help="When the young person first became known.",
     ),
     Field(
         "previous_referrals",
@@ -169,25 +177,22 @@ BASE_FIELDS: tuple[Field, ...] = (
         help="Who made the first referral (agency or role).",
     ),
     # suitability
-    Field(
+    _coded(
         "suitability",
         "Suitability decision",
-        Kind.CODE,
         "suitability",
-        code_list="suitability",
         width=16,
         # not required: a blank decision is one still awaited (the rules ask for it once consulted)
         synonyms=("Suitable", "Suitability", "Suitable for consultation", "Decision"),
         help="Suitable, Not suitable (signpost elsewhere) or Awaiting decision.",
     ),
-    Field(
+    _dated(
         "decision_date",
         "Decision date",
-        Kind.DATE,
         "suitability",
         width=13,
         synonyms=("Date of decision", "Suitability date"),
-        help="When suitability was decided. " + _DATE_HELP,
+        help="When suitability was decided.",
     ),
     Field(
         "signposted_to",
@@ -199,14 +204,13 @@ BASE_FIELDS: tuple[Field, ...] = (
         help="Where a Not suitable referral was sent instead.",
     ),
     # consultation
-    Field(
+    _dated(
         "consultation_date",
         "Consultation date",
-        Kind.DATE,
         "consultation",
         width=13,
         synonyms=("Date of consultation", "Consultation", "Date", "Meeting date", "CC date"),
-        help="The date the case consultation was held. " + _DATE_HELP,
+        help="The date the case consultation was held.",
     ),
     Field(
         "cs_practitioner",
@@ -237,75 +241,55 @@ BASE_FIELDS: tuple[Field, ...] = (
         synonyms=("Age at referral", "YP age", "Age (years)"),
         help="Age in whole years, 5 to 25.",
     ),
-    Field(
+    _coded(
         "gender",
         "Gender",
-        Kind.CODE,
         "young_person",
-        code_list="gender",
         width=11,
         synonyms=("Sex",),
-        help="Pick from the list.",
     ),
-    Field(
+    _coded(
         "ethnicity",
         "Ethnicity",
-        Kind.CODE,
         "young_person",
-        code_list="ethnicity",
         width=24,
         synonyms=("Ethnic group", "Ethnic origin", "Ethnicity code"),
-        help="Pick from the list.",
     ),
-    Field(
+    _coded(
         "disability",
         "Disability",
-        Kind.CODE,
         "young_person",
-        code_list="disability",
         width=11,
         synonyms=("Disabled",),
         help="Yes, No or Not known.",
     ),
-    Field(
+    _coded(
         "legal_status",
         "Legal status",
-        Kind.CODE,
         "young_person",
-        code_list="legal_status",
         width=22,
         synonyms=("Legal Status", "Status (legal)", "CSC status"),
-        help="Pick from the list.",
     ),
-    Field(
+    _coded(
         "offending",
         "Offending",
-        Kind.CODE,
         "young_person",
-        code_list="offending",
         width=16,
         synonyms=("Offending history", "Offending?"),
-        help="Pick from the list.",
     ),
-    Field(
+    _coded(
         "gang_affiliation",
         "Gang affiliation (GA)",
-        Kind.CODE,
         "young_person",
-        code_list="gang_affiliation",
         width=12,
         synonyms=("GA", "Gang affiliation", "Gang affiliated", "Gang"),
-        help="Pick from the list.",
     ),
-    Field(
+    _coded(
         "education",
         "Education",
-        Kind.CODE,
         "young_person",
-        code_list="education",
         width=20,
         synonyms=("School/NEET", "Education status", "School? NEET?", "EET status"),
-        help="Pick from the list.",
     ),
     Field(
         "siblings",
@@ -318,12 +302,10 @@ BASE_FIELDS: tuple[Field, ...] = (
         help="Number of siblings, 0 to 20.",
     ),
     # data entry form
-    Field(
+    _coded(
         "primary_concern",
         "Primary concern",
-        Kind.CODE,
         "data_entry",
-        code_list="primary_concern",
         width=15,
         synonyms=("Primary Concern", "Main concern", "Primary context", "Context", "Main context"),
         help="ONE context only: Individual, Home, Peer Group, School or Neighbourhood.",
@@ -410,14 +392,13 @@ BASE_FIELDS: tuple[Field, ...] = (
         computed=True,
         help="Worked out by the workbook: consultation date plus the follow-up period.",
     ),
-    Field(
+    _dated(
         "follow_up_date",
         "Follow-up date",
-        Kind.DATE,
         "follow_up",
         width=13,
         synonyms=("Date followed up", "Follow up date", "Followed up"),
-        help="When follow-up happened. " + _DATE_HELP,
+        help="When follow-up happened.",
     ),
     Field(
         "follow_up_notes",

@@ -62,6 +62,23 @@ class Table:
         return self.formats.get(col, "int" if col in self.counts else "text")
 
 
+#: under each themes-per-period table, internal and published
+THEMES_NOTE = "A consultation can have several themes, so the themes do not add up to the consultations."
+
+
+def theme_shares_table(shares: pd.DataFrame, basis: dict[tuple[str, str], tuple[Any, ...]]) -> Table:
+    """The heat map of each theme's share of the consultations held, per period (internal and published):
+    ``shares`` theme x period, ``basis`` each cell's (theme count, consultations held) figures."""
+    return Table(
+        "themes_shares",
+        "Share of consultations with each theme (heat map)",
+        shares,
+        basis=basis,
+        formats=dict.fromkeys(shares.columns, "pct"),
+        heatmap=True,
+    )
+
+
 @dataclass
 class Report:
     period: Period

@@ -31,6 +31,7 @@ from cstracker.core.errors import UsageError
 from cstracker.core.periods import Period, _calendar_period, add_months, month_end, span_heading
 from cstracker.core.schema import CodeLists
 from cstracker.report.data import (
+    THEMES_NOTE,
     TOTAL,
     WHOLE_DAYS_RULE,
     Report,
@@ -38,6 +39,7 @@ from cstracker.report.data import (
     Table,
     change_columns,
     month_label,
+    theme_shares_table,
     whole_days,
 )
 from cstracker.report.disclosure import protect
@@ -270,7 +272,7 @@ def _themes(bl: _Builder, d: ReportData, quarters: list[Period], b: Period) -> l
         "Consultations per theme per quarter",
         {t: {c: key("cons", s, e, ("theme", t)) for c, s, e in cols} for t in d.themes},
         row_totals=True,
-        note="A consultation can have several themes, so the themes do not add up to the consultations.",
+        note=THEMES_NOTE,
     )
     held = bl.counts(
         "themes_held",
@@ -285,14 +287,7 @@ def _themes(bl: _Builder, d: ReportData, quarters: list[Period], b: Period) -> l
             n = bl.model.value(key("cons", s, e))
             shares.loc[t, c] = bl.model.value(key("cons", s, e, ("theme", t))) / n if n else None
             basis[(t, c)] = (key("cons", s, e, ("theme", t)), key("cons", s, e))
-    t_shares = Table(
-        "themes_shares",
-        "Share of consultations with each theme (heat map)",
-        shares,
-        basis=basis,
-        formats=dict.fromkeys(shares.columns, "pct"),
-        heatmap=True,
-    )
+    t_shares = theme_shares_table(shares, basis)
     return [counts, held, t_shares]
 
 

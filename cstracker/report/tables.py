@@ -31,6 +31,7 @@ from cstracker.core.schema import CodeLists
 from cstracker.report.data import (
     AGE_BANDS,
     NOT_RECORDED,
+    THEMES_NOTE,
     TOTAL,
     WHOLE_DAYS_RULE,
     Report,
@@ -43,6 +44,7 @@ from cstracker.report.data import (
     median_of,
     month_label,
     stamp,
+    theme_shares_table,
     whole_days,
     within,
 )
@@ -295,7 +297,7 @@ def _themes(d: ReportData, period: Period, months: list[dt.date]) -> list[Table]
         counts=tuple(counts.columns),
         row_totals=True,
         ids=ids,
-        note="A consultation can have several themes, so the themes do not add up to the consultations.",
+        note=THEMES_NOTE,
     )
     t_held = Table(
         "themes_held",
@@ -305,14 +307,7 @@ def _themes(d: ReportData, period: Period, months: list[dt.date]) -> list[Table]
         row_totals=True,
         ids=ids,
     )
-    t_shares = Table(
-        "themes_shares",
-        "Share of consultations with each theme (heat map)",
-        shares,
-        basis=basis,
-        formats=dict.fromkeys(shares.columns, "pct"),
-        heatmap=True,
-    )
+    t_shares = theme_shares_table(shares, basis)
     return [t_counts, t_held, t_shares, _cooccurrence(d, period)]
 
 

@@ -330,8 +330,40 @@ def test_write_mapping_needs_dry_run(blank_tracker, tmp_path):
     assert code == 2 and "--write-mapping needs --dry-run" in out
 
 
-@needs_libreoffice
-def test_rejects_remember_mapping_after_libreoffice_saves_them(blank_tracker, tmp_path):
+def _corrected_in_libreoffice(rejects: Path, tmp_path: Path, import_again) -> Path:
+    """The coordinator corrects the rejects workbook, deletes its 'Rejected from' column (the hidden
+    sheet still knows the row) and LibreOffice saves it."""
+    wb = openpyxl.load_workbook(rejects)
+    ws = wb["Rejected"]
+    ws["B2"] = "28/02/2025"
+    ws.delete_cols(ws.max_column)
+    wb.save(rejects)
+    return convert(rejects, tmp_path / "lo", "xlsx")
+
+
+def _corrected_as_text(rejects: Path, tmp_path: Path, import_again) -> Path:
+    """A CSV keeps its mapping beside it; the same import again replaces its own rejects and mapping
+    files without --overwrite; the coordinator corrects the CSV as text."""
+    beside = tmp_path / "rejected.mapping.toml"
+    assert '"Online" = "Individual"' in beside.read_text(encoding="utf-8")
+    import_again()
+    text = rejects.read_text(encoding="utf-8-sig")
+    rejects.write_text(text.replace("31/02/2025", "28/02/2025"), encoding="utf-8-sig")
+    return rejects
+
+
+@pytest.mark.parametrize(
+    ("suffix", "correct"),
+    [
+        pytest.param(
+            ".xlsx", _corrected_in_libreoffice, marks=needs_libreoffice, id="xlsx-saved-by-libreoffice"
+        ),
+        pytest.param(".csv", _corrected_as_text, id="csv"),
+    ],
+)
+def test_a_corrected_rejects_file_imports_with_the_mapping_it_remembers(
+    blank_tracker, tmp_path, suffix, correct
+):
     source = tmp_path / "old.csv"
     source.write_text(
         "Case No,Date of referral,Worker,Main Concern\n"
@@ -345,49 +377,16 @@ def test_rejects_remember_mapping_after_libreoffice_saves_them(blank_tracker, tm
         '[values.primary_concern]\n"Online" = "Individual"\n',
         encoding="utf-8",
     )
-    rejects = tmp_path / "rejected.xlsx"
-    result = import_file(blank_tracker, source, mapping_path=mapping, rejects_path=rejects, today=TODAY)
-    assert [r.row for r in result.rejected] == [3]
-    wb = openpyxl.load_workbook(rejects)
-    ws = wb["Rejected"]
-    ws["B2"] = "28/02/2025"
-    ws.delete_cols(ws.max_column)  # 'Rejected from' deleted: the hidden sheet still knows the row
-    wb.save(rejects)
-    resaved = convert(rejects, tmp_path / "lo", "xlsx")
-    again = import_file(blank_tracker, resaved, today=TODAY)  # no --mapping
+    rejects = tmp_path / f"rejected{suffix}"
+
+    def import_with_rejects():
+        return import_file(blank_tracker, source, mapping_path=mapping, rejects_path=rejects, today=TODAY)
+
+    assert [r.row for r in import_with_rejects().rejected] == [3]
+    corrected = correct(rejects, tmp_path, import_with_rejects)
+    again = import_file(blank_tracker, corrected, today=TODAY)  # no --mapping: the rejects file remembers it
     assert again.rejected == [] and again.added == 1
     row = Tracker.open(blank_tracker).find(mosaic_id="202")
-    assert row["cs_practitioner"] == "CS Practitioner B" and row["primary_concern"] == "Individual"
-    assert row["source"] == "import: old.csv row 3"
-
-
-def test_a_csv_rejects_file_keeps_its_mapping_beside_it(blank_tracker, tmp_path):
-    source = tmp_path / "old.csv"
-    source.write_text(
-        "Case No,Date of referral,Worker,Main Concern\n"
-        "301,03/10/2025,CS Practitioner A,Peer Grp\n"
-        "302,31/02/2025,CS Practitioner B,Online\n",
-        encoding="utf-8",
-    )
-    mapping = tmp_path / "ours.toml"
-    mapping.write_text(
-        '[columns]\n"Case No" = "Mosaic ID"\n"Worker" = "CS practitioner"\n'
-        '[values.primary_concern]\n"Online" = "Individual"\n',
-        encoding="utf-8",
-    )
-    rejects = tmp_path / "rejected.csv"
-    result = import_file(blank_tracker, source, mapping_path=mapping, rejects_path=rejects, today=TODAY)
-    assert [r.row for r in result.rejected] == [3]
-    beside = tmp_path / "rejected.mapping.toml"
-    assert '"Online" = "Individual"' in beside.read_text(encoding="utf-8")
-    # the same import again replaces its own rejects and mapping files without --overwrite
-    import_file(blank_tracker, source, mapping_path=mapping, rejects_path=rejects, today=TODAY)
-    text = rejects.read_text(encoding="utf-8-sig")
-    fixed = tmp_path / "rejected.csv"
-    fixed.write_text(text.replace("31/02/2025", "28/02/2025"), encoding="utf-8-sig")
-    again = import_file(blank_tracker, fixed, today=TODAY)  # no --mapping: it is read from beside the file
-    assert again.rejected == [] and again.added == 1
-    row = Tracker.open(blank_tracker).find(mosaic_id="302")
     assert row["cs_practitioner"] == "CS Practitioner B" and row["primary_concern"] == "Individual"
     assert row["source"] == "import: old.csv row 3"
 
