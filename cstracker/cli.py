@@ -90,9 +90,9 @@ class LazyGroup(click.Group):
             raise UserError(str(e), e.exit_code) from None
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
-        except (KeyboardInterrupt, BrokenPipeError):
+        except (KeyboardInterrupt, BrokenPipeError, SystemExit, GeneratorExit):
             raise
-        except Exception as e:
+        except BaseException as e:  # also a Rust library's panic: pyo3's PanicException is no Exception
             from cstracker.boundary import describe_failure
 
             message, code = describe_failure(e)

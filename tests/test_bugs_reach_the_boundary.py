@@ -162,3 +162,19 @@ def test_a_damaged_tracker_is_still_one_line_and_exit_1_not_a_bug(tmp_path, blan
     result = _invoke(["validate", str(blank_tracker)], tmp_path, monkeypatch)
     assert result.exit_code == 1, result.output
     assert "bug in cstracker" not in result.output and "cannot be read" in result.output
+
+
+class PanicException(BaseException):
+    """As pyo3 (the Rust libraries' bridge: calamine, fastexcel) raises for a panic: not an Exception."""
+
+
+def test_a_panic_inside_a_rust_library_reaches_the_boundary_as_one_line(tmp_path, blank_tracker, monkeypatch):
+    from cstracker.tracker import validate
+
+    def panic(*_a, **_k):
+        raise PanicException("synthetic bug: TimeDelta::milliseconds out of bounds")
+
+    monkeypatch.setattr(validate, "validate_tracker", panic)
+    result = _invoke(["validate", str(blank_tracker)], tmp_path, monkeypatch)
+    _assert_bug(result, tmp_path, "PanicException")
+    assert "Traceback" not in result.output
