@@ -47,7 +47,6 @@ FORMULA = re.compile(rb"<f\b[^>]*?(?:/>|>(.*?)</f>)", re.S)
 _V = re.compile(rb"<v>(.*?)</v>", re.S)
 _T = re.compile(rb"<t\b[^>]*?(?:/>|>(.*?)</t>)", re.S)
 _PHONETIC = re.compile(rb"<rPh\b.*?</rPh>", re.S)
-_INDEX = re.compile(rb"\s*(\d+)\s*")
 _ESC = re.compile(r"&(#x[0-9A-Fa-f]+|#[0-9]+|lt|gt|amp|quot|apos);|_x([0-9A-Fa-f]{4})_")
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
 _OOXML_ESC = re.compile(r"_x([0-9A-Fa-f]{4})_")
@@ -93,8 +92,8 @@ def undo_ooxml_escapes(value: str) -> str:
 
 def shared_index(raw: bytes | str) -> int | None:
     """The shared-string index a ``t="s"`` cell holds; None when it is not a whole number from 0."""
-    m = _INDEX.fullmatch(raw.encode("ascii", "replace") if isinstance(raw, str) else raw)
-    return int(m[1]) if m else None
+    digits = raw.strip()
+    return int(digits) if digits.isascii() and digits.isdigit() else None
 
 
 def value_of(kind: bytes, raw: str | None, shared: Callable[[int], str | None]) -> Any:
@@ -139,7 +138,8 @@ def cell_value(attrs: bytes, body: bytes | None, shared: Callable[[int], str | N
     """A cell's value as stored (``<c {attrs}>{body}</c>``): str, float, bool, or None when it holds nothing."""
     if not body:
         return None
-    kind = cell_type(attrs)
+    t = TYPE.search(attrs) if b"t=" in attrs else None  # cell_type, inline: this runs for every cell
+    kind = t[1] if t else b"n"
     if kind == b"inlineStr":
         return inline_text(body)
     if body.startswith(b"<v>") and body.endswith(b"</v>") and body.count(b"<") == 2:
@@ -154,6 +154,9 @@ def cell_value(attrs: bytes, body: bytes | None, shared: Callable[[int], str | N
             return float(raw)
         except ValueError:
             pass
+    elif kind == b"s":
+        index = shared_index(raw)
+        return None if index is None else shared(index)
     return value_of(kind, text(raw), shared)
 
 

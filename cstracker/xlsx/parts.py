@@ -234,8 +234,10 @@ class ContentTypes(NamedTuple):
         return {*self.defaults.values(), *self.overrides.values()}
 
 
+@functools.lru_cache(maxsize=32)
 def content_types(data: bytes) -> ContentTypes:
-    """The package's ``[Content_Types].xml``: what each part is (``ContentTypes``).
+    """The package's ``[Content_Types].xml``: what each part is (``ContentTypes``; cached by content,
+    as every form of one layout has the same: do not change what it gives).
 
     The shape every program writes is read with one regular expression, anything else with
     defusedxml (a DTD raises ``DefusedXmlException``, damaged XML ``ET.ParseError``).

@@ -37,7 +37,6 @@ from cstracker.core.errors import FormError
 from cstracker.xlsx.cells import (
     SharedStrings,
     TooManyStrings,
-    cell_type,
     cell_value,
     rich_text,
     text,
@@ -448,7 +447,8 @@ _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")  # a cell formula, not <formula1> o
 _FORMULA_TEXT = re.compile(rb"<(?:\w+:)?f(?:\s[^>]*)?>(.*?)</(?:\w+:)?f>", re.S)
 #: a cell tag without its reference first (or with odd white space), or with a namespace prefix (which
 #: the cell patterns would not see at all): the tree reads such a sheet
-_CELL_NO_REF = re.compile(rb'<c(?:[>/\t\n\r]| (?!r="))|<\w+:c\b')
+_CELL_NO_REF = re.compile(rb'<c(?:[>/\t\n\r]| (?!r="))')
+_CELL_PREFIXED = re.compile(rb"<\w+:c\b")
 _CELL_FAST = re.compile(rb'<c r="([A-Z]{1,3}[0-9]{1,7})"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
 _FAR = re.compile(rb'<c r="((?:[A-Z]{2,3}[0-9]+)|(?:[A-Z][0-9]{5,}))"')
 _ROW = re.compile(rb'<row r="([0-9]{5,})"')
@@ -500,10 +500,10 @@ def _trie(words: list[bytes]) -> bytes:
     return alts[0] if len(alts) == 1 else b"(?:" + b"|".join(alts) + b")"
 
 
-def _form_value(kind: bytes, value: Any) -> Any:
+def _form_value(is_error: bool, value: Any) -> Any:
     """What a form's cell gives (``cells.cell_value``), with the form reader's two rules: an error
     (``#N/A``) is no answer, and a whole number is an int."""
-    if kind == b"e":
+    if is_error:
         return None
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
         return int(value)
@@ -514,12 +514,15 @@ def _sheet_fast(
     data: bytes, wanted: set[str] | None, shared: Callable[[int], str | None]
 ) -> dict[str, Cell] | None:
     """Cells by regex when the XML has the shape every spreadsheet program writes; else None."""
-    if _CELL_NO_REF.search(data):
+    if _CELL_NO_REF.search(data) or (b":c" in data and _CELL_PREFIXED.search(data)):
         return None
     found: dict[str, Cell] = {}
     for ref_b, attrs, inner in _cell_pattern(wanted).findall(data):
         ref = ref_b.decode("ascii")
-        value = _form_value(cell_type(attrs), cell_value(attrs, inner, shared))
+        if not inner:
+            found[ref] = Cell(None, False)  # an empty (styled) cell: most of a form
+            continue
+        value = _form_value(b't="e"' in attrs, cell_value(attrs, inner, shared))
         # a value and nothing else (the common shape) holds no formula: no search
         fm = _FORMULA.search(inner) if inner.count(b"<") > 2 else None
         if fm is None:
@@ -569,5 +572,5 @@ def _sheet_tree(
                     inline = rich_text(child)
             # the same rules as the fast path (cells.value_of): an inline string is its <is>
             value = inline if kind == b"inlineStr" else value_of(kind, stored, shared)
-            found[cell] = Cell(_form_value(kind, value), formula, formula_text)
+            found[cell] = Cell(_form_value(kind == b"e", value), formula, formula_text)
     return found
