@@ -264,3 +264,90 @@ def validate_raw(
     """convert_record then check_converted, for a caller that wants both."""
     record, findings = convert_record(raw, lists)
     return record, findings + check_converted(record, {f.field_key for f in findings}, lists, today)
+
+
+def rows_to_check(columns: Mapping[str, Any], n: int, today: dt.date | None = None) -> Any:
+    """A bool array: the rows ``check_record`` may find something in, from whole typed columns.
+
+    ``columns``: field key -> a column of ``n`` values as the column-wise reading types them
+    (pandas: dates datetime64, ints Int64, ticks bool, text stripped); a record holds a key
+    where its column has a value (not NA, not "", a tick True). A superset, rule by rule,
+    written beside ``check_record`` so the two change together: a row it leaves out gets no
+    finding there, so only the rows it keeps need a record made and checked (each condition
+    below is one of ``check_record``'s, or wider).
+    """
+    import numpy as np
+    import pandas as pd
+
+    today = today or dt.date.today()
+    none = np.zeros(n, bool)
+
+    def present(key: str) -> Any:
+        col = columns.get(key)
+        if col is None:
+            return none
+        if col.dtype == bool:
+            return col.to_numpy(dtype=bool)
+        filled = col.notna()
+        if not pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_datetime64_any_dtype(col):
+            filled &= (col != "").fillna(False)
+        return filled.to_numpy(dtype=bool)
+
+    def truthy(key: str) -> Any:
+        col = columns.get(key)
+        if col is not None and pd.api.types.is_numeric_dtype(col) and col.dtype != bool:
+            return present(key) & (col != 0).fillna(False).to_numpy(dtype=bool)
+        return present(key)
+
+    def day(key: str) -> Any:
+        """The column's days as numpy datetime64[D] (NaT where absent)."""
+        col = columns.get(key)
+        if col is None:
+            return np.full(n, np.datetime64("NaT"), "datetime64[D]")
+        return col.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+
+    def equals(key: str, value: str) -> Any:
+        col = columns.get(key)
+        return none if col is None else (col == value).fillna(False).to_numpy(dtype=bool)
+
+    def before(a: Any, b: Any) -> Any:
+        return a < b  # NaT compares False: both present, as _before
+
+    earliest, today64 = np.datetime64(EARLIEST_REFERRAL, "D"), np.datetime64(today, "D")
+    received, decided = day("date_received"), day("decision_date")
+    consulted, followed, known = day("consultation_date"), day("follow_up_date"), day("known_since")
+    has_consulted = ~np.isnat(consulted)
+    mask = np.zeros(n, bool)
+    for key in REQUIRED_KEYS:
+        col = columns.get(key)
+        if col is None:
+            mask |= True
+        elif col.dtype == object or pd.api.types.is_string_dtype(col):
+            mask |= ~(col.astype("string").str.strip().fillna("") != "").to_numpy(dtype=bool)  # is_blank
+        else:
+            mask |= ~present(key)
+    for key, days in (
+        ("date_received", received),
+        ("decision_date", decided),
+        ("consultation_date", consulted),
+        ("follow_up_date", followed),
+    ):
+        mask |= days < earliest
+        if key != "consultation_date":
+            mask |= days > today64
+    mask |= consulted > today64  # in the future with an outcome recorded (wider: any)
+    mask |= known < np.datetime64(EARLIEST_KNOWN_SINCE, "D")
+    mask |= before(received, known) | before(decided, received) | before(consulted, received)
+    mask |= before(consulted, decided) | before(followed, consulted)
+    mask |= ~np.isnat(followed) & ~has_consulted
+    suitable, not_suitable = equals("suitability", "Suitable"), equals("suitability", "Not suitable")
+    mask |= has_consulted & ~suitable  # Not suitable, no decision, Awaiting decision (wider: any other)
+    mask |= has_consulted & ~truthy("primary_concern")  # (wider: a consultation in the future too)
+    mask |= (suitable | not_suitable) & np.isnat(decided)
+    mask |= not_suitable & ~truthy("signposted_to")
+    # the Other theme (wider: whether or not Other is on the themes list)
+    mask |= truthy("theme:Other") != truthy("theme_other_text")
+    for concern, action_key in CONTEXT_ACTION_FIELD.items():
+        # no action for the primary concern (wider: whether or not any action is agreed)
+        mask |= has_consulted & equals("primary_concern", concern) & ~truthy(action_key)
+    return mask

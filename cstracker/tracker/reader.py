@@ -5,7 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 import zipfile
 import zlib
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,12 +42,22 @@ class TrackerReading(TrackerState):
     ``_index`` (``rowindex.py``) reads the rows once; ``_raw`` sees rows staged in this session.
     """
 
-    def _load(self, typed: bool, sliced: bool = False, keys: Collection[str] | None = None):
+    def _load(
+        self,
+        typed: bool,
+        sliced: bool = False,
+        keys: Collection[str] | None = None,
+        inspect: Callable[[bytes, Any], None] | None = None,
+    ):
         """The Referrals sheet, our columns only, as a pandas frame keyed by field key.
 
         ``sliced``: read a large sheet a slice of rows at a time (``sheetslices.py``) to hold
         one slice's cells in the reader instead of the whole sheet's; the frame then also has
-        "_row", since blank rows between slices are not in it.
+        "_row", since blank rows between slices are not in it. ``inspect(piece, located)``:
+        a caller's own search of the sheet XML (``table_cells.OddCells``, ``sheetscan.StoredAs``),
+        given every piece in the pass this read makes anyway (the slicing, or the far-cell check
+        before a whole read): one stream of the sheet, not two. A piece may come twice (after a
+        slicing that gave up); what it gathers must not mind.
         """
         import fastexcel
 
@@ -79,9 +89,9 @@ class TrackerReading(TrackerState):
         src = encryption.source(self.path)
         try:
             # slices are files: an encrypted tracker is read whole, from memory, so none touches the disk
-            slices = self._slices(read) if sliced and not isinstance(src, bytes) else None
+            slices = self._slices(read, inspect) if sliced and not isinstance(src, bytes) else None
             if not slices:
-                self._check_far_cells(src)  # before the reader sizes its grid by them
+                self._check_far_cells(src, inspect)  # before the reader sizes its grid by them
             if slices:
                 import numpy as np
                 import pyarrow as pa
@@ -120,14 +130,15 @@ class TrackerReading(TrackerState):
             frame["_row"] = rows
         return frame
 
-    def _slices(self, read) -> list | None:
+    def _slices(self, read, inspect: Callable[[bytes, Any], None] | None = None) -> list | None:
         """The sheet read slice by slice; None when its XML is not in the shape slicing needs."""
         lay = self.layout
         try:
             # the slicing pass checks for far cells itself (when the layout left that to it)
             far = lay.referrals_far_cells()
             args = (self.path, lay.sheet_part, SHEET_REFERRALS, lay.header_row, SLICE_ROWS, read)
-            return read_in_slices(*args, far=far) if far is not None else read_in_slices(*args)
+            extra = {k: v for k, v in (("far", far), ("inspect", inspect)) if v is not None}
+            return read_in_slices(*args, **extra)
         except NotSliceable:
             return None
         except (zipfile.BadZipFile, OSError, KeyError, ET.ParseError, EOFError) as e:
@@ -135,20 +146,37 @@ class TrackerReading(TrackerState):
                 f"{self.path}: sheet {SHEET_REFERRALS} cannot be read ({e}); {REPAIR}"
             ) from None
 
-    def _check_far_cells(self, src: Any) -> None:
-        """The far-cell check ``Tracker.open(far_cells_later=True)`` left to the first pass over the sheet."""
+    def _check_far_cells(self, src: Any, inspect: Callable[[bytes, Any], None] | None = None) -> None:
+        """The far-cell check ``Tracker.open(far_cells_later=True)`` left to the first pass over the
+        sheet, and ``inspect`` (``_load``) given each piece of it in the same pass."""
         far = self.layout.referrals_far_cells()
-        if far is None:
+        if far is None and inspect is None:
             return
-        finder, error = far
+        finder, error = far if far is not None else (None, None)
         try:
             with encryption.open_zip(src) as zf, zf.open(self.layout.sheet_part) as fh:
-                tail = b""
-                while chunk := fh.read(1 << 22):
-                    found = finder.find(tail + chunk)
-                    if found:
-                        raise error(found)
-                    tail = chunk[-512:]
+                pieces = 0
+                if inspect is not None:
+                    from cstracker.xlsx.cellscan import locate
+                    from cstracker.xlsx.sheetscan import sheet_data_regions
+
+                    for region in sheet_data_regions(fh):
+                        pieces += 1
+                        located = locate(region)
+                        found = finder.find(region, located) if finder is not None else None
+                        if found:
+                            raise error(found)
+                        inspect(region, located)
+                if finder is not None and not pieces:
+                    # no sheetData in the shape the pieces need (a namespace prefix, say): the whole
+                    # part, as it is, chunk by chunk
+                    with encryption.open_zip(src) as again, again.open(self.layout.sheet_part) as raw:
+                        tail = b""
+                        while chunk := raw.read(1 << 22):
+                            found = finder.find(tail + chunk)
+                            if found:
+                                raise error(found)
+                            tail = chunk[-512:]
         except (zipfile.BadZipFile, OSError, KeyError, EOFError, zlib.error) as e:
             raise TrackerError(
                 f"{self.path}: sheet {SHEET_REFERRALS} cannot be read ({e}); {REPAIR}"
@@ -157,6 +185,8 @@ class TrackerReading(TrackerState):
 
     def _blank_mask(self, frame):
         """True for rows with nothing in cstracker's own columns (spaces count as nothing)."""
+        import pandas as pd
+
         keys = [f.key for f in self.fields if f.kind is not Kind.FORMULA]
         blank = ~frame[keys].notna().any(axis=1)
         # A row whose only values are texts of spaces is blank too: rare, so look only at rows
@@ -166,10 +196,20 @@ class TrackerReading(TrackerState):
         ]
         others = [k for k in keys if k not in texts]
         maybe = ~blank & ~frame[others].notna().any(axis=1) if others else ~blank
-        if maybe.any():
-            sub = frame.loc[maybe, texts]
-            spaces = sub.apply(lambda col: col.astype("string").str.strip().fillna("") == "").all(axis=1)
-            blank = blank | spaces.reindex(frame.index, fill_value=False)
+        # column by column, each looking only at the rows no column before showed something in (most
+        # rows show it in the first): the rows left have nothing but spaces
+        import numpy as np
+
+        undecided = np.flatnonzero(maybe.to_numpy(dtype=bool))
+        for k in texts:
+            if not len(undecided):
+                break
+            values = frame[k].iloc[undecided].astype("string").str.strip().fillna("")
+            undecided = undecided[(values == "").to_numpy(dtype=bool)]
+        if len(undecided):
+            spaces = np.zeros(len(frame), bool)
+            spaces[undecided] = True
+            blank = blank | pd.Series(spaces, index=frame.index)
         return blank
 
     def _raw(self, number: int) -> dict[str, Any]:
@@ -244,9 +284,22 @@ class TrackerReading(TrackerState):
         import pandas as pd
 
         from cstracker.core.reading import read_column
+        from cstracker.xlsx.sheetscan import StoredAs
 
         lay = self.layout
-        frame = self._load(typed=False, sliced=lay.table_ref[3] - lay.header_row > SLICED_FROM_ROWS)
+        # what the text view hides (a number stored as text, an ID stored as a number), found in the
+        # read's own pass over the sheet
+        stored = StoredAs(
+            {
+                lay.columns[f.key]: ("text" if f.kind is Kind.INT else "number")
+                for f in self.fields
+                if f.kind in (Kind.INT, Kind.MOSAIC, Kind.ID)
+            },
+            lay.header_row + 1,
+        )
+        frame = self._load(
+            typed=False, sliced=lay.table_ref[3] - lay.header_row > SLICED_FROM_ROWS, inspect=stored
+        )
         if "_row" not in frame.columns:
             frame["_row"] = range(lay.header_row + 1, lay.header_row + 1 + len(frame))
         if len(frame):
@@ -270,7 +323,7 @@ class TrackerReading(TrackerState):
                     marks[prefix + f.key] = mask
         out["_row"] = frame["_row"].to_numpy()
         result = pd.DataFrame(out)
-        self._mark_stored_types(result, marks)
+        self._mark_stored_types(result, marks, stored.found)
         for name, mask in marks.items():
             result[name] = mask
         outside = result["_row"].to_numpy() > lay.table_ref[3]
@@ -278,23 +331,16 @@ class TrackerReading(TrackerState):
             result["_outside"] = outside
         return result
 
-    def _mark_stored_types(self, frame, marks: dict[str, Any]) -> None:
+    def _mark_stored_types(self, frame, marks: dict[str, Any], found: dict[int, set[int]]) -> None:
         """Add to ``marks`` what the text view cannot see: a number stored as text (whole-number
-        columns) and a Mosaic ID or Referral ID stored as a number; both readable, not canonical."""
+        columns) and a Mosaic ID or Referral ID stored as a number; both readable, not canonical.
+        ``found``: ``sheetscan.StoredAs``' rows by column."""
         import numpy as np
-
-        from cstracker.xlsx.sheetscan import rows_stored_as
 
         lay = self.layout
         wanted = {lay.columns[f.key]: f for f in self.fields if f.kind in (Kind.INT, Kind.MOSAIC, Kind.ID)}
         if not len(frame) or not wanted:
             return
-        odd_kind = {c: ("text" if f.kind is Kind.INT else "number") for c, f in wanted.items()}
-        try:
-            with encryption.open_zip(encryption.source(self.path)) as zf:  # an encrypted tracker too
-                found = rows_stored_as(zf, lay.sheet_part, odd_kind, lay.header_row + 1)
-        except (zipfile.BadZipFile, OSError, KeyError, EOFError) as e:
-            raise TrackerError(f"{self.path}: sheet {SHEET_REFERRALS} cannot be read ({e})") from None
         rows = frame["_row"].to_numpy()
         for col, f in wanted.items():
             odd = found[col]

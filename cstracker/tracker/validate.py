@@ -24,7 +24,7 @@ from cstracker.core.convert import is_blank
 from cstracker.core.errors import REPAIR, TrackerError
 from cstracker.core.problems import Problem, shown_value
 from cstracker.core.reading import Formula, Reading, State, described, read_cell, shown
-from cstracker.core.rules import RULE_FOR_KIND, Finding, check_converted
+from cstracker.core.rules import RULE_FOR_KIND, Finding, check_converted, rows_to_check
 from cstracker.core.schema import Kind, with_prefix
 from cstracker.tracker.create import SHEET_REFERRALS
 from cstracker.xlsx.encryption import calamine_book, open_zip, source
@@ -157,12 +157,15 @@ class CheckedRow:
     outside: bool = False
     #: the row read cell by cell (``read_rows``'s reading) when a cell may need a finding; None: every cell canonical
     read: ReadRow | None = None
+    #: False: the rules across fields find nothing in it (``rules.rows_to_check``), and ``record`` holds
+    #: only what the checks across rows read
+    checked: bool = True
 
 
 _NUMBER_KINDS = (Kind.DATE, Kind.DATETIME, Kind.INT)
 
 
-def checked_rows(tracker) -> Iterator[CheckedRow]:
+def checked_rows(tracker, today: dt.date | None = None) -> Iterator[CheckedRow]:
     """Every non-blank row, read column-wise: what ``read_rows`` gives, without a Python call per cell.
 
     The table is read as a reader's text view (fastexcel into Arrow, in slices when large) and
@@ -170,13 +173,15 @@ def checked_rows(tracker) -> Iterator[CheckedRow]:
     a cell that view cannot vouch for (not canonical, new or unreadable there, a formula, or
     stored as another type than cstracker writes: ``table_cells.odd_cells``) is read cell by
     cell instead (``table_cells.stored_rows`` + ``reading.read_cell``), as ``read_rows`` reads it.
-    Falls back to ``read_rows`` for sheet XML in a shape the one pass does not read.
+    Falls back to ``read_rows`` for sheet XML in a shape the one pass does not read. A clean row
+    the rules across fields (on whole columns, ``rules.rows_to_check``) cannot fault comes with
+    ``checked=False`` and only the values the checks across rows need.
     """
     import numpy as np
 
     from cstracker.core.reading import read_column
     from cstracker.tracker.reader import SLICED_FROM_ROWS
-    from cstracker.xlsx.table_cells import NotColumnWise, odd_cells
+    from cstracker.xlsx.table_cells import OddCells
 
     lay = tracker.layout
     lists = tracker.lists
@@ -186,30 +191,28 @@ def checked_rows(tracker) -> Iterator[CheckedRow]:
     data = [lay.fields_by_key[k] for k in lay.columns if lay.fields_by_key[k].kind is not Kind.FORMULA]
     text_cols = [lay.columns[f.key] for f in data if f.kind not in _NUMBER_KINDS]
     number_cols = [lay.columns[f.key] for f in data if f.kind in _NUMBER_KINDS]
+    # formulas and cells stored as another type, found in the read's own pass over the sheet XML
+    # (which is also its far-cell check, before any reader sees the sheet)
+    search = OddCells(
+        text_cols,
+        number_cols,
+        first,
+        date_cols=[lay.columns[f.key] for f in data if f.kind in (Kind.DATE, Kind.DATETIME)],
+        whole_cols=[lay.columns[f.key] for f in data if f.kind in (Kind.DATE, Kind.INT)],
+    )
     try:
         src = source(tracker.path)
-        with open_zip(src) as zf:
-            try:
-                formulas, odd = odd_cells(
-                    zf,
-                    lay.sheet_part,
-                    text_cols,
-                    number_cols,
-                    first,
-                    lay.referrals_far_cells(),
-                    date_cols=[lay.columns[f.key] for f in data if f.kind in (Kind.DATE, Kind.DATETIME)],
-                    whole_cols=[lay.columns[f.key] for f in data if f.kind in (Kind.DATE, Kind.INT)],
-                )
-            except NotColumnWise:
-                yield from cell_by_cell_rows(tracker)
-                return
-            # that pass checked every piece for far cells: the read below need not check them again
-            lay.far_cells_later = None
-        frame = tracker._load(typed=False, sliced=lay.table_ref[3] - lay.header_row > SLICED_FROM_ROWS)
+        frame = tracker._load(
+            typed=False, sliced=lay.table_ref[3] - lay.header_row > SLICED_FROM_ROWS, inspect=search
+        )
     except (zipfile.BadZipFile, OSError, KeyError, ValueError, EOFError) as e:
         raise TrackerError(
             f"{tracker.path}: sheet {SHEET_REFERRALS} cannot be read ({e}); {REPAIR}"
         ) from None
+    if not search.column_wise:
+        yield from cell_by_cell_rows(tracker)
+        return
+    formulas, odd = search.formulas, search.odd
     numbers = frame["_row"].to_numpy() if "_row" in frame.columns else np.arange(first, first + len(frame))
     blank = tracker._blank_mask(frame).to_numpy() if len(frame) else np.zeros(0, bool)
     suspect = np.zeros(len(frame), bool)
@@ -227,29 +230,41 @@ def checked_rows(tracker) -> Iterator[CheckedRow]:
     suspect |= np.isin(numbers, np.fromiter(special, dtype=np.int64, count=len(special)))
     read_whole = _read_whole(tracker, src, {int(n) for n in numbers[suspect]} | special, formulas, letters)
     clean = np.flatnonzero(~blank & ~suspect)
+    # the rules across fields, on whole columns: a clean row they leave out needs no record beyond
+    # what the checks across rows read (its Referral ID, Mosaic ID, date received)
+    check = rows_to_check({f.key: column for f, column in columns}, len(numbers), today)
     # rows in sheet order: the clean ones a chunk at a time (their records made from the columns),
     # each row read whole where it falls among them
     whole = iter(sorted(read_whole))
     pending = next(whole, None)
     for start in range(0, len(clean), _CHUNK):
         at = clean[start : start + _CHUNK]
+        full = check[at]
+        some = np.flatnonzero(full)
         records: list[dict[str, Any]] = [{} for _ in range(len(at))]
         for f, column in columns:
-            where, values = _python_values(f, column.iloc[at])
             key = f.key
+            rows = None if key in _CROSS_ROW_KEYS else some
+            where, values = _python_values(f, column.iloc[at if rows is None else at[rows]])
+            if rows is not None:
+                where = rows[where].tolist()
             for i, v in zip(where, values, strict=True):
                 records[i][key] = v
-        for i, record in zip(at.tolist(), records, strict=True):
+        for i, record, checked in zip(at.tolist(), records, full.tolist(), strict=True):
             number = int(numbers[i])
             while pending is not None and pending < number:
                 yield read_whole[pending]
                 pending = next(whole, None)
-            yield CheckedRow(number, record, _Cells(letters, number), number > last_table_row)
+            yield CheckedRow(
+                number, record, _Cells(letters, number), number > last_table_row, checked=checked
+            )
     while pending is not None:
         yield read_whole[pending]
         pending = next(whole, None)
 
 
+#: what the checks across rows read of a row (duplicate IDs and forms, the same person twice, a missing ID)
+_CROSS_ROW_KEYS = ("referral_id", "form_id", "mosaic_id", "date_received")
 #: rows whose records are made at once from the columns
 _CHUNK = 5_000
 
@@ -294,7 +309,7 @@ def _read_whole(tracker, src, numbers: set[int], formulas, letters) -> dict[int,
     return out
 
 
-def cell_by_cell_rows(tracker) -> list[CheckedRow]:
+def cell_by_cell_rows(tracker, today: dt.date | None = None) -> list[CheckedRow]:
     """Every non-blank row read cell by cell (``read_rows``): for sheet XML the column-wise read
     cannot vouch for, and the reference it is tested against."""
     return [CheckedRow(r.row, r.record, r.cells, r.outside, r) for r in read_rows(tracker)]
@@ -387,18 +402,20 @@ def validate_tracker(path: str | Path, today: dt.date | None = None) -> Validati
     outside = []
     mosaics: dict[int, object] = {}
 
-    for row in checked_rows(tracker):
+    for row in checked_rows(tracker, today=today):
         report.rows_checked += 1
-        findings = (
-            cell_findings(row.read, fields_by_key, tracker.lists, tracker.settings.referral_id_prefix)
-            if row.read is not None
-            else []
-        )
         record = row.record
-        bad = {f.field_key for f in findings if f.severity == "error"}
-        findings += check_converted(record, bad, tracker.lists, today)
-        for finding in findings:
-            report.problems.append(_problem(finding, row, fields_by_key, path))
+        bad: set[str] = set()
+        if row.checked:
+            findings = (
+                cell_findings(row.read, fields_by_key, tracker.lists, tracker.settings.referral_id_prefix)
+                if row.read is not None
+                else []
+            )
+            bad = {f.field_key for f in findings if f.severity == "error"}
+            findings += check_converted(record, bad, tracker.lists, today)
+            for finding in findings:
+                report.problems.append(_problem(finding, row, fields_by_key, path))
         if row.outside:
             outside.append(row)
         rid = record.get("referral_id")

@@ -19,6 +19,7 @@ import xml.etree.ElementTree as ET
 import zipfile
 import zlib
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from defusedxml import ElementTree as SafeET
 
@@ -33,6 +34,9 @@ from cstracker.xlsx.parts import (
     part_relationships,
     read_part,
 )
+
+if TYPE_CHECKING:
+    from cstracker.xlsx.cellscan import Located
 
 CHUNK = 4 * 1024 * 1024
 
@@ -102,8 +106,14 @@ class FarCells:
         self.max_row, self.max_col = max_row, max_col
         self.fast, self.odd = _patterns(max_row, max_col), None
 
-    def find(self, data: bytes) -> str | None:
-        """The first cell (or row, as 'row N') in ``data`` beyond the limits; None when there is none."""
+    def find(self, data: bytes, located: Located | None = None) -> str | None:
+        """The first cell (or row, as 'row N') in ``data`` beyond the limits; None when there is none.
+
+        ``located``: ``cellscan.locate(data)`` when the caller has it: then the patterns run only
+        when a located cell or row may be beyond the limits (a sane piece costs no search).
+        """
+        if located is not None and not self._may_be_beyond(located):
+            return None
         patterns = self.fast
         if _ODD_SHAPE.search(data):
             self.odd = self.odd or _odd_patterns(self.max_row, self.max_col)
@@ -119,6 +129,17 @@ class FarCells:
                     (inner[1] + inner[2]).decode("ascii") if inner and inner[1] else f"row {int(m['line'])}"
                 )
         return None
+
+    def _may_be_beyond(self, located: Located) -> bool:
+        """Whether a located cell or row may be beyond the limits (a superset of what the patterns find:
+        columns past the last, four letters or more, eight digits or more, rows past the last)."""
+        return bool(
+            (located.col > self.max_col).any()
+            or (located.letters > 3).any()
+            or (located.digits >= 8).any()
+            or (located.row_number > self.max_row).any()
+            or (located.row_digits >= 8).any()
+        )
 
 
 def far_cell(zf: zipfile.ZipFile, part: str, max_row: int, max_col: int) -> str | None:

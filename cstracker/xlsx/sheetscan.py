@@ -318,29 +318,72 @@ def typed_rows(
                     yield number, values
 
 
+class StoredAs:
+    """``rows_stored_as``' search, one piece of the sheet XML at a time, for a pass that streams the
+    sheet anyway (``sheetslices.read_in_slices``' ``inspect``): call it with each piece (whole rows)
+    and its located cells (``cellscan.locate``; None: another shape), then read ``found``."""
+
+    def __init__(self, columns: dict[int, str], first_row: int):
+        self.columns, self.first_row = columns, first_row
+        #: per column, the rows whose cell is stored as ``columns[col]``
+        self.found: dict[int, set[int]] = {c: set() for c in columns}
+        letters = b"|".join(re.escape(col_letters(c).encode()) for c in columns) or b"(?!)"
+        self._cell = re.compile(rb'<c r="(' + letters + rb')(\d+)"([^>]*?)(/?)>')
+        self._want_text = {col_letters(c).encode(): kind == "text" for c, kind in columns.items()}
+        self._index = {col_letters(c).encode(): c for c in columns}
+
+    def __call__(self, region: bytes, located: Any = None) -> None:
+        if not self.columns:
+            return
+        if located is None:
+            for m in self._cell.finditer(region):
+                self._note(m)
+            return
+        import numpy as np
+
+        from cstracker.xlsx.cellscan import TYPE_INLINE, TYPE_N, TYPE_NONE, TYPE_S, TYPE_SEVERAL, TYPE_STR
+
+        wanted = np.isin(located.col, list(self.columns)) & located.whole_ref & ~located.empty
+        if not wanted.any():
+            return
+        at = np.flatnonzero(wanted)
+        kind, col = located.type[at], located.col[at]
+        rows = located.row_of(at)
+        is_text = np.isin(kind, (TYPE_S, TYPE_INLINE, TYPE_STR))
+        is_number = np.isin(kind, (TYPE_NONE, TYPE_N))
+        for c, want in self.columns.items():
+            hit = (col == c) & (is_text if want == "text" else is_number) & (rows >= self.first_row)
+            self.found[c].update(rows[hit].tolist())
+        # a t attribute the located codes do not settle: that cell read with the pattern
+        for start in located.start[at[kind == TYPE_SEVERAL]].tolist():
+            m = self._cell.match(region, start)
+            if m:
+                self._note(m)
+
+    def _note(self, m: re.Match[bytes]) -> None:
+        if m[4]:
+            return  # an empty cell
+        t = _ATTR_T.search(m[3])
+        is_text = t is not None and t[1] in (b"s", b"inlineStr", b"str")
+        is_number = t is None or t[1] == b"n"
+        if (is_text if self._want_text[m[1]] else is_number) and int(m[2]) >= self.first_row:
+            self.found[self._index[m[1]]].add(int(m[2]))
+
+
 def rows_stored_as(
     zf: zipfile.ZipFile, part: str, columns: dict[int, str], first_row: int
 ) -> dict[int, set[int]]:
     """Per column, the rows from ``first_row`` down whose cell is stored as ``columns[col]``
     ("number" or "text"): what a reader's text view hides (``14`` and ``'14`` look alike).
 
-    One regular-expression pass per chunk over the cells of just these columns.
+    A pass that streams the sheet anyway uses ``StoredAs`` on its own pieces instead.
     """
-    found: dict[int, set[int]] = {c: set() for c in columns}
-    if not found:
-        return found
-    letters = b"|".join(re.escape(col_letters(c).encode()) for c in found)
-    cell = re.compile(rb'<c r="(' + letters + rb')(\d+)"([^>]*?)(/?)>')
-    want_text = {col_letters(c).encode(): kind == "text" for c, kind in columns.items()}
-    index = {col_letters(c).encode(): c for c in columns}
+    from cstracker.xlsx.cellscan import locate
+
+    search = StoredAs(columns, first_row)
+    if not columns:
+        return search.found
     with zf.open(part) as src:
         for region in sheet_data_regions(src):
-            for m in cell.finditer(region):
-                if m[4]:
-                    continue  # an empty cell
-                t = _ATTR_T.search(m[3])
-                is_text = t is not None and t[1] in (b"s", b"inlineStr", b"str")
-                is_number = t is None or t[1] == b"n"
-                if (is_text if want_text[m[1]] else is_number) and int(m[2]) >= first_row:
-                    found[index[m[1]]].add(int(m[2]))
-    return found
+            search(region, locate(region))
+    return search.found

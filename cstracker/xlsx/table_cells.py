@@ -19,7 +19,7 @@ import re
 import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Callable, Collection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
@@ -36,6 +36,9 @@ from cstracker.xlsx.cells import text as _text
 from cstracker.xlsx.parts import PartTooBig, col_index, col_letters, read_part
 from cstracker.xlsx.sheetscan import has_all_refs, sheet_data_regions
 
+if TYPE_CHECKING:
+    from cstracker.xlsx.cellscan import Located
+
 #: Excel's built-in date and time number formats
 _BUILTIN_DATES = {*range(14, 23), *range(45, 48)}
 _QUOTED = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]')
@@ -44,6 +47,144 @@ _EXCEL_ZERO = dt.datetime(1899, 12, 30)
 
 class NotColumnWise(Exception):
     """The sheet XML is not in the shape the pass relies on (a cell without its reference)."""
+
+
+class OddCells:
+    """``odd_cells``' search, one piece of the sheet XML at a time, for a pass that streams the sheet
+    anyway (``sheetslices.read_in_slices``' ``inspect``): call it with each piece (whole rows) and
+    its located cells, then read ``formulas`` and ``odd``.
+
+    A piece in the plain shape is answered from its located cells (``cellscan``: no search per
+    cell): the rows are a superset where that is safe (a row read cell by cell gives what the
+    column-wise read would), and each formula is confirmed and its text taken with the pattern.
+    """
+
+    def __init__(
+        self,
+        text_cols: Collection[int],
+        number_cols: Collection[int],
+        first_row: int,
+        date_cols: Collection[int] = (),
+        whole_cols: Collection[int] = (),
+    ):
+        self.first_row = first_row
+        #: formula text by (row, column) of the value columns
+        self.formulas: dict[tuple[int, int], str] = {}
+        #: rows with a cell stored as another type than cstracker writes for its column
+        self.odd: set[int] = set()
+        #: False once a piece had a cell or row without its reference (the column-wise read cannot vouch)
+        self.column_wise = True
+        import numpy as np
+
+        # per column, bits: 1 text, 2 number, 4 date, 8 whole (cells beyond three letters are column 0)
+        self._kind = np.zeros(18_279, np.int8)
+        for bit, cols in ((1, text_cols), (2, number_cols), (4, date_cols), (8, whole_cols)):
+            self._kind[[c for c in cols if c < len(self._kind)]] |= bit
+        # One pattern matching only the cells that matter, so a clean chunk costs one search: column
+        # letters as a trie (a candidate fails on its first letter, not after trying every column),
+        # then a formula in a value column (first: its row is read whole anyway), a text column's
+        # cell stored as anything but text, a number column's cell stored as anything but a number,
+        # and numbers the text view shows otherwise than a reader (``odd_cells``).
+        self._formula = re.compile(
+            rb'<c r="('
+            + _letters([*text_cols, *number_cols])
+            + rb')(\d+)"[^>]*>\s*<f\b[^>]*?(?:/>|>(.*?)</f>)',
+            re.S,
+        )
+        branches = [self._formula.pattern[len(b'<c r="') :]]
+        if text_cols:
+            branches.append(_letters(text_cols) + rb'(\d+)"(?![^>]*?\bt="(?:s|inlineStr)")(?![^>]*/>)')
+        if number_cols:
+            branches.append(_letters(number_cols) + rb'(\d+)"[^>]*?\bt="(?!n")')
+            branches.append(_letters(number_cols) + rb'(\d+)"[^>]*>\s*<v>-?(?:\d{8}|[\d.]+[eE])')
+        if date_cols:
+            branches.append(_letters(date_cols) + rb'(\d+)"[^>]*>\s*<v>(?:-|0[.<])')
+        if whole_cols:
+            branches.append(_letters(whole_cols) + rb'(\d+)"[^>]*>\s*<v>-?\d*\.')
+        self._pattern = re.compile(rb'<c r="(?:' + b"|".join(branches) + rb")", re.S)
+
+    def __call__(self, region: bytes, located: Located | None) -> None:
+        if not self.column_wise:
+            return
+        if located is None:
+            if not has_all_refs(region):
+                self.column_wise = False
+                return
+            self._search(region)
+            return
+        import numpy as np
+
+        from cstracker.xlsx.cellscan import TYPE_INLINE, TYPE_N, TYPE_NONE, TYPE_S
+
+        kind = self._kind[located.col]
+        text, number = (kind & 1) != 0, (kind & 2) != 0
+        odd = (text & ~located.empty & ~np.isin(located.type, (TYPE_S, TYPE_INLINE))) | (
+            number & ~np.isin(located.type, (TYPE_NONE, TYPE_N))
+        )
+        odd |= self._odd_numbers(located, kind)
+        for i in np.flatnonzero(located.formula & ((kind & 3) != 0)).tolist():
+            m = self._formula.match(region, int(located.start[i]))
+            if m:
+                odd[i] = False  # as the pattern: a formula cell is a formula, whatever its type
+                row = int(m[2])
+                if row >= self.first_row:
+                    self.formulas[(row, col_index(m[1].decode()))] = _text(m[3] or b"")
+        if odd.any():
+            rows = located.row_of(np.flatnonzero(odd))
+            self.odd.update(int(r) for r in rows[rows >= self.first_row])
+
+    def _odd_numbers(self, located: Located, kind: Any) -> Any:
+        """The number columns' cells whose value (``<v>`` right after the start tag) the text view
+        shows otherwise than a reader: the patterns' last three branches, on a window of the value's
+        first 24 bytes (a value running past it counts as odd: a wider net, never a narrower one)."""
+        import numpy as np
+
+        from cstracker.xlsx.cellscan import value_window
+
+        odd = np.zeros(len(kind), bool)
+        at = np.flatnonzero(((kind & 2) != 0) & ~located.empty)
+        if not at.size:
+            return odd
+        w, has_v = value_window(located, at, 24)
+        at, w = at[has_v], w[has_v]
+        neg = w[:, 0] == ord("-")
+        digit = (w - 48) < 10
+        dot = w == ord(".")
+        width = w.shape[1]
+
+        def run(mask):
+            """Leading run of ``mask`` from the value's first byte after an optional '-'."""
+            going = np.ones(len(w), bool)
+            count = np.zeros(len(w), np.int64)
+            for k in range(width - 1):
+                cur = np.where(neg, mask[:, min(k + 1, width - 1)], mask[:, k])
+                going &= cur
+                count += going
+            return count
+
+        rows = np.arange(len(w))
+        digits, numeric = run(digit), run(digit | dot)
+        end = np.minimum(neg + numeric, width - 1)
+        after_digits = np.minimum(neg + digits, width - 1)
+        full = neg + numeric >= width - 1  # the run reaches the window's end
+        hit = (digits >= 8) | ((numeric >= 1) & np.isin(w[rows, end], (ord("e"), ord("E")))) | full
+        date = (kind[at] & 4) != 0
+        hit |= date & (neg | ((w[:, 0] == ord("0")) & np.isin(w[:, 1], (ord("."), ord("<")))))
+        whole = (kind[at] & 8) != 0
+        hit |= whole & ((w[rows, after_digits] == ord(".")) | (neg + digits >= width - 1))
+        odd[at[hit]] = True
+        return odd
+
+    def _search(self, region: bytes) -> None:
+        for m in self._pattern.finditer(region):
+            if m[1]:
+                row = int(m[2])
+                if row >= self.first_row:
+                    self.formulas[(row, col_index(m[1].decode()))] = _text(m[3] or b"")
+                continue
+            row = int(next(g for g in m.groups()[3:] if g))
+            if row >= self.first_row:
+                self.odd.add(row)
 
 
 def odd_cells(
@@ -59,58 +200,32 @@ def odd_cells(
     """(formula text by (row, column) of the value columns, rows with a cell stored as another type).
 
     ``text_cols`` hold text when canonical (shared or inline strings); ``number_cols`` numbers
-    (no type, or ``n``). Both patterns match only the odd cells, so a clean sheet costs one
-    search per chunk. Raises NotColumnWise for a chunk whose cells lack their references (after
+    (no type, or ``n``). Raises NotColumnWise for a chunk whose cells lack their references (after
     the whole pass). ``far``: (``extent.FarCells``, the error for what it finds): this pass is also
-    the check for cells far outside the sheet's area, before any reader sees it.
+    the check for cells far outside the sheet's area, before any reader sees it. A pass that
+    streams the sheet anyway uses ``OddCells`` on its own pieces instead.
 
     Numbers the text view shows otherwise than a reader of the cell gives them are odd too: in any
     number column one of 8 digits or more or in exponent form (as a date the text view shows it as
     no date or nothing at all); in ``date_cols`` one below 1 (a time of day, no date: ``as_date``);
     in ``whole_cols`` (a count, a date without a time) one with a fraction (the text view rounds it
     to 9 decimals: 0.9999999999 shows as 1).
+
     """
-    formulas: dict[tuple[int, int], str] = {}
-    odd: set[int] = set()
-    # One pattern matching only the cells that matter, so a clean chunk costs one search: column
-    # letters as a trie (a candidate fails on its first letter, not after trying every column),
-    # then a formula in a value column (first: its row is read whole anyway), a text column's
-    # cell stored as anything but text, a number column's cell stored as anything but a number.
-    branches = [
-        rb"(" + _letters([*text_cols, *number_cols]) + rb')(\d+)"[^>]*>\s*<f\b[^>]*?(?:/>|>(.*?)</f>)'
-    ]
-    if text_cols:
-        branches.append(_letters(text_cols) + rb'(\d+)"(?![^>]*?\bt="(?:s|inlineStr)")(?![^>]*/>)')
-    if number_cols:
-        branches.append(_letters(number_cols) + rb'(\d+)"[^>]*?\bt="(?!n")')
-        branches.append(_letters(number_cols) + rb'(\d+)"[^>]*>\s*<v>-?(?:\d{8}|[\d.]+[eE])')
-    if date_cols:
-        branches.append(_letters(date_cols) + rb'(\d+)"[^>]*>\s*<v>(?:-|0[.<])')
-    if whole_cols:
-        branches.append(_letters(whole_cols) + rb'(\d+)"[^>]*>\s*<v>-?\d*\.')
-    pattern = re.compile(rb'<c r="(?:' + b"|".join(branches) + rb")", re.S)
-    column_wise = True
+    from cstracker.xlsx.cellscan import locate
+
+    search = OddCells(text_cols, number_cols, first_row, date_cols, whole_cols)
     with zf.open(part) as src:
         for region in sheet_data_regions(src):
+            located = locate(region)
             if far is not None:
-                found = far[0].find(region)
+                found = far[0].find(region, located)
                 if found:
                     raise far[1](found)
-            if not column_wise or not has_all_refs(region):
-                column_wise = False  # the far-cell check still sees every piece
-                continue
-            for m in pattern.finditer(region):
-                if m[1]:
-                    row = int(m[2])
-                    if row >= first_row:
-                        formulas[(row, col_index(m[1].decode()))] = _text(m[3] or b"")
-                    continue
-                row = int(next(g for g in m.groups()[3:] if g))
-                if row >= first_row:
-                    odd.add(row)
-    if not column_wise:
+            search(region, located)  # the far-cell check still sees every piece after a NotColumnWise one
+    if not search.column_wise:
         raise NotColumnWise("a row or cell without its reference")
-    return formulas, odd
+    return search.formulas, search.odd
 
 
 def _letters(columns: Collection[int]) -> bytes:

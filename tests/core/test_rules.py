@@ -6,8 +6,10 @@ import datetime as dt
 
 import pytest
 from conftest import TODAY
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from cstracker.core.rules import check_record, convert_record, validate_raw
+from cstracker.core.rules import check_record, convert_record, rows_to_check, validate_raw
 from cstracker.core.schema import CodeLists
 from cstracker.synthetic import synthetic_records
 
@@ -153,3 +155,93 @@ def test_one_pipeline_skips_the_rules_on_fields_that_failed():
     record, findings = validate_raw(raw, CodeLists(), dt.date(2026, 11, 27))
     assert [(f.field_key, f.rule) for f in findings] == [("date_received", "bad-date")]
     assert check_converted(record, {"date_received"}, CodeLists(), dt.date(2026, 11, 27)) == []
+
+
+# -- rows_to_check: the rules on whole columns leave out only rows check_record finds nothing in ----------------
+
+_DAYS = st.one_of(
+    st.none(),
+    st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2028, 12, 31)),
+    st.sampled_from(
+        [dt.date(1994, 12, 31), dt.date(1999, 12, 31), dt.date(2000, 1, 1), TODAY, TODAY + dt.timedelta(1)]
+    ),
+)
+_RECORDS = st.fixed_dictionaries(
+    {
+        "referral_id": st.sampled_from([None, "CS-2026-0001"]),
+        "mosaic_id": st.sampled_from([None, "1234567"]),
+        "date_received": _DAYS,
+        "decision_date": _DAYS,
+        "consultation_date": _DAYS,
+        "follow_up_date": _DAYS,
+        "known_since": _DAYS,
+        "suitability": st.sampled_from([None, "Suitable", "Not suitable", "Awaiting decision"]),
+        "signposted_to": st.sampled_from([None, "Early Help"]),
+        "primary_concern": st.sampled_from(
+            [None, "Individual", "Home", "Peer Group", "School", "Neighbourhood"]
+        ),
+        "theme:Other": st.sampled_from([None, True]),
+        "theme_other_text": st.sampled_from([None, "Gangs"]),
+        **{
+            key: st.sampled_from([None, "Key worker"])
+            for key in (
+                "action_individual",
+                "action_home",
+                "action_peer_group",
+                "action_school",
+                "action_neighbourhood",
+            )
+        },
+    }
+)
+
+
+def _columns(records):
+    """The records as the column-wise reading types whole columns (validate's checked_rows)."""
+    import pandas as pd
+
+    columns = {}
+    for key in records[0]:
+        values = [r[key] for r in records]
+        if key.endswith(("_date", "_received", "_since")):
+            columns[key] = pd.Series(pd.to_datetime(values))
+        elif key == "theme:Other":
+            columns[key] = pd.Series([v is True for v in values], dtype=bool)
+        else:
+            columns[key] = pd.Series(values, dtype="string")
+    return columns
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_RECORDS, min_size=1, max_size=20))
+def test_rows_to_check_keeps_every_row_check_record_finds_something_in(records):
+    lists = CodeLists()
+    mask = rows_to_check(_columns(records), len(records), TODAY)
+    for record, kept in zip(records, mask.tolist(), strict=True):
+        found = check_record({k: v for k, v in record.items() if v is not None}, lists, TODAY)
+        assert kept or not found, (record, found)
+
+
+def test_rows_to_check_leaves_out_a_clean_row():
+    clean = {
+        "referral_id": "CS-2026-0001",
+        "mosaic_id": "1234567",
+        "date_received": dt.date(2026, 9, 1),
+        "decision_date": dt.date(2026, 9, 2),
+        "consultation_date": dt.date(2026, 9, 9),
+        "follow_up_date": dt.date(2026, 10, 1),
+        "known_since": None,
+        "suitability": "Suitable",
+        "signposted_to": None,
+        "primary_concern": "School",
+        "theme:Other": None,
+        "theme_other_text": None,
+        "action_individual": None,
+        "action_home": None,
+        "action_peer_group": None,
+        "action_school": "Key worker",
+        "action_neighbourhood": None,
+    }
+    late = {**clean, "decision_date": dt.date(2026, 8, 1)}
+    assert check_record({k: v for k, v in clean.items() if v is not None}, CodeLists(), TODAY) == []
+    assert rows_to_check(_columns([clean, late]), 2, TODAY).tolist() == [False, True]

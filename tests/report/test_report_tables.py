@@ -435,3 +435,51 @@ def test_new_referrer_teams_are_counted_under_their_own_name():
     teams = r.table("referrers").data
     assert teams.loc["Fire and Rescue", "Referrals received"] == 1
     assert teams.loc["School", "Referrals received"] == 2  # 0101, 0106 (0103 moved to Fire and Rescue)
+
+
+def test_data_quality_lists_what_the_rules_find_on_every_row():
+    """The report checks only the rows the rules on whole columns may fault (``rules.rows_to_check``):
+    the problems listed are those ``check_record`` finds on every row of the period."""
+    import random
+
+    from cstracker.core.rules import check_record
+    from cstracker.report.practice import _records
+    from cstracker.synthetic import synthetic_records
+
+    rng = random.Random(3)
+    records = synthetic_records(400, seed=9, start=D(2025, 11, 1), end=D(2026, 11, 20), today=TODAY)
+    for r in records:  # every rule broken somewhere
+        change = rng.randrange(12)
+        if change == 0:
+            r["decision_date"] = None
+        elif change == 1:
+            r["consultation_date"] = r["date_received"] - dt.timedelta(days=3)
+        elif change == 2:
+            r["follow_up_date"], r["consultation_date"] = D(2026, 11, 1), None
+        elif change == 3:
+            r["primary_concern"] = None
+        elif change == 4:
+            r["suitability"] = "Not suitable"
+            r["signposted_to"] = None
+        elif change == 5:
+            r["theme:Other"] = True
+        elif change == 6:
+            r["known_since"] = D(1990, 1, 1)
+        elif change == 7:
+            r["date_received"] = TODAY + dt.timedelta(days=5)
+        elif change == 8:
+            r["mosaic_id"] = None
+    frame = frame_from_records(records, LISTS)
+    period = parse_period(year=2026)
+    report = build_report(frame, period, LISTS, Settings(), TODAY)
+    listed = report.table("dq_rows").data
+    got = sorted(zip(listed.index, listed["Tracker row"], listed["Field"], listed["Problem"], strict=True))
+    labels = {f.key: f.label for f in LISTS.fields()}
+    sub = frame.loc[(frame["date_received"] >= "2026-01-01") & (frame["date_received"] <= "2026-12-31")]
+    expected = sorted(
+        (str(record.get("referral_id") or "(no ID)"), int(row), labels.get(f.field_key, ""), f.message)
+        for record, row in zip(_records(sub), sub["_row"], strict=True)
+        for f in check_record(record, LISTS, TODAY)
+    )
+    assert len(expected) > 100
+    assert got == expected

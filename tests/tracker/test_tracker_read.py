@@ -203,8 +203,8 @@ def _read_sliced(path, monkeypatch, tmp_path, rows: int):
     seen = []
     real = tracker_reader.read_in_slices
 
-    def counting(*args):
-        got = real(*args)
+    def counting(*args, **kwargs):
+        got = real(*args, **kwargs)
         seen.append(len(got))
         return got
 
@@ -254,7 +254,7 @@ def test_sliced_read_removes_its_files_when_a_slice_fails(edited_tracker, monkey
     monkeypatch.setattr(tracker_reader, "SLICE_ROWS", 20)
     real = tracker_reader.read_in_slices
 
-    def failing(path, part, sheet, header_row, rows, read):
+    def failing(path, part, sheet, header_row, rows, read, **kwargs):
         calls = []
 
         def second_fails(file, header):
@@ -263,7 +263,7 @@ def test_sliced_read_removes_its_files_when_a_slice_fails(edited_tracker, monkey
                 raise OSError(errno.ENOSPC, "No space left on device")
             return read(file, header)
 
-        return real(path, part, sheet, header_row, rows, second_fails)
+        return real(path, part, sheet, header_row, rows, second_fails, **kwargs)
 
     monkeypatch.setattr(tracker_reader, "read_in_slices", failing)
     # a file-system failure while slicing is one line (not a bug), and the slices' files are gone

@@ -132,3 +132,36 @@ def test_a_read_that_checks_far_cells_in_its_own_pass_refuses_them_before_the_re
     t = Tracker.open(bad, far_cells_later=True)  # opening alone does not stream the sheet
     with pytest.raises(TrackerError, match="has a value or note at XFD5.*Ctrl\\+End"):
         t._load(typed=False, sliced=sliced)
+
+
+def _prefixed(change):
+    """Every element of the sheet with a namespace prefix (x:c, x:row, x:sheetData), after ``change``."""
+
+    def both(xml: bytes) -> bytes:
+        xml = change(xml)
+        main = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+        xml = re.sub(rb"<(/?)(?!\?)([A-Za-z]+)([\s>/])", rb"<\1x:\2\3", xml)
+        return xml.replace(b"<x:worksheet ", b'<x:worksheet xmlns:x="' + main + b'" ', 1)
+
+    return both
+
+
+@pytest.mark.parametrize("sliced", [False, True])
+def test_a_far_cell_in_a_sheet_with_prefixed_elements_is_refused_by_a_read_that_inspects(
+    tmp_path, blank_tracker, sliced
+):
+    """The pieces a read hands its caller's search need a plain sheetData; a sheet whose elements carry
+    a namespace prefix gives none, and its far cell is still found before any reader sees it."""
+    from cstracker.tracker.tracker import Tracker
+
+    bad = rewrite(
+        blank_tracker,
+        tmp_path / "T.xlsx",
+        sheet_part(blank_tracker, "Referrals"),
+        _prefixed(far_cell("XFD5")),
+    )
+    seen = []
+    t = Tracker.open(bad, far_cells_later=True)
+    with pytest.raises(TrackerError, match="has a value or note at XFD5"):
+        t._load(typed=False, sliced=sliced, inspect=lambda piece, located: seen.append(piece))
+    assert seen == []
