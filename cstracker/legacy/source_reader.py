@@ -255,10 +255,12 @@ SOURCE_ROWS, SOURCE_COLS = 200_000, 200
 
 
 def _check_extent(path: Path, sheet: str) -> None:
-    """An .xlsx sheet with a cell far out (XFD1048576) is refused before calamine sizes a grid by it."""
+    """An .xlsx sheet with a cell far out (XFD1048576) is refused before calamine sizes a grid by it, and
+    one with a date cell calamine cannot hold (``huge_dates``) before it panics on it."""
     import zipfile
 
     from cstracker.xlsx.extent import check_sheet, sheet_parts
+    from cstracker.xlsx.table_cells import date_styles
 
     try:
         zf = zipfile.ZipFile(path)
@@ -282,6 +284,7 @@ def _check_extent(path: Path, sheet: str) -> None:
                 SourceError,
                 "Delete it (in Excel, Ctrl+End goes to the last cell in use), or copy the table to a new "
                 "workbook, and import that",
+                date_styles=date_styles(zf),
             )
 
 

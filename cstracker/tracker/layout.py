@@ -48,6 +48,7 @@ from cstracker.xlsx.parts import (
 from cstracker.xlsx.parts import defined_name_target as _target
 from cstracker.xlsx.reader_errors import calamine_errors
 from cstracker.xlsx.safety import backups_folder
+from cstracker.xlsx.table_cells import date_styles
 
 QUOTE_PREFIX_KEY = "style:quote_prefix"
 
@@ -77,6 +78,9 @@ class Layout:
     #: read with ``far_cells_later``: the Referrals sheet's limits (max row, max column), which the
     #: caller's own pass over the sheet checks (``referrals_far_cells``) before any reader sees it
     far_cells_later: tuple[int, int] | None = None
+    #: with ``far_cells_later``: the cell styles that show a date (a date cell no reader can hold is
+    #: refused in the same pass, ``huge_dates``)
+    date_styles: frozenset[int] = frozenset()
 
     def referrals_far_cells(self) -> tuple[FarCells, Callable[[str], TrackerError]] | None:
         """For a pass over the Referrals sheet that checks its far cells itself: the finder and the
@@ -85,7 +89,7 @@ class Layout:
             return None
         max_row, max_col = self.far_cells_later
         where = f"{self.path}, sheet {SHEET_REFERRALS}"
-        return FarCells(max_row, max_col), lambda found: TrackerError(
+        return FarCells(max_row, max_col, self.date_styles), lambda found: TrackerError(
             far_message(where, found, max_row, max_col, _REMOVE_IT)
         )
 
@@ -292,7 +296,8 @@ def read_layout(path: str | Path, written_by_us: bool = False, far_cells_later: 
         sheet_part = sheets[SHEET_REFERRALS]
         table_part, table = _find_table(zf, sheet_part, path)
         table_ref = parse_range(table.get("ref", "A1"))
-        later = _check_extents(zf, path, sheets, table_ref, written_by_us, far_cells_later)
+        dates = frozenset(date_styles(zf)) if not written_by_us else frozenset()
+        later = _check_extents(zf, path, sheets, table_ref, written_by_us, far_cells_later, dates)
         headers = {
             table_ref[0] + i: (tc.get("name") or "")
             for i, tc in enumerate(table.iter(f"{{{NS_MAIN}}}tableColumn"))
@@ -327,6 +332,7 @@ def read_layout(path: str | Path, written_by_us: bool = False, far_cells_later: 
         totals_row=totals,
         sheet_parts=sheets,
         far_cells_later=later,
+        date_styles=dates,
         date1904=in_1904,
     )
 
@@ -348,9 +354,11 @@ def _check_extents(
     table_ref: tuple[int, int, int, int],
     written_by_us: bool = False,
     far_cells_later: bool = False,
+    dates: frozenset[int] = frozenset(),
 ) -> tuple[int, int] | None:
-    """No cell far outside what a tracker holds, before calamine/fastexcel size a grid by it
-    (with ``far_cells_later``, the Referrals sheet's size only: its limits are returned)."""
+    """No cell far outside what a tracker holds, before calamine/fastexcel size a grid by it, and
+    no date cell (``dates``: its date styles) they cannot hold (with ``far_cells_later``, the
+    Referrals sheet's size only: its limits are returned)."""
     for name in (SHEET_LISTS, SHEET_META):
         if name in sheets:
             check_sheet(
@@ -369,6 +377,7 @@ def _check_extents(
         TrackerError,
         _REMOVE_IT,
         cells=not far_cells_later,
+        date_styles=dates,
     )
     return (max_row, max_col) if far_cells_later else None
 

@@ -18,12 +18,13 @@ import re
 import xml.etree.ElementTree as ET
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING
 
 from defusedxml import ElementTree as SafeET
 
 from cstracker.core.errors import CstrackerError
+from cstracker.xlsx.huge_dates import HugeDate, HugeDates
 from cstracker.xlsx.parts import (
     BIG_PART_BYTES,
     SMALL_PART_BYTES,
@@ -100,18 +101,25 @@ _REF = re.compile(rb'r="([A-Z]*)([0-9]*)"')
 
 
 class FarCells:
-    """Finds a cell (or row) beyond the limits in pieces of a sheet part, as another pass streams it."""
+    """Finds a cell (or row) beyond the limits in pieces of a sheet part, as another pass streams it;
+    with ``date_styles`` (``table_cells.date_styles``), also a date cell no reader can hold (``huge_dates``)."""
 
-    def __init__(self, max_row: int, max_col: int):
+    def __init__(self, max_row: int, max_col: int, date_styles: Collection[int] = ()):
         self.max_row, self.max_col = max_row, max_col
         self.fast, self.odd = _patterns(max_row, max_col), None
+        self.huge = HugeDates(date_styles) if date_styles else None
 
-    def find(self, data: bytes, located: Located | None = None) -> str | None:
-        """The first cell (or row, as 'row N') in ``data`` beyond the limits; None when there is none.
+    def find(self, data: bytes, located: Located | None = None) -> str | HugeDate | None:
+        """The first cell (or row, as 'row N') in ``data`` beyond the limits, or a ``HugeDate``; None
+        when there is neither.
 
         ``located``: ``cellscan.locate(data)`` when the caller has it: then the patterns run only
         when a located cell or row may be beyond the limits (a sane piece costs no search).
         """
+        if self.huge is not None:
+            huge = self.huge.find(data)
+            if huge is not None:
+                return huge
         if located is not None and not self._may_be_beyond(located):
             return None
         patterns = self.fast
@@ -142,9 +150,12 @@ class FarCells:
         )
 
 
-def far_cell(zf: zipfile.ZipFile, part: str, max_row: int, max_col: int) -> str | None:
-    """The first cell (or row, as 'row N') of ``part`` beyond the limits; None when there is none."""
-    far = FarCells(max_row, max_col)
+def far_cell(
+    zf: zipfile.ZipFile, part: str, max_row: int, max_col: int, date_styles: Collection[int] = ()
+) -> str | HugeDate | None:
+    """The first cell (or row, as 'row N') of ``part`` beyond the limits, or a date cell no reader can
+    hold (``HugeDate``, with ``date_styles``); None when there is none."""
+    far = FarCells(max_row, max_col, date_styles)
     tail = b""
     with zf.open(part) as fh:
         while True:
@@ -191,8 +202,10 @@ def check_sheet(
     error: Callable[[str], CstrackerError],
     hint: str,
     cells: bool = True,
+    date_styles: Collection[int] = (),
 ) -> None:
-    """Refuse a sheet part that is too big to unpack or holds a cell beyond the limits.
+    """Refuse a sheet part that is too big to unpack or holds a cell beyond the limits, or (with the
+    workbook's ``date_styles``) a date cell no reader can hold (``huge_dates``).
 
     ``cells=False``: only its size; the caller's own pass over the part looks for far cells
     (``FarCells``) before any reader sees it, and refuses them with ``far_message``.
@@ -211,14 +224,17 @@ def check_sheet(
             raise error(
                 f"{where}: unpacks to {size // (1024 * 1024):,} MB, more than any sheet cstracker reads"
             ) from None
-        found = far_cell(zf, part, max_row, max_col) if cells else None
+        found = far_cell(zf, part, max_row, max_col, date_styles) if cells else None
     except (zipfile.BadZipFile, KeyError, EOFError, zlib.error, NotImplementedError, RuntimeError, OSError):
         raise error(f"{where}: is damaged (the workbook's zip is not whole); {hint}") from None
     if found:
         raise error(far_message(where, found, max_row, max_col, hint))
 
 
-def far_message(where: str, found: str, max_row: int, max_col: int, hint: str) -> str:
+def far_message(where: str, found: str | HugeDate, max_row: int, max_col: int, hint: str) -> str:
+    """The one line for what ``FarCells`` found: a far cell (with ``hint``, how to remove it) or a huge date."""
+    if isinstance(found, HugeDate):
+        return found.message(where)
     return (
         f"{where}: has a value or note at {found}, far outside the area cstracker reads "
         f"(at most {max_row:,} rows and {max_col:,} columns, up to {col_letters(max_col)}): a reader would need "
