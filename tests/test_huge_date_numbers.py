@@ -108,3 +108,22 @@ def test_the_finder_looks_at_date_styles_and_negative_numbers_only():
     assert found.find(row % b'<c r="D7" s="2"><v>-12345678901</v></c>') is None  # a time: readable
     assert found.find(row % b'<c r="D7" s="3"><v>-123456789012</v></c>') is None  # not a date format
     assert HugeDates(set()).find(row % b'<c r="D7" s="2"><v>-123456789012</v></c>') is None
+
+
+def test_the_sliced_read_of_a_large_tracker_refuses_it_in_its_own_pass(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from cstracker.cli import cli
+    from cstracker.tracker import reader
+
+    monkeypatch.setattr(reader, "SLICED_FROM_ROWS", 0)
+    monkeypatch.setattr(reader, "SLICE_ROWS", 1)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    bad = _tracker_with_huge_date(tmp_path)
+    for args in (
+        ["validate", str(bad)],
+        ["report", str(bad), "--year", "2026", "--out", str(tmp_path / "r.xlsx")],
+    ):
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 1, result.output
+        assert "cell B2" in result.output and "bug" not in result.output
