@@ -231,17 +231,8 @@ def calamine_book(src: Path | bytes):
 
 
 def check_zip_bytes(plain: bytes, xml_parts=()) -> None:
-    """The in-memory package's every member CRC and the named XML parts well formed (as safety.check_package)."""
-    import xml.parsers.expat
+    """The in-memory package's every member CRC and the named XML parts well formed: ``safety.check_package``
+    of the bytes (the one check of a written package)."""
+    from cstracker.xlsx.safety import check_package
 
-    from cstracker.core.errors import SaveError
-
-    try:
-        with zipfile.ZipFile(io.BytesIO(plain)) as zf:
-            for info in zf.infolist():
-                data = zf.read(info)
-                if info.filename in xml_parts:
-                    parser = xml.parsers.expat.ParserCreate()
-                    parser.Parse(data, True)
-    except (zipfile.BadZipFile, xml.parsers.expat.ExpatError, OSError, EOFError) as e:
-        raise SaveError(f"the new file did not check out ({e}); the tracker was not changed") from None
+    check_package(plain, xml_parts)

@@ -200,3 +200,41 @@ def test_a_row_that_is_not_well_formed_stops_the_save():
     checker(b'<row r="3">')  # not closed: found when the sheet's rows end
     with pytest.raises(ValueError, match="not well-formed"):
         checker.close()
+
+
+def _package(parts: dict[str, bytes]) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def test_one_check_of_a_written_package_on_a_file_or_in_memory(tmp_path):
+    """safety.check_package is the one check (encryption.check_zip_bytes hands it the bytes it is about to
+    encrypt): every member's CRC, and the named XML parts well formed."""
+    from cstracker.xlsx.encryption import check_zip_bytes
+    from cstracker.xlsx.safety import check_package
+
+    good = _package({"xl/workbook.xml": b"<workbook><sheets/></workbook>", "xl/other.bin": b"\0" * 10})
+    bad = _package({"xl/workbook.xml": b"<workbook><sheets></workbook>"})
+    path = tmp_path / "bad.xlsx"
+    path.write_bytes(bad)
+    check_package(good, ["xl/workbook.xml"])
+    check_zip_bytes(good, ("xl/workbook.xml",))
+    check_package(bad, [])  # not named: only its CRC is checked
+    with pytest.raises(SaveError, match=r"^the new file did not check out \(mismatched tag"):
+        check_zip_bytes(bad, ("xl/workbook.xml",))
+    with pytest.raises(SaveError, match=r"bad\.xlsx: the new file did not check out \(mismatched tag"):
+        check_package(path, ["xl/workbook.xml"])
+    import io
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr("xl/other.bin", b"0123456789")
+    cut = bytearray(buf.getvalue())
+    cut[cut.index(b"0123456789")] ^= 0xFF  # the stored member's first byte: its CRC fails
+    with pytest.raises(SaveError, match="Bad CRC-32"):
+        check_package(bytes(cut))
