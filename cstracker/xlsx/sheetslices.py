@@ -27,9 +27,16 @@ from typing import TYPE_CHECKING, Any
 
 from cstracker.xlsx.cells import ROW_REF as _ROW_R
 from cstracker.xlsx.cells import shared_strings_part
+from cstracker.xlsx.parts import (
+    BIG_PART_BYTES,
+    NS_REL,
+    SMALL_PART_BYTES,
+    is_date1904,
+    part_of_type,
+    read_part,
+)
 from cstracker.xlsx.parts import NS_MAIN as _MAIN
 from cstracker.xlsx.parts import NS_PKG_REL as _PKG_REL
-from cstracker.xlsx.parts import NS_REL, is_date1904, part_of_type
 from cstracker.xlsx.sheetscan import has_all_refs, sheet_data_regions
 
 if TYPE_CHECKING:
@@ -56,7 +63,7 @@ def _fixed_parts(zf: zipfile.ZipFile) -> dict[str, bytes]:
     """Every part of a slice workbook but its sheet: one sheet named like the original, its styles and strings."""
     styles = _part_by_type(zf, "styles")
     strings = shared_strings_part(zf)
-    wb = zf.read("xl/workbook.xml")
+    wb = read_part(zf, "xl/workbook.xml", SMALL_PART_BYTES)
     overrides = [
         ("/xl/workbook.xml", "sheet.main+xml"),
         ("/xl/worksheets/sheet1.xml", "worksheet+xml"),
@@ -66,11 +73,11 @@ def _fixed_parts(zf: zipfile.ZipFile) -> dict[str, bytes]:
     if styles:
         overrides.append(("/xl/styles.xml", "styles+xml"))
         rels.append(("rId2", "styles", "styles.xml"))
-        parts["xl/styles.xml"] = zf.read(styles)
+        parts["xl/styles.xml"] = read_part(zf, styles, SMALL_PART_BYTES)
     if strings:
         overrides.append(("/xl/sharedStrings.xml", "sharedStrings+xml"))
         rels.append(("rId3", "sharedStrings", "sharedStrings.xml"))
-        parts["xl/sharedStrings.xml"] = zf.read(strings)
+        parts["xl/sharedStrings.xml"] = read_part(zf, strings, BIG_PART_BYTES)
     parts["[Content_Types].xml"] = (
         _XML
         + (
