@@ -10,6 +10,7 @@ later command reads them back from the workbook itself (``CodeLists``).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -536,6 +537,17 @@ class CodeLists:
 
     def fields(self) -> tuple[Field, ...]:
         return tracker_fields(self.themes, self.interventions)
+
+    def not_listed(self, list_key: str, codes: Iterable[str]) -> list[str]:
+        """The ``codes`` the list does not hold yet, by folded spelling, each once (its first spelling)."""
+        have = {normalise_token(c) for c in self.codes(list_key)}
+        new = []
+        for code in codes:
+            token = normalise_token(code)
+            if token not in have:
+                have.add(token)
+                new.append(code)
+        return new
 
     def lookup(self, list_key: str) -> dict[str, str]:
         """Normalised spelling -> code, for codes, built-in synonyms and extra synonyms.

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cstracker.core.errors import TrackerError
-from cstracker.core.schema import DEFAULT_CODE_LISTS, normalise_token
+from cstracker.core.schema import DEFAULT_CODE_LISTS
 from cstracker.tracker.create import LIST_NAME_PREFIX
 from cstracker.tracker.layout import Layout, _sheet_names, _target
 from cstracker.xlsx.parts import col_letters
@@ -38,12 +38,7 @@ def grow_lists(path: Path, layout: Layout, additions: Mapping[str, Sequence[str]
     growth = ListGrowth()
     wanted = {}
     for key, codes in additions.items():
-        have = {normalise_token(c) for c in layout.lists.codes(key)}
-        new = []
-        for code in codes:
-            if normalise_token(code) not in have:
-                have.add(normalise_token(code))
-                new.append(code)
+        new = layout.lists.not_listed(key, codes)
         if new:
             wanted[key] = new
     if not wanted:

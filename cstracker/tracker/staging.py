@@ -34,14 +34,7 @@ class TrackerStaging(TrackerState):
 
     def add_codes(self, list_key: str, codes: Iterable[str]) -> list[str]:
         """Grow an open code list (on the Lists sheet, when saved); returns the codes that were new."""
-        from cstracker.core.schema import normalise_token
-
-        have = {normalise_token(c) for c in self.lists.codes(list_key)}
-        new = []
-        for code in codes:
-            if normalise_token(code) not in have:
-                have.add(normalise_token(code))
-                new.append(code)
+        new = self.lists.not_listed(list_key, codes)
         if new:
             self._lists_on_file = self._lists_on_file or self.layout.lists
             grown = dict(self.lists.lists)
