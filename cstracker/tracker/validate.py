@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from cstracker.core.errors import REPAIR, TrackerError
 from cstracker.core.problems import Problem, shown_value
 from cstracker.core.reading import Formula, Reading, State, described, read_cell, shown
 from cstracker.core.rules import RULE_FOR_KIND, Finding, check_converted, rows_to_check
-from cstracker.core.schema import Kind, with_prefix
+from cstracker.core.schema import CodeLists, Field, Kind, with_prefix
 from cstracker.tracker.create import SHEET_REFERRALS
 from cstracker.xlsx.encryption import calamine_book, open_zip, source
 from cstracker.xlsx.parts import col_letters
@@ -100,25 +100,8 @@ def read_rows(tracker) -> list[ReadRow]:
             if number < first:
                 continue
             width = len(cells_of_row)
-            raw: dict[str, Any] = {}
-            readings = dict(blank)
-            used = False
-            for c, f, at in wanted:
-                v = cells_of_row[at] if at < width else None
-                if (number, c) in formulas:
-                    v = Formula(formulas[(number, c)], v)
-                elif v is None or v == "":
-                    continue
-                raw[f.key] = v
-                if f.kind is not Kind.FORMULA:
-                    used = used or isinstance(v, Formula) or not is_blank(v)
-                # the same value in the same column reads the same: read each once (codes, ticks, dates)
-                memo = seen[f.key]
-                key = (type(v), v)
-                got = memo.get(key)
-                if got is None:
-                    got = memo[key] = read_cell(f, v, lists, lay.date1904)
-                readings[f.key] = got
+            stored = ((c, f, cells_of_row[at] if at < width else None) for c, f, at in wanted)
+            raw, readings, used = _row_readings(number, stored, formulas, blank, seen, lists, lay.date1904)
             if not used:
                 continue
             cells = {k: f"{letters[k]}{number}" for k in letters}
@@ -269,6 +252,42 @@ _CROSS_ROW_KEYS = ("referral_id", "form_id", "mosaic_id", "date_received")
 _CHUNK = 5_000
 
 
+def _row_readings(
+    number: int,
+    cells: Iterable[tuple[int, Field, Any]],
+    formulas: Mapping[tuple[int, int], str],
+    blank: Mapping[str, Any],
+    seen: dict[str, dict],
+    lists: CodeLists,
+    date1904: bool,
+) -> tuple[dict[str, Any], dict[str, Any], bool]:
+    """One sheet row's (column, field, stored value) cells as validate reads them: the raw values, each
+    field's reading (``blank``'s where the cell is empty) and whether the row holds anything.
+
+    The one cell-by-cell reading of a row, for the whole-sheet read (``read_rows``) and the rows the
+    column-wise read hands over (``_read_whole``). ``seen`` (field key -> {(type, value): reading}) is
+    kept across rows: the same value in the same column reads the same, so each is read once.
+    """
+    raw: dict[str, Any] = {}
+    readings = dict(blank)
+    used = False
+    for c, f, v in cells:
+        if (number, c) in formulas:
+            v = Formula(formulas[(number, c)], v)
+        elif v is None or v == "":
+            continue
+        raw[f.key] = v
+        if f.kind is not Kind.FORMULA:
+            used = used or isinstance(v, Formula) or not is_blank(v)
+        memo = seen[f.key]
+        key = (type(v), v)
+        got = memo.get(key)
+        if got is None:
+            got = memo[key] = read_cell(f, v, lists, date1904)
+        readings[f.key] = got
+    return raw, readings, used
+
+
 def _read_whole(tracker, src, numbers: set[int], formulas, letters) -> dict[int, CheckedRow]:
     """These rows read cell by cell, as ``read_rows`` reads them (blank ones left out)."""
     from cstracker.xlsx.table_cells import stored_rows
@@ -282,25 +301,13 @@ def _read_whole(tracker, src, numbers: set[int], formulas, letters) -> dict[int,
     seen: dict[str, dict] = {f.key: {} for f in by_col.values()}
     with open_zip(src) as zf:
         stored = stored_rows(zf, lay.sheet_part, numbers, by_col, lay.date1904)
+    columns = sorted(by_col.items())
     for number in sorted(numbers):
         cells_of_row = stored.get(number, {})
-        raw: dict[str, Any] = {}
-        readings = dict(blank_reading)
-        used = False
-        for c, f in sorted(by_col.items()):
-            v = cells_of_row.get(c)
-            if (number, c) in formulas:
-                v = Formula(formulas[(number, c)], v)
-            elif v is None or v == "":
-                continue
-            raw[f.key] = v
-            if f.kind is not Kind.FORMULA:
-                used = used or isinstance(v, Formula) or not is_blank(v)
-            memo = seen[f.key]
-            got = memo.get((type(v), v))
-            if got is None:
-                got = memo[(type(v), v)] = read_cell(f, v, lists, lay.date1904)
-            readings[f.key] = got
+        row_cells = ((c, f, cells_of_row.get(c)) for c, f in columns)
+        raw, readings, used = _row_readings(
+            number, row_cells, formulas, blank_reading, seen, lists, lay.date1904
+        )
         if not used:
             continue
         cells = {k: f"{letters[k]}{number}" for k in letters}
